@@ -1,0 +1,54 @@
+"""Tessera, a help desk. ``create_app`` wires configuration, extensions, blueprints,
+CLI commands and error handlers; everything else lives in its own module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import cli, errors, monitor, templating  # noqa: F401 - monitor installs the write guard
+from .config import load_config
+from .extensions import csrf, db, login_manager, migrate
+from .htmx import vary_on_htmx
+
+PACKAGE = Path(__file__).parent
+
+
+def resource_dir(name: str) -> str:
+    """``templates``, ``static`` or ``migrations``: beside the package in a checkout,
+    inside it when installed from a wheel."""
+    checkout = PACKAGE.parent / name
+    return str(checkout if checkout.is_dir() else PACKAGE / name)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=resource_dir("templates"),
+        static_folder=resource_dir("static"),
+        instance_relative_config=True,
+    )
+    load_config(app, test_config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        connect_args = {**options.get("connect_args", {})}
+        connect_args["timeout"] = app.config["SQLITE_BUSY_TIMEOUT"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=resource_dir("migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from .auth import bp as auth_bp
+    from .main import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    errors.init_app(app)
+    cli.init_app(app)
+    templating.init_app(app)
+    app.after_request(vary_on_htmx)
+    return app

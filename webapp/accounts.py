@@ -1,0 +1,134 @@
+"""Accounts and role groups: the one place that creates users, checks and changes
+passwords, and puts people into the staff and admin groups."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .exceptions import Invalid, NotFound
+from .extensions import db
+from .models import Group, User
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,39}$")
+MIN_PASSWORD = 8
+# Checked when the user is unknown, so a wrong name takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("tessera-dummy-password")
+
+
+def find_user(login: str) -> User | None:
+    """The user whose username or e-mail address is ``login`` (any case)."""
+    login = login.strip().lower()
+    column = User.email if "@" in login else User.username
+    return db.session.scalar(sa.select(User).where(column == login))
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The active user these credentials belong to, or None: one answer for every failure."""
+    user = find_user(login)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    return user
+
+
+def create_user(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    display_name: str = "",
+    check_password_rules: bool = True,
+) -> User:
+    """A new active owner. ``check_password_rules`` is off only for demo data."""
+    username, email = username.strip().lower(), email.strip().lower()
+    errors: dict[str, str] = {}
+    if not USERNAME_RE.match(username):
+        errors["username"] = (
+            "Use 2 to 40 letters, digits, dots, dashes or underscores, starting with a "
+            "letter or digit."
+        )
+    elif db.session.scalar(sa.select(User.id).where(User.username == username)):
+        errors["username"] = "This username is taken."
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        errors["email"] = "An account with this e-mail address exists already."
+    if check_password_rules and len(password) < MIN_PASSWORD:
+        errors["password"] = f"Use at least {MIN_PASSWORD} characters."
+    if errors:
+        raise Invalid("Please correct the marked fields.", fields=errors)
+    user = User(
+        username=username,
+        email=email,
+        display_name=display_name.strip(),
+        language=current_app.config["DEFAULT_LANGUAGE"],
+        timezone=current_app.config["DEFAULT_TIMEZONE"],
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def change_password(*, user: User, current: str, new: str) -> None:
+    """Set a new password; every other session of the user ends with the old one."""
+    if not user.check_password(current):
+        raise Invalid("Your current password is not correct.", fields={"current": "Not correct."})
+    if len(new) < MIN_PASSWORD:
+        raise Invalid(
+            "The new password is too short.",
+            fields={"new": f"Use at least {MIN_PASSWORD} characters."},
+        )
+    user.set_password(new)
+    db.session.commit()
+
+
+def set_password(*, user: User, password: str) -> None:
+    """Set a password without knowing the old one (admins and the CLI)."""
+    user.set_password(password)
+    db.session.commit()
+
+
+def ensure_groups() -> list[Group]:
+    """Create the staff and admin groups if missing (idempotent); return both."""
+    groups = []
+    for setting in ("STAFF_GROUP", "ADMIN_GROUP"):
+        name = current_app.config[setting]
+        group = db.session.scalar(sa.select(Group).where(Group.name == name))
+        if group is None:
+            group = Group(name=name)
+            db.session.add(group)
+        groups.append(group)
+    db.session.commit()
+    return groups
+
+
+def role_group(name: str) -> Group:
+    """One of the two role groups, by its configured name."""
+    names = {current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"]}
+    if name not in names:
+        raise NotFound(f"There is no group {name!r}; the groups are {', '.join(sorted(names))}.")
+    ensure_groups()
+    return db.session.scalar(sa.select(Group).where(Group.name == name))
+
+
+def add_to_group(*, user: User, group: Group) -> bool:
+    """Put the user into the group; False when they were in it already."""
+    if group in user.groups:
+        return False
+    user.groups.append(group)
+    db.session.commit()
+    return True
+
+
+def remove_from_group(*, user: User, group: Group) -> bool:
+    """Take the user out of the group; False when they were not in it."""
+    if group not in user.groups:
+        return False
+    user.groups.remove(group)
+    db.session.commit()
+    return True

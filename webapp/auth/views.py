@@ -1,0 +1,109 @@
+"""Sign-in, registration, sign-out and password change."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from .. import accounts
+from ..exceptions import Invalid
+from ..extensions import db, login_manager
+from ..models import User
+from . import bp
+from .forms import ChangePasswordForm, LoginForm, RegisterForm
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to see this page."
+login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The cookie holds ``id:session_token``; a changed token ends the session."""
+    uid, _, token = user_id.partition(":")
+    if not uid.isdigit():
+        return None
+    user = db.session.get(User, int(uid))
+    if user is None or not token or user.session_token != token or not user.active:
+        return None
+    return user
+
+
+def safe_next(target: str | None) -> str:
+    """Only a local path is followed after sign-in; anything else goes home."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("main.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 422 if form.is_submitted() else 200
+    user = accounts.authenticate(form.username.data, form.password.data)
+    if user is None:
+        error = "Wrong username or password."
+        return render_template("auth/login.html", form=form, error=error), 401
+    session.clear()
+    login_user(user, remember=form.remember.data)
+    return redirect(safe_next(request.args.get("next")), code=303)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if not current_app.config["REGISTRATION_ENABLED"]:
+        abort(403, "Registration is turned off here. Ask an administrator for an account.")
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                username=form.username.data,
+                email=form.email.data,
+                password=form.password.data,
+                display_name=form.display_name.data or "",
+            )
+        except Invalid as e:
+            form.apply_errors(e.fields)
+        else:
+            login_user(user)
+            flash(f"Welcome, {user.name}! Your account is ready.", "success")
+            return redirect(url_for("main.home"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                user=current_user, current=form.current.data, new=form.new.data
+            )
+        except Invalid as e:
+            form.apply_errors(e.fields)
+        else:
+            # This session gets the new token; every other one still holds the old.
+            login_user(current_user._get_current_object())
+            flash("Your password is changed. Your other sessions are signed out.", "success")
+            return redirect(url_for("main.home"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/password.html", form=form), status

@@ -1,0 +1,92 @@
+"""Command-line tools: ``flask --app webapp <command>``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from . import accounts, demo
+from .exceptions import DomainError
+from .models import User
+
+
+def init_app(app: Flask) -> None:
+    for command in (create_groups, create_admin, add_to_group, remove_from_group, seed_demo):
+        app.cli.add_command(command)
+
+
+def _user(login: str) -> User:
+    user = accounts.find_user(login)
+    if user is None:
+        raise click.ClickException(f"There is no user {login!r}.")
+    return user
+
+
+def _group(name: str):
+    try:
+        return accounts.role_group(name)
+    except DomainError as e:
+        raise click.ClickException(e.message) from e
+
+
+@click.command("create-groups")
+def create_groups() -> None:
+    """Create the staff and admin groups (safe to run again)."""
+    for group in accounts.ensure_groups():
+        click.echo(f"Group {group.name!r} is there.")
+
+
+@click.command("create-admin")
+@click.argument("username")
+@click.option("--password", help="The password; asked for when not given.")
+@click.option("--email", help="E-mail address for a new user (default USERNAME@localhost).")
+def create_admin(username: str, password: str | None, email: str | None) -> None:
+    """Create an admin, or make an existing user one."""
+    _, admin = accounts.ensure_groups()
+    user = accounts.find_user(username)
+    if user is None:
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = accounts.create_user(
+                username=username, email=email or f"{username}@localhost", password=password
+            )
+        except DomainError as e:
+            details = "; ".join(f"{k}: {v}" for k, v in e.fields.items())
+            raise click.ClickException(f"{e.message} {details}".strip()) from e
+        click.echo(f"Created user {user.username!r}.")
+    elif password is not None:
+        accounts.set_password(user=user, password=password)
+        click.echo(f"Set a new password for {user.username!r}.")
+    if accounts.add_to_group(user=user, group=admin):
+        click.echo(f"{user.username!r} is now an admin.")
+    else:
+        click.echo(f"{user.username!r} was an admin already.")
+
+
+@click.command("add-to-group")
+@click.argument("user")
+@click.argument("group")
+def add_to_group(user: str, group: str) -> None:
+    """Put USER (username or e-mail) into GROUP (the staff or the admin group)."""
+    member, role = _user(user), _group(group)
+    added = accounts.add_to_group(user=member, group=role)
+    click.echo(f"{member.username!r} {'added to' if added else 'was already in'} {role.name!r}.")
+
+
+@click.command("remove-from-group")
+@click.argument("user")
+@click.argument("group")
+def remove_from_group(user: str, group: str) -> None:
+    """Take USER (username or e-mail) out of GROUP."""
+    member, role = _user(user), _group(group)
+    removed = accounts.remove_from_group(user=member, group=role)
+    click.echo(f"{member.username!r} {'removed from' if removed else 'was not in'} {role.name!r}.")
+
+
+@click.command("seed-demo")
+@click.option("--password", default="demo", show_default=True, help="Password of the demo users.")
+def seed_demo(password: str) -> None:
+    """Fill the database with a lived-in help desk (safe to run again)."""
+    report = demo.seed(password=password)
+    click.echo(report)

@@ -1,0 +1,90 @@
+"""Settings: defaults < instance config file < environment (``TESSERA_X`` and ``DATABASE_URL``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+INSTANCE_CONFIG = "tessera.cfg"
+SECRET_KEY_FILE = "secret_key"
+
+
+class Defaults:
+    """Every setting Tessera reads, with its default. The README documents each one."""
+
+    # Database URL; empty means a SQLite file in the instance folder.
+    DATABASE_URL = ""
+    # Seconds a SQLite connection waits for a lock before it gives up.
+    SQLITE_BUSY_TIMEOUT = 10
+    # Names of the two role groups (simpletickets' ST_STAFF_GNAME / ST_ADMIN_GNAME).
+    STAFF_GROUP = "staff"
+    ADMIN_GROUP = "admin"
+    # The ticket workflow: lino, simpletickets or spire (see webapp/workflow.py).
+    WORKFLOW = "lino"
+    # Whether anyone may create an account at /register.
+    REGISTRATION_ENABLED = True
+    # Defaults for new accounts.
+    DEFAULT_LANGUAGE = "en"
+    DEFAULT_TIMEZONE = "UTC"
+    # Name shown in the header and the page titles.
+    SITE_NAME = "Tessera"
+    # Largest accepted request body, in bytes.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Cookies are marked Secure when served over HTTPS (set true behind a TLS proxy).
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # CSRF tokens stay valid for the life of the session, so a long-open form still posts.
+    WTF_CSRF_TIME_LIMIT = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` in order of precedence, then derive the database URI and secret."""
+    app.config.from_object(Defaults)
+    if test_config is None:
+        app.config.from_pyfile(INSTANCE_CONFIG, silent=True)
+        app.config.from_prefixed_env("TESSERA")
+        if os.environ.get("DATABASE_URL"):
+            app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    else:
+        app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def database_uri(app: Flask) -> str:
+    """The SQLAlchemy URI: PostgreSQL goes through psycopg 3; the default is instance SQLite."""
+    url = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config["DATABASE_URL"]
+    if not url:
+        return f"sqlite:///{Path(app.instance_path) / 'tessera.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def instance_secret_key(instance: Path) -> str:
+    """Read the instance's secret key, creating it (mode 0600) on first start."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / SECRET_KEY_FILE
+    if not path.exists():
+        # Written aside, then linked into place: workers starting together agree on one key.
+        tmp = instance / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

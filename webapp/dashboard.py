@@ -1,0 +1,95 @@
+"""What the landing page shows each kind of user: the ticket lists that fit their role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from .extensions import db
+from .models import Group, Ticket, User
+from .services import current_workflow
+from .visibility import visible_tickets
+
+PANEL_ROWS = 15
+
+
+@dataclass
+class Panel:
+    key: str
+    title: str
+    empty: str
+    count: int
+    tickets: list[Ticket]
+
+
+def panels_for(user: User) -> list[Panel]:
+    wf = current_workflow()
+    active = Ticket.state.in_(wf.active_states)
+    by_priority = (Ticket.priority.desc(), Ticket.id.desc())
+    specs = [
+        (
+            "mine",
+            "Your open tickets",
+            "You have no open tickets.",
+            sa.and_(Ticket.author_id == user.id, active),
+            (Ticket.modified.desc(),),
+        ),
+    ]
+    if user.is_staff:
+        specs += [
+            (
+                "work",
+                "Assigned to you",
+                "Nothing is assigned to you.",
+                sa.and_(Ticket.assignee_id == user.id, active),
+                by_priority,
+            ),
+            (
+                "triage",
+                "To triage",
+                "Every new ticket has been triaged.",
+                Ticket.state == wf.initial,
+                by_priority,
+            ),
+        ]
+    specs.append(
+        (
+            "done",
+            "Your recently finished tickets",
+            "None of your tickets is finished yet.",
+            sa.and_(Ticket.author_id == user.id, sa.not_(active)),
+            (Ticket.modified.desc(),),
+        )
+    )
+    return [_panel(user, *spec) for spec in specs]
+
+
+def _panel(user: User, key: str, title: str, empty: str, where, order) -> Panel:
+    where = sa.and_(visible_tickets(user), where)
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(where))
+    rows = db.session.scalars(
+        sa.select(Ticket)
+        .where(where)
+        .options(
+            joinedload(Ticket.assignee), joinedload(Ticket.site), joinedload(Ticket.ticket_type)
+        )
+        .order_by(*order)
+        .limit(PANEL_ROWS)
+    ).all()
+    return Panel(key, title, empty, count, list(rows))
+
+
+def team() -> list[User]:
+    """Members of the staff and admin groups, for the admin's overview."""
+    names = [current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"]]
+    query = (
+        sa.select(User)
+        .join(User.groups)
+        .where(Group.name.in_(names))
+        .distinct()
+        .order_by(User.username)
+    )
+    return list(db.session.scalars(query))

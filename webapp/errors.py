@@ -1,0 +1,70 @@
+"""Error pages: a whole page for a browser, a small fragment for htmx requests."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+
+from .exceptions import DomainError
+from .extensions import db
+from .htmx import is_htmx
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Please sign in first.",
+    403: "You are not allowed to do this.",
+    404: "There is nothing here, or you may not see it.",
+    405: "This address does not accept that kind of request.",
+    409: "Someone else changed this in the meantime.",
+    413: "What you sent is too large.",
+    422: "Some of what you entered is not valid.",
+    500: "Something went wrong on our side. Nothing you saved is lost; please try again.",
+}
+
+
+def render_error(status: int, message: str | None = None):
+    """The error page; for htmx, an alert that goes into the page's alert area
+    instead of the element the request meant to replace."""
+    context = {
+        "status": status,
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "message": message or MESSAGES.get(status, ""),
+    }
+    if is_htmx():
+        headers = {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"}
+        return render_template("errors/_error.html", **context), status, headers
+    return render_template("errors/error.html", **context), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(e: CSRFError):
+        return render_error(
+            400,
+            "This form has expired or is missing its security token. "
+            "Reload the page and try again.",
+        )
+
+    @app.errorhandler(DomainError)
+    def domain_error(e: DomainError):
+        db.session.rollback()
+        return render_error(e.status, e.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        if e.code is None or e.code < 400:
+            return e
+        return render_error(e.code, _own_description(e))
+
+    @app.errorhandler(InternalServerError)
+    def server_error(e: InternalServerError):
+        db.session.rollback()
+        return render_error(500)
+
+
+def _own_description(e: HTTPException) -> str | None:
+    """Our own abort messages are shown; werkzeug's stock English ones are replaced."""
+    stock = type(e).description
+    return None if e.description == stock else e.description

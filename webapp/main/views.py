@@ -1,0 +1,30 @@
+"""The landing page after sign-in, and the health check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_login import current_user, login_required
+
+from .. import dashboard
+from ..extensions import db
+from . import bp
+
+
+@bp.get("/")
+@login_required
+def home():
+    team = dashboard.team() if current_user.is_admin else []
+    return render_template("main/home.html", panels=dashboard.panels_for(current_user), team=team)
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the database answers, 503 when it does not (for load balancers)."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        current_app.logger.exception("health check: database unreachable")
+        db.session.rollback()
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}

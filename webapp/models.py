@@ -1,0 +1,339 @@
+"""The data model: people and their role groups, sites, ticket types, tickets, comments,
+and the change monitor (one ``Change`` per change, one ``ChangeField`` per changed field)."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+_clock: ContextVar[datetime | None] = ContextVar("tessera_clock", default=None)
+
+
+def utcnow() -> datetime:
+    """The current time, aware UTC; ``clock_at`` can set it (demo history, tests)."""
+    return _clock.get() or datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Let everything recorded inside the block happen at ``moment``."""
+    token = _clock.set(moment)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Stores naive UTC and returns aware UTC, the same on SQLite and PostgreSQL."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime; Tessera stores aware UTC times")
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Priority(enum.IntEnum):
+    """One scale for Lino's priority, simpletickets' severity and spire's priority."""
+
+    LOW = 10
+    NORMAL = 20
+    HIGH = 30
+    URGENT = 40
+    CRITICAL = 50
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+
+class SiteState(enum.StrEnum):
+    """Site states of the reference table; ``exposed`` sites are shown and offered by default."""
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+    STABLE = "stable"
+    SLEEPING = "sleeping"
+    CLOSED = "closed"
+
+    @property
+    def exposed(self) -> bool:
+        return self not in (SiteState.SLEEPING, SiteState.CLOSED)
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class ReportingType(enum.StrEnum):
+    """Who pays for the work (Lino's ReportingTypes)."""
+
+    REGULAR = "regular"
+    FREE = "free"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+user_groups = sa.Table(
+    "user_groups",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("group_id", sa.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Group(db.Model):
+    """A role group; the staff and admin groups' names come from the settings."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+
+    def __repr__(self) -> str:
+        return f"<Group {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-case, so sign-in and uniqueness ignore case.
+    username: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[str] = mapped_column(sa.String(10), default="en")
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of the session cookie: a new one (on password change) ends every other session.
+    session_token: Mapped[str] = mapped_column(sa.String(32), default=lambda: secrets.token_hex(16))
+
+    groups: Mapped[list[Group]] = relationship(secondary=user_groups, lazy="selectin")
+    subscriptions: Mapped[list[Subscription]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+        self.session_token = secrets.token_hex(16)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def in_group(self, setting: str) -> bool:
+        name = current_app.config[setting]
+        return any(g.name == name for g in self.groups)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.in_group("ADMIN_GROUP")
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff work tickets; admins can do everything staff can."""
+        return self.is_admin or self.in_group("STAFF_GROUP")
+
+    @property
+    def role(self) -> str:
+        return "admin" if self.is_admin else "staff" if self.is_staff else "owner"
+
+
+class Site(db.Model):
+    """Where work happens: a customer, a product, a project."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    state: Mapped[str] = mapped_column(sa.String(20), default=SiteState.ACTIVE.value)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    subscriptions: Mapped[list[Subscription]] = relationship(
+        back_populates="site", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Site {self.name}>"
+
+
+class Subscription(db.Model):
+    __tablename__ = "subscriptions"
+    __table_args__ = (sa.UniqueConstraint("user_id", "site_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="subscriptions")
+    site: Mapped[Site] = relationship(back_populates="subscriptions")
+
+
+class TicketType(db.Model):
+    __tablename__ = "ticket_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    reporting_type: Mapped[str | None] = mapped_column(sa.String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __repr__(self) -> str:
+        return f"<TicketType {self.name}>"
+
+
+class Ticket(db.Model):
+    """A problem, question or request reported by a person who asks for help."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summary: Mapped[str] = mapped_column(sa.String(250))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # Someone outside the system the ticket was reported for (Lino's "end user").
+    end_user_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    end_user_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"), index=True)
+    ticket_type_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket_types.id"))
+    # A state's name in the deployment's workflow (see workflow.py).
+    state: Mapped[str] = mapped_column(sa.String(20))
+    priority: Mapped[int] = mapped_column(sa.SmallInteger, default=Priority.NORMAL.value)
+    deadline: Mapped[date | None] = mapped_column(sa.Date)
+    waiting_for: Mapped[str] = mapped_column(sa.String(200), default="")
+    upgrade_notes: Mapped[str] = mapped_column(sa.Text, default="")
+    private: Mapped[bool] = mapped_column(default=False)
+    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    ref: Mapped[str | None] = mapped_column(sa.String(200))
+    rating: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    reporting_type: Mapped[str | None] = mapped_column(sa.String(20))
+    # Who wrote the latest comment: drives "needing my feedback" / "waiting for others".
+    last_commenter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    last_commenter: Mapped[User | None] = relationship(foreign_keys=[last_commenter_id])
+    site: Mapped[Site | None] = relationship()
+    ticket_type: Mapped[TicketType | None] = relationship()
+    duplicate_of: Mapped[Ticket | None] = relationship(
+        remote_side=[id], foreign_keys=[duplicate_of_id]
+    )
+    parent: Mapped[Ticket | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="ticket", order_by="Comment.id", cascade="all, delete-orphan"
+    )
+    changes: Mapped[list[Change]] = relationship(
+        back_populates="ticket", order_by="Change.id", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Ticket #{self.id} {self.summary!r}>"
+
+    @property
+    def priority_label(self) -> str:
+        return Priority(self.priority).label
+
+
+sa.Index("ix_tickets_state_priority", Ticket.state, Ticket.priority, Ticket.id)
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="comments")
+    author: Mapped[User] = relationship()
+
+
+class Change(db.Model):
+    """One change to a ticket: who (``actor`` empty means the system), what kind, when."""
+
+    __tablename__ = "changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    # The comment a "comment" or "comment_edited" change is about.
+    comment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("comments.id", ondelete="SET NULL")
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="changes")
+    actor: Mapped[User | None] = relationship()
+    comment: Mapped[Comment | None] = relationship()
+    fields: Mapped[list[ChangeField]] = relationship(
+        back_populates="change", order_by="ChangeField.id", cascade="all, delete-orphan"
+    )
+
+
+class ChangeField(db.Model):
+    """One changed field of a change: the raw field name and raw old and new values."""
+
+    __tablename__ = "change_fields"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("changes.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(sa.String(50))
+    old: Mapped[str | None] = mapped_column(sa.Text)
+    new: Mapped[str | None] = mapped_column(sa.Text)
+
+    change: Mapped[Change] = relationship(back_populates="fields")

@@ -1,0 +1,85 @@
+"""The change monitor: how a ticket change is recorded, and the guard that refuses a ticket
+write that did not pass through ``record`` (and so through the services)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from .models import Change, ChangeField, Comment, Ticket, User, utcnow
+
+_MONITORED = "tessera_monitored_tickets"
+
+
+class UnrecordedTicketWrite(RuntimeError):
+    """A ticket was written without a change record: a bug, never a user error."""
+
+
+def raw(value: Any) -> str | None:
+    """A value as the monitor stores it: raw, not translated or formatted."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "id"):
+        return str(value.id)
+    return str(value)
+
+
+def record(
+    session: Session,
+    ticket: Ticket,
+    *,
+    actor: User | None,
+    kind: str,
+    fields: dict[str, tuple[Any, Any]],
+    comment: Comment | None = None,
+) -> Change:
+    """Add one change event with a row per field (name: (old, new)) and allow the write."""
+    session.info.setdefault(_MONITORED, set()).add(id(ticket))
+    now = utcnow()
+    with session.no_autoflush:
+        rows = [
+            ChangeField(field=name, old=raw(old), new=raw(new))
+            for name, (old, new) in fields.items()
+        ]
+    change = Change(
+        ticket=ticket, actor=actor, kind=kind, created=now, comment=comment, fields=rows
+    )
+    ticket.modified = now
+    session.add(change)
+    return change
+
+
+def diff(ticket: Ticket, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The fields of ``values`` that really differ from the ticket's, as (old, new)."""
+    changed = {}
+    for name, new in values.items():
+        old = getattr(ticket, name)
+        if raw(old) != raw(new):
+            changed[name] = (old, new)
+    return changed
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_unrecorded(session: Session, flush_context, instances) -> None:
+    allowed = session.info.get(_MONITORED, set())
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Ticket) and id(obj) not in allowed and session.is_modified(obj):
+            raise UnrecordedTicketWrite(
+                f"ticket {obj.id or '(new)'} written without a change record; use webapp.services"
+            )
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_MONITORED, None)
