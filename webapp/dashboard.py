@@ -29,17 +29,24 @@ def panels_for(user: User) -> list[Panel]:
     wf = current_workflow()
     active = Ticket.state.in_(wf.active_states)
     by_priority = (Ticket.priority.desc(), Ticket.id.desc())
-    specs = [
-        (
-            "mine",
-            "Your open tickets",
-            "You have no open tickets.",
-            sa.and_(Ticket.author_id == user.id, active),
-            (Ticket.modified.desc(),),
-        ),
-    ]
-    if user.is_staff:
-        specs += [
+    mine = (
+        "mine",
+        "Your open tickets",
+        "You have no open tickets.",
+        sa.and_(Ticket.author_id == user.id, active),
+        (Ticket.modified.desc(),),
+    )
+    done = (
+        "done",
+        "Your recently finished tickets",
+        "None of your tickets is finished yet.",
+        sa.and_(Ticket.author_id == user.id, sa.not_(active)),
+        (Ticket.modified.desc(),),
+    )
+    if not user.is_staff:
+        specs = [mine, done]
+    else:
+        specs = [
             (
                 "work",
                 "Assigned to you",
@@ -54,16 +61,8 @@ def panels_for(user: User) -> list[Panel]:
                 Ticket.state == wf.initial,
                 by_priority,
             ),
+            mine,
         ]
-    specs.append(
-        (
-            "done",
-            "Your recently finished tickets",
-            "None of your tickets is finished yet.",
-            sa.and_(Ticket.author_id == user.id, sa.not_(active)),
-            (Ticket.modified.desc(),),
-        )
-    )
     return [_panel(user, *spec) for spec in specs]
 
 

@@ -412,11 +412,11 @@ def _tickets(users: dict[str, User], sites: dict[str, Site], types) -> int:
     staff_members = [users["staff"], users["admin"]]
     targets = [s.name for s in wf.states]
     priorities = list(Priority)
-    start = utcnow() - timedelta(days=45)
+    start = utcnow() - timedelta(days=60)
     for i, (summary, site_name, type_name, description) in enumerate(TICKETS):
         site = sites.get(site_name)
         author = _author_for(users, site, i)
-        moment = start + timedelta(hours=i * 26 + rng.randint(0, 8))
+        moment = start + timedelta(hours=i * 30 + rng.randint(0, 8))
         phoned = summary.startswith("Phone call")
         with clock_at(moment):
             ticket = services.create_ticket(

@@ -1,0 +1,84 @@
+"""The change monitor: what the services record, and the guard against unrecorded writes."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.factories import make_ticket, make_user
+from webapp import services
+from webapp.exceptions import Forbidden, NotFound
+from webapp.extensions import db
+from webapp.models import Change, Priority
+from webapp.monitor import UnrecordedTicketWrite
+
+
+def rows(change: Change) -> list[tuple[str, str | None, str | None]]:
+    return [(f.field, f.old, f.new) for f in change.fields]
+
+
+def test_creation_records_the_initial_values(app):
+    alice = make_user("alice")
+    ticket = make_ticket(alice, "Printer jams", description="Every page.", priority=Priority.HIGH)
+    (change,) = ticket.changes
+    assert (change.kind, change.actor) == ("created", alice)
+    assert rows(change) == [
+        ("summary", None, "Printer jams"),
+        ("description", None, "Every page."),
+        ("author", None, str(alice.id)),
+        ("state", None, "new"),
+        ("priority", None, "30"),
+    ]
+
+
+def test_a_state_change_records_raw_old_and_new(app):
+    alice, sam = make_user("alice"), make_user("sam", role="staff")
+    ticket = make_ticket(alice)
+    change = services.change_state(actor=sam, ticket=ticket, state="working")
+    assert (change.kind, change.actor, rows(change)) == (
+        "state",
+        sam,
+        [("state", "new", "working")],
+    )
+    assert ticket.modified == change.created
+
+
+def test_a_refused_change_writes_nothing(app):
+    alice, bob = make_user("alice"), make_user("bob")
+    ticket = make_ticket(alice)
+    with pytest.raises(Forbidden):
+        services.change_state(actor=alice, ticket=ticket, state="working")
+    with pytest.raises(NotFound):
+        services.change_state(actor=bob, ticket=ticket, state="cancelled")
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Change)) == 1
+    assert ticket.state == "new"
+
+
+def test_assigning_twice_records_once(app):
+    alice, sam = make_user("alice"), make_user("sam", role="staff")
+    ticket = make_ticket(alice)
+    first = services.assign(actor=sam, ticket=ticket, assignee=sam)
+    assert rows(first) == [("assignee", None, str(sam.id))]
+    assert services.assign(actor=sam, ticket=ticket, assignee=sam) is None
+
+
+def test_a_comment_is_recorded_with_its_text(app):
+    alice = make_user("alice")
+    ticket = make_ticket(alice)
+    note = services.comment(actor=alice, ticket=ticket, body="  Still broken.  ")
+    change = ticket.changes[-1]
+    assert (change.kind, change.comment) == ("comment", note)
+    assert rows(change) == [
+        ("comment", None, "Still broken."),
+        ("last_commenter", None, str(alice.id)),
+    ]
+
+
+def test_guard_refuses_a_ticket_write_that_bypasses_the_services(app):
+    ticket = make_ticket(make_user("alice"))
+    ticket.state = "closed"
+    with pytest.raises(UnrecordedTicketWrite):
+        db.session.commit()
+    db.session.rollback()
+    assert ticket.state == "new"

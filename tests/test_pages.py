@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from tests.factories import make_ticket, make_user
+from webapp import create_app
+
+
+def test_owner_home_lists_only_their_own_tickets(client, auth):
+    alice, bob = make_user("alice"), make_user("bob")
+    make_ticket(alice, "Alice's printer is on fire")
+    make_ticket(bob, "Bob cannot log in")
+    auth.login("alice")
+    page = client.get("/").get_data(as_text=True)
+    assert "Alice&#39;s printer is on fire" in page
+    assert "Bob cannot log in" not in page
+    assert "To triage" not in page
+    assert "role-owner" in page
+
+
+def test_ticket_rows_follow_the_row_contract(client, auth):
+    alice = make_user("alice")
+    ticket = make_ticket(alice)
+    auth.login("alice")
+    assert f'<tr id="ticket-{ticket.id}">' in client.get("/").get_data(as_text=True)
+
+
+def test_staff_home_shows_triage_and_their_work(client, auth):
+    alice = make_user("alice")
+    make_user("sam", role="staff")
+    make_ticket(alice, "Bob cannot log in")
+    auth.login("sam")
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="triage"' in page and "Bob cannot log in" in page
+    assert "Assigned to you" in page
+    assert 'href="/#team"' not in page
+
+
+def test_admin_home_shows_the_team(client, auth):
+    make_user("ada", role="admin", display_name="Ada Admin")
+    make_user("sam", role="staff", display_name="Sam Staff")
+    make_user("alice")
+    auth.login("ada")
+    page = client.get("/").get_data(as_text=True)
+    team = page[page.index('id="team"') :]
+    assert "Ada Admin" in team and "Sam Staff" in team and "Alice" not in team
+
+
+def test_error_page_is_a_whole_page_for_browsers_and_a_fragment_for_htmx(client):
+    page = client.get("/no/such/page")
+    assert page.status_code == 404
+    assert "<html" in page.get_data(as_text=True)
+    fragment = client.get("/no/such/page", headers={"HX-Request": "true"})
+    assert fragment.status_code == 404
+    assert "<html" not in fragment.get_data(as_text=True)
+    assert 'role="alert"' in fragment.get_data(as_text=True)
+    assert fragment.headers["HX-Retarget"] == "#alerts"
+    assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_healthz_answers_200_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_answers_503_when_the_database_does_not(tmp_path):
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/db.sqlite3", "SECRET_KEY": "x"}
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"] == "unreachable"
+
+
+def test_every_page_loads_htmx_from_our_own_static_folder(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert '<script src="/static/vendor/htmx-2.0.11.min.js"' in page
+    for asset in ("/static/vendor/htmx-2.0.11.min.js", "/static/app.css"):
+        with client.get(asset) as response:
+            assert response.status_code == 200
