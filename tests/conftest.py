@@ -37,11 +37,10 @@ def sqlite_template(tmp_path_factory) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A database of this xdist worker's own, migrated once per test session."""
+def new_postgres_database(purpose: str) -> str:
+    """A migrated database of this xdist worker's own, made anew for each test session."""
     url = sa.make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
-    name = f"{url.database}_tessera_{_worker()}"
+    name = f"{url.database}_tessera_{purpose}_{_worker()}"
     admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -50,6 +49,11 @@ def postgres_url() -> str:
     worker_url = url.set(database=name).render_as_string(hide_password=False)
     _migrated(worker_url)
     return worker_url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    return new_postgres_database("unit")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1,0 +1,72 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real server that runs
+the app with the demo data, on SQLite and (when configured) on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import BACKENDS, new_postgres_database
+from webapp import create_app, demo
+from webapp.extensions import db
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ARGS}
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(request, tmp_path_factory):
+    """The demo help desk, served over HTTP for the session; yields its base URL."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("e2e") / "tessera.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        url = new_postgres_database("e2e")
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "e2e-secret"})
+    with app.app_context():
+        demo.seed(password="demo")
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def sign_in(page, live_server):
+    def sign_in(username: str, password: str = "demo"):
+        page.goto(f"{live_server}/login")
+        page.get_by_label("Username or e-mail").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        return page
+
+    return sign_in
