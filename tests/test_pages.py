@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from tests.factories import make_ticket, make_user
 from webapp import create_app
+from webapp.exceptions import Conflict
 
 
 def test_owner_home_lists_only_their_own_tickets(client, auth):
@@ -77,3 +78,24 @@ def test_every_page_loads_htmx_from_our_own_static_folder(client):
     for asset in ("/static/vendor/htmx-2.0.11.min.js", "/static/app.css"):
         with client.get(asset) as response:
             assert response.status_code == 200
+
+
+def test_unexpected_errors_get_a_calm_500_page(app, client):
+    def broken():
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/broken", view_func=broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/broken")
+    assert response.status_code == 500
+    assert "Nothing you saved is lost" in response.get_data(as_text=True)
+
+
+def test_domain_errors_become_their_status_with_the_message(app, client):
+    def stale():
+        raise Conflict("Sam changed this ticket a minute ago.")
+
+    app.add_url_rule("/stale", view_func=stale)
+    response = client.get("/stale")
+    assert response.status_code == 409
+    assert "Sam changed this ticket a minute ago." in response.get_data(as_text=True)
