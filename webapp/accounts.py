@@ -132,3 +132,16 @@ def remove_from_group(*, user: User, group: Group) -> bool:
     user.groups.remove(group)
     db.session.commit()
     return True
+
+
+def staff_members() -> list[User]:
+    """Active members of the staff and admin groups: who tickets can be assigned to."""
+    names = [current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"]]
+    query = (
+        sa.select(User)
+        .join(User.groups)
+        .where(Group.name.in_(names), User.active)
+        .distinct()
+        .order_by(User.display_name, User.username)
+    )
+    return list(db.session.scalars(query))

@@ -25,6 +25,9 @@ class Defaults:
     ADMIN_GROUP = "admin"
     # The ticket workflow: lino, simpletickets or spire (see webapp/workflow.py).
     WORKFLOW = "lino"
+    # Who may download a ticket's change monitor as CSV (simpletickets' monitor switches).
+    MONITOR_DOWNLOAD_STAFF = True
+    MONITOR_DOWNLOAD_OWNER = True
     # Whether anyone may create an account at /register.
     REGISTRATION_ENABLED = True
     # Defaults for new accounts.

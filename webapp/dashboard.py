@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from .extensions import db
-from .models import Group, Ticket, User
+from .models import Ticket, User
 from .services import current_workflow
 from .visibility import visible_tickets
 
@@ -79,16 +78,3 @@ def _panel(user: User, key: str, title: str, empty: str, where, order) -> Panel:
         .limit(PANEL_ROWS)
     ).all()
     return Panel(key, title, empty, count, list(rows))
-
-
-def team() -> list[User]:
-    """Members of the staff and admin groups, for the admin's overview."""
-    names = [current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"]]
-    query = (
-        sa.select(User)
-        .join(User.groups)
-        .where(Group.name.in_(names))
-        .distinct()
-        .order_by(User.username)
-    )
-    return list(db.session.scalars(query))

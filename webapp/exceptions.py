@@ -30,3 +30,12 @@ class Invalid(DomainError):
     """Input that breaks a rule; ``fields`` maps a form field to its message."""
 
     status = 422
+
+
+class StaleEdit(Conflict):
+    """An edit made on an old version clashes with changes made since; ``changes`` are
+    those changes, so the person can see what happened meanwhile."""
+
+    def __init__(self, message: str, *, changes: list, fields: dict[str, str] | None = None):
+        super().__init__(message, fields=fields)
+        self.changes = changes

@@ -309,6 +309,9 @@ class Change(db.Model):
     )
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(sa.String(30))
+    # The ticket's version after this change: an edit made on version N conflicts with
+    # the changes of versions above N.
+    version: Mapped[int] = mapped_column(default=1)
     # The comment a "comment" or "comment_edited" change is about.
     comment_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("comments.id", ondelete="SET NULL")

@@ -1,5 +1,5 @@
 """The change monitor: how a ticket change is recorded, and the guard that refuses a ticket
-write that did not pass through ``record`` (and so through the services)."""
+(or comment) write that did not pass through ``record`` — and so through the services."""
 
 from __future__ import annotations
 
@@ -45,16 +45,23 @@ def record(
 ) -> Change:
     """Add one change event with a row per field (name: (old, new)) and allow the write."""
     session.info.setdefault(_MONITORED, set()).add(id(ticket))
-    now = utcnow()
     with session.no_autoflush:
         rows = [
             ChangeField(field=name, old=raw(old), new=raw(new))
             for name, (old, new) in fields.items()
         ]
-    change = Change(
-        ticket=ticket, actor=actor, kind=kind, created=now, comment=comment, fields=rows
-    )
+        version = ticket.version + 1 if ticket.version else 1
+    now = utcnow()
     ticket.modified = now
+    change = Change(
+        ticket=ticket,
+        actor=actor,
+        kind=kind,
+        created=now,
+        comment=comment,
+        fields=rows,
+        version=version,
+    )
     session.add(change)
     return change
 
@@ -73,9 +80,16 @@ def diff(ticket: Ticket, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
 def _refuse_unrecorded(session: Session, flush_context, instances) -> None:
     allowed = session.info.get(_MONITORED, set())
     for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, Ticket) and id(obj) not in allowed and session.is_modified(obj):
+        if isinstance(obj, Ticket):
+            ticket = obj
+        elif isinstance(obj, Comment):
+            ticket = obj.ticket
+        else:
+            continue
+        if id(ticket) not in allowed and session.is_modified(obj):
             raise UnrecordedTicketWrite(
-                f"ticket {obj.id or '(new)'} written without a change record; use webapp.services"
+                f"{type(obj).__name__} of ticket {ticket.id or '(new)'} written without "
+                "a change record; use webapp.services"
             )
 
 

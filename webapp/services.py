@@ -1,125 +1,286 @@
 """The one door for every ticket write. Each function checks permission and workflow,
 computes what really changed, records it in the change monitor, applies it and commits.
-Views, the CLI and the tests all call these; none of them writes a ticket itself."""
+Views, the CLI and the tests all call these; none of them writes a ticket itself.
+
+Every write is optimistically locked on the ticket's version. When someone else's write
+lands first, the whole function runs again on fresh data, so its checks see what really
+is: a second "take" finds the ticket taken and says by whom, a second identical state
+change becomes a no-op, and two comments posted at once both land.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ParamSpec, TypeVar
 
+import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import monitor
-from .exceptions import Forbidden, Invalid, NotFound
+from .exceptions import Conflict, DomainError, Forbidden, Invalid, NotFound, StaleEdit
 from .extensions import db
 from .models import Change, Comment, Priority, Site, Ticket, TicketType, User, utcnow
 from .visibility import can_see
-from .workflow import WORKFLOWS, Workflow, may_move
+from .workflow import (
+    WORKFLOWS,
+    State,
+    Workflow,
+    claims,
+    may_move,
+    next_states,
+    state_after_take,
+)
 
-SUMMARY_MAX = 250
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ATTEMPTS = 3
+MIN_DESCRIPTION_WORDS = 3
+# What an author may change on their own active ticket; staff may change more.
+AUTHOR_FIELDS = ("summary", "description", "site", "ticket_type", "priority", "private")
+STAFF_FIELDS = AUTHOR_FIELDS + (
+    "end_user_name", "end_user_email", "deadline", "waiting_for", "upgrade_notes", "ref",
+    "reporting_type",
+)  # fmt: skip
+TEXT_LIMITS = {
+    "summary": 250, "end_user_name": 200, "end_user_email": 254, "waiting_for": 200,
+    "ref": 200, "description": 100_000, "upgrade_notes": 100_000, "body": 100_000,
+}  # fmt: skip
 
 
 def current_workflow() -> Workflow:
     return WORKFLOWS[current_app.config["WORKFLOW"]]
 
 
+def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a service as one transaction: commit on success, roll back on a refusal, and
+    run again on fresh data when a concurrent write made the ticket stale."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        for _ in range(ATTEMPTS):
+            try:
+                result = fn(*args, **kwargs)
+                db.session.commit()
+                return result
+            except StaleDataError:
+                db.session.rollback()
+            except DomainError:
+                db.session.rollback()
+                raise
+        raise Conflict("This ticket is changing very quickly right now. Please try again.")
+
+    return run
+
+
+@unit_of_work
 def create_ticket(
     *,
     actor: User,
     summary: str,
-    description: str = "",
+    description: str,
     site: Site | None = None,
     ticket_type: TicketType | None = None,
-    priority: Priority = Priority.NORMAL,
+    priority: Priority | int = Priority.NORMAL,
     private: bool = False,
     end_user_name: str = "",
     end_user_email: str = "",
 ) -> Ticket:
     """Report a ticket; the actor is its author for good."""
-    summary = summary.strip()
-    if not summary:
-        raise Invalid("A ticket needs a summary.", fields={"summary": "Say what the problem is."})
-    if len(summary) > SUMMARY_MAX:
-        raise Invalid("The summary is too long.", fields={"summary": "At most 250 characters."})
     if (end_user_name or end_user_email) and not actor.is_staff:
         raise Forbidden("Only staff can report a ticket on behalf of someone else.")
-    ticket = Ticket(
+    values = _clean(
         summary=summary,
         description=description,
-        author=actor,
         site=site,
         ticket_type=ticket_type,
-        reporting_type=ticket_type.reporting_type if ticket_type else None,
-        state=current_workflow().initial,
-        priority=int(priority),
+        priority=priority,
         private=private,
-        end_user_name=end_user_name.strip(),
-        end_user_email=end_user_email.strip(),
-        created=utcnow(),
+        end_user_name=end_user_name,
+        end_user_email=end_user_email,
     )
-    initial = {
-        name: (None, getattr(ticket, name))
-        for name in (
-            "summary",
-            "description",
-            "author",
-            "site",
-            "ticket_type",
-            "state",
-            "priority",
-            "private",
-            "end_user_name",
-            "end_user_email",
-        )
-        if getattr(ticket, name) not in (None, "", False)
-    }
+    ticket = Ticket(
+        author=actor,
+        state=current_workflow().initial,
+        reporting_type=ticket_type.reporting_type if ticket_type else None,
+        created=utcnow(),
+        **values,
+    )
+    initial = {"author": actor, "state": ticket.state, **values}
+    fields = {k: (None, v) for k, v in initial.items() if v not in (None, "", False)}
     db.session.add(ticket)
-    monitor.record(db.session, ticket, actor=actor, kind="created", fields=initial)
-    db.session.commit()
+    monitor.record(db.session, ticket, actor=actor, kind="created", fields=fields)
     return ticket
 
 
-def change_state(*, actor: User, ticket: Ticket, state: str) -> Change:
-    """Move the ticket to another state of the workflow, if the actor may."""
+@unit_of_work
+def edit(*, actor: User, ticket: Ticket, version: int, **values: Any) -> Change | None:
+    """Change a ticket's fields. ``version`` is the version the editor saw: changes made
+    since then to the same fields are never overwritten (a ``StaleEdit`` says what they
+    were); changes to other fields are kept alongside."""
     _require_visible(actor, ticket)
-    wf = current_workflow()
-    if not wf.has_state(state):
-        raise Invalid(f"There is no state {state!r}.", fields={"state": "Unknown state."})
-    staff, author = actor.is_staff, actor.id == ticket.author_id
-    if not may_move(wf, ticket.state, state, staff=staff, author=author):
-        raise Forbidden(
-            f"You cannot move this ticket from {wf.state(ticket.state).label} "
-            f"to {wf.state(state).label}."
-        )
-    return _apply(actor, ticket, "state", {"state": state})
+    allowed = _editable_fields(actor, ticket)
+    refused = sorted(set(values) - set(allowed))
+    if refused:
+        raise Forbidden(f"You cannot change {', '.join(refused)} of this ticket.")
+    changed = monitor.diff(ticket, _clean(**values))
+    if version != ticket.version:
+        since = db.session.scalars(
+            sa.select(Change)
+            .where(Change.ticket_id == ticket.id, Change.version > version)
+            .order_by(Change.id)
+        ).all()
+        clash = set(changed) & {f.field for c in since for f in c.fields}
+        if clash:
+            raise StaleEdit(
+                "Someone changed this ticket while you were editing it. "
+                "Your text is still in the form: compare, then save again.",
+                changes=list(since),
+                fields={name: "Changed by someone else meanwhile." for name in clash},
+            )
+    return _apply(actor, ticket, "edited", {k: new for k, (_, new) in changed.items()})
 
 
-def assign(*, actor: User, ticket: Ticket, assignee: User | None) -> Change:
-    """Give the ticket to a staff member, or to nobody (staff only)."""
-    _require_visible(actor, ticket)
-    if not actor.is_staff:
-        raise Forbidden("Only staff can assign tickets.")
+@unit_of_work
+def take(*, actor: User, ticket: Ticket) -> Change:
+    """Make an unassigned ticket the actor's; a new ticket moves on as the workflow says."""
+    _require_staff(actor, ticket, "take tickets")
+    if ticket.assignee is not None:
+        if ticket.assignee_id == actor.id:
+            raise Conflict("This ticket is yours already.")
+        raise Conflict(f"{ticket.assignee.name} has taken this ticket.")
+    values: dict[str, Any] = {"assignee": actor}
+    values["state"] = state_after_take(current_workflow(), ticket.state)
+    return _apply(actor, ticket, "take", values)
+
+
+@unit_of_work
+def steal(*, actor: User, ticket: Ticket) -> Change:
+    """Take a ticket that someone else has: a deliberate act, recorded as such."""
+    _require_staff(actor, ticket, "take tickets")
+    if ticket.assignee is None:
+        raise Conflict("Nobody has this ticket: take it instead.")
+    if ticket.assignee_id == actor.id:
+        raise Conflict("This ticket is yours already.")
+    return _apply(actor, ticket, "steal", {"assignee": actor})
+
+
+@unit_of_work
+def assign(*, actor: User, ticket: Ticket, assignee: User | None) -> Change | None:
+    """Give the ticket to a staff member, or to nobody."""
+    _require_staff(actor, ticket, "assign tickets")
     if assignee is not None and not (assignee.is_staff and assignee.active):
         raise Invalid(
             f"{assignee.name} is not an active staff member.",
             fields={"user": "Choose a staff member."},
         )
-    return _apply(actor, ticket, "assigned", {"assignee": assignee})
+    kind = "assign" if assignee is not None else "unassign"
+    return _apply(actor, ticket, kind, {"assignee": assignee})
 
 
-def comment(*, actor: User, ticket: Ticket, body: str) -> Comment:
-    """Add a comment; everyone who may see the ticket may comment on it."""
+@unit_of_work
+def change_state(*, actor: User, ticket: Ticket, state: str) -> Change | None:
+    """Move the ticket to another state of the workflow, if the actor may."""
     _require_visible(actor, ticket)
-    body = body.strip()
+    wf = current_workflow()
+    if not wf.has_state(state):
+        raise Invalid(f"There is no state {state!r}.", fields={"state": "Unknown state."})
+    if state == ticket.state:
+        return None
+    staff, author = actor.is_staff, actor.id == ticket.author_id
+    if not may_move(wf, ticket.state, state, staff=staff, author=author):
+        raise Forbidden(
+            f"You cannot move this ticket from {wf.describe(ticket.state).label} "
+            f"to {wf.state(state).label}."
+        )
+    values: dict[str, Any] = {"state": state}
+    if claims(wf, ticket.state, staff=staff, assigned=ticket.assignee_id is not None):
+        values["assignee"] = actor
+    return _apply(actor, ticket, "state", values)
+
+
+@unit_of_work
+def comment(*, actor: User, ticket: Ticket, body: str) -> Change:
+    """Add a comment (the change's ``comment``); everyone who may see a ticket may."""
+    _require_visible(actor, ticket)
+    body = _clean(body=body)["body"]
     if not body:
         raise Invalid("A comment cannot be empty.", fields={"body": "Write something."})
-    note = Comment(ticket=ticket, author=actor, body=body, created=utcnow())
-    db.session.add(note)
-    fields = {"comment": (None, body)}
+    fields: dict[str, tuple[Any, Any]] = {"comment": (None, body)}
     fields.update(monitor.diff(ticket, {"last_commenter": actor}))
-    monitor.record(db.session, ticket, actor=actor, kind="comment", fields=fields, comment=note)
+    note = Comment(ticket=ticket, author=actor, body=body, created=utcnow())
+    change = monitor.record(
+        db.session, ticket, actor=actor, kind="comment", fields=fields, comment=note
+    )
     ticket.last_commenter = actor
-    db.session.commit()
-    return note
+    db.session.add(note)
+    return change
+
+
+@unit_of_work
+def edit_comment(*, actor: User, comment: Comment, body: str) -> Change | None:
+    """Change one's own comment; the old text stays in the change monitor."""
+    _require_visible(actor, comment.ticket)
+    if comment.author_id != actor.id:
+        raise Forbidden("Only the person who wrote a comment can edit it.")
+    body = _clean(body=body)["body"]
+    if not body:
+        raise Invalid("A comment cannot be empty.", fields={"body": "Write something."})
+    if body == comment.body:
+        return None
+    change = monitor.record(
+        db.session,
+        comment.ticket,
+        actor=actor,
+        kind="comment_edited",
+        fields={"comment": (comment.body, body)},
+        comment=comment,
+    )
+    comment.body = body
+    comment.edited = change.created
+    return change
+
+
+@dataclass
+class Actions:
+    """What a person may do to a ticket: the page shows these buttons and no others."""
+
+    take: bool
+    steal: bool
+    assign: bool
+    edit: bool
+    states: list[State]
+    download_monitor: bool
+
+
+def actions_for(actor: User, ticket: Ticket) -> Actions:
+    """The same rules the services apply, asked ahead, to build buttons and forms."""
+    wf = current_workflow()
+    staff, author = actor.is_staff, actor.id == ticket.author_id
+    try:
+        editable = bool(_editable_fields(actor, ticket))
+    except Forbidden:
+        editable = False
+    setting = "MONITOR_DOWNLOAD_STAFF" if staff else "MONITOR_DOWNLOAD_OWNER"
+    return Actions(
+        take=staff and ticket.assignee_id is None,
+        steal=staff and ticket.assignee_id not in (None, actor.id),
+        assign=staff,
+        edit=editable,
+        states=next_states(wf, ticket.state, staff=staff, author=author),
+        download_monitor=bool(current_app.config[setting]),
+    )
+
+
+def require_monitor_download(actor: User, ticket: Ticket) -> None:
+    _require_visible(actor, ticket)
+    if not actions_for(actor, ticket).download_monitor:
+        raise Forbidden("Downloading the change monitor is turned off for you.")
 
 
 def _apply(actor: User, ticket: Ticket, kind: str, values: dict[str, Any]) -> Change | None:
@@ -130,10 +291,58 @@ def _apply(actor: User, ticket: Ticket, kind: str, values: dict[str, Any]) -> Ch
     change = monitor.record(db.session, ticket, actor=actor, kind=kind, fields=fields)
     for name, (_, new) in fields.items():
         setattr(ticket, name, new)
-    db.session.commit()
     return change
+
+
+def _editable_fields(actor: User, ticket: Ticket) -> tuple[str, ...]:
+    if actor.is_staff:
+        return STAFF_FIELDS
+    if actor.id == ticket.author_id:
+        if ticket.state not in current_workflow().active_states:
+            raise Forbidden("This ticket is finished: it can no longer be edited.")
+        return AUTHOR_FIELDS
+    raise Forbidden("Only the author and staff can edit this ticket.")
+
+
+def _clean(**values: Any) -> dict[str, Any]:
+    """Trim texts and check them against the rules every ticket follows."""
+    errors: dict[str, str] = {}
+    for name, value in values.items():
+        if isinstance(value, str):
+            value = values[name] = value.strip()
+            if "\x00" in value:
+                errors[name] = "This field contains a NUL character."
+            elif len(value) > TEXT_LIMITS.get(name, 250):
+                errors[name] = f"At most {TEXT_LIMITS.get(name, 250):,} characters."
+    if "summary" in values and not values["summary"] and "summary" not in errors:
+        errors["summary"] = "Say in a few words what the problem is."
+    if "description" in values and "description" not in errors:
+        words = re.findall(r"\w+", values["description"])
+        if len(words) < MIN_DESCRIPTION_WORDS:
+            errors["description"] = (
+                "Please describe the problem in a sentence or two: what you did, "
+                "what happened, what you expected."
+            )
+    if "priority" in values:
+        try:
+            values["priority"] = int(Priority(int(values["priority"])))
+        except ValueError:
+            errors["priority"] = "Choose one of the priorities."
+    if values.get("deadline") is not None and not isinstance(values["deadline"], date):
+        errors["deadline"] = "Give a date."
+    if "ref" in values and values["ref"] == "":
+        values["ref"] = None
+    if errors:
+        raise Invalid("Please correct the marked fields.", fields=errors)
+    return values
 
 
 def _require_visible(actor: User, ticket: Ticket) -> None:
     if not can_see(actor, ticket):
         raise NotFound("There is no such ticket, or you may not see it.")
+
+
+def _require_staff(actor: User, ticket: Ticket, what: str) -> None:
+    _require_visible(actor, ticket)
+    if not actor.is_staff:
+        raise Forbidden(f"Only staff can {what}.")

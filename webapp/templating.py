@@ -8,13 +8,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask
 from flask_login import current_user
 
-from .models import Priority
-from .services import current_workflow
+from . import markup, services
+from .models import Priority, Ticket
 
 
 def init_app(app: Flask) -> None:
-    app.context_processor(lambda: {"workflow": current_workflow(), "Priority": Priority})
+    app.context_processor(
+        lambda: {
+            "workflow": services.current_workflow(),
+            "Priority": Priority,
+            "actions_for": _actions_for,
+        }
+    )
     app.add_template_filter(local_time, "when")
+    app.add_template_filter(markup.render, "markdown")
+
+
+def _actions_for(ticket: Ticket) -> services.Actions:
+    return services.actions_for(current_user, ticket)
 
 
 def local_time(moment: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:

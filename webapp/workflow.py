@@ -32,6 +32,9 @@ class Workflow:
     author_moves: frozenset[tuple[str, str]]
     # Where "take" puts a ticket that is in one of these states.
     on_take: dict[str, str] = field(default_factory=dict)
+    # simpletickets: a staff member who moves an unassigned ticket out of its initial
+    # state gets it assigned.
+    claim_on_open: bool = False
 
     def state(self, name: str) -> State:
         for s in self.states:
@@ -73,6 +76,11 @@ def state_after_take(wf: Workflow, current: str) -> str:
     return wf.on_take.get(current, current)
 
 
+def claims(wf: Workflow, current: str, *, staff: bool, assigned: bool) -> bool:
+    """Whether moving this ticket makes the staff member who moves it its assignee."""
+    return wf.claim_on_open and staff and not assigned and current == wf.initial
+
+
 LINO = Workflow(
     name="lino",
     label="Lino",
@@ -105,6 +113,7 @@ SIMPLETICKETS = Workflow(
     # An owner who is not happy with the solution reopens it; a closed one is final.
     author_moves=frozenset({("solved", "assigned")}),
     on_take={"new": "assigned"},
+    claim_on_open=True,
 )
 
 SPIRE = Workflow(

@@ -18,9 +18,14 @@ class RegisterForm(Form):
         "E-mail", validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)]
     )
     display_name = StringField("Your name", validators=[Optional(), Length(max=100)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=1024)])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(min=8, max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
     confirm = PasswordField(
         "Password again",
+        render_kw={"autocomplete": "new-password"},
         validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
     )
 

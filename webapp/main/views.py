@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_login import current_user, login_required
 
-from .. import dashboard
+from .. import accounts, dashboard
 from ..extensions import db
 from . import bp
 
@@ -14,7 +14,7 @@ from . import bp
 @bp.get("/")
 @login_required
 def home():
-    team = dashboard.team() if current_user.is_admin else []
+    team = accounts.staff_members() if current_user.is_admin else []
     return render_template("main/home.html", panels=dashboard.panels_for(current_user), team=team)
 
 

@@ -1,0 +1,129 @@
+"""Ticket forms. Choices come from the database and the workflow, so a form offers
+nothing the services would refuse."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+
+from ..extensions import db
+from ..forms import Form
+from ..models import Priority, ReportingType, Site, SiteState, TicketType
+
+EMPTY = ("", "—")
+
+
+class TicketForm(Form):
+    summary = StringField("Summary", validators=[DataRequired(), Length(max=250)])
+    description = TextAreaField(
+        "Description",
+        validators=[DataRequired(), Length(max=100_000)],
+        description="What did you do, what happened, what did you expect? Markdown works.",
+    )
+    site = SelectField("Site", validators=[Optional()])
+    ticket_type = SelectField("Type", validators=[Optional()])
+    priority = SelectField("Priority", default=str(int(Priority.NORMAL)))
+    private = BooleanField(
+        "Private", description="Only you, the person working on it and staff will see it."
+    )
+    end_user_name = StringField(
+        "On behalf of", validators=[Optional(), Length(max=200)],
+        description="Someone without an account who reported this, by phone for example.",
+    )  # fmt: skip
+    end_user_email = EmailField(
+        "Their e-mail",
+        validators=[Optional(), Length(max=254), Email(check_deliverability=False)],
+    )
+
+    def __init__(self, *args, staff: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        sites = db.session.scalars(
+            sa.select(Site)
+            .where(Site.state.in_([s.value for s in SiteState if s.exposed]))
+            .order_by(Site.name)
+        )
+        types = db.session.scalars(
+            sa.select(TicketType).where(TicketType.active).order_by(TicketType.name)
+        )
+        self.site.choices = [EMPTY] + [(str(s.id), s.name) for s in sites]
+        self.ticket_type.choices = [EMPTY] + [(str(t.id), t.name) for t in types]
+        self.priority.choices = [(str(int(p)), p.label) for p in Priority]
+        if not staff:
+            del self.end_user_name
+            del self.end_user_email
+
+    def values(self) -> dict:
+        """The form's data as the services take it."""
+        values = {
+            "summary": self.summary.data,
+            "description": self.description.data,
+            "site": db.session.get(Site, int(self.site.data)) if self.site.data else None,
+            "ticket_type": (
+                db.session.get(TicketType, int(self.ticket_type.data))
+                if self.ticket_type.data
+                else None
+            ),
+            "priority": int(self.priority.data),
+            "private": self.private.data,
+        }
+        if "end_user_name" in self:
+            values["end_user_name"] = self.end_user_name.data or ""
+            values["end_user_email"] = self.end_user_email.data or ""
+        return values
+
+
+class EditForm(TicketForm):
+    version = HiddenField(validators=[InputRequired()])
+    deadline = DateField("Deadline", validators=[Optional()])
+    waiting_for = StringField(
+        "Waiting for", validators=[Optional(), Length(max=200)],
+        description="What has to happen next, in one line.",
+    )  # fmt: skip
+    upgrade_notes = TextAreaField("Resolution", validators=[Optional(), Length(max=100_000)])
+    ref = StringField("Reference", validators=[Optional(), Length(max=200)])
+    reporting_type = SelectField("Reporting type", validators=[Optional()])
+
+    STAFF_ONLY = ("deadline", "waiting_for", "upgrade_notes", "ref", "reporting_type")
+
+    def __init__(self, *args, staff: bool, **kwargs) -> None:
+        super().__init__(*args, staff=staff, **kwargs)
+        self.reporting_type.choices = [EMPTY] + [(r.value, r.label) for r in ReportingType]
+        if not staff:
+            for name in self.STAFF_ONLY:
+                delattr(self, name)
+
+    def values(self) -> dict:
+        values = super().values()
+        if "deadline" in self:
+            values.update(
+                deadline=self.deadline.data,
+                waiting_for=self.waiting_for.data or "",
+                upgrade_notes=self.upgrade_notes.data or "",
+                ref=self.ref.data or "",
+                reporting_type=self.reporting_type.data or None,
+            )
+        return values
+
+
+class CommentForm(Form):
+    body = TextAreaField(
+        "Comment", validators=[DataRequired(message="Write something."), Length(max=100_000)]
+    )
+
+
+class StateForm(Form):
+    state = StringField("State", validators=[DataRequired()])
+
+
+class AssignForm(Form):
+    user = IntegerField("Assign to", validators=[Optional()])

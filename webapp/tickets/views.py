@@ -1,0 +1,264 @@
+"""Ticket pages and actions. Each view parses input, calls one service, and answers with a
+page, a 303 redirect, or (for htmx) the fragment that changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import accounts, markup, services, timeline
+from ..exceptions import Conflict, Invalid, StaleEdit
+from ..extensions import db
+from ..htmx import is_htmx
+from ..models import Comment, Ticket, User
+from ..visibility import visible_tickets
+from . import bp
+from .forms import AssignForm, CommentForm, EditForm, StateForm, TicketForm
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every ticket page needs a signed-in user."""
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+def new():
+    form = TicketForm(staff=current_user.is_staff)
+    if form.validate_on_submit():
+        try:
+            ticket = services.create_ticket(actor=current_user, **form.values())
+        except Invalid as e:
+            form.apply_errors(e.fields)
+        else:
+            flash(
+                f"Ticket #{ticket.id} is reported. You will see here what happens to it.", "success"
+            )
+            return redirect(url_for(".detail", ticket_id=ticket.id), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("tickets/new.html", form=form), status
+
+
+@bp.get("/tickets/<int:ticket_id>")
+def detail(ticket_id: int):
+    return _detail_page(_visible(ticket_id))
+
+
+@bp.route("/tickets/<int:ticket_id>/edit", methods=["GET", "POST"])
+def edit(ticket_id: int):
+    ticket = _visible(ticket_id)
+    form = EditForm(obj=_form_data(ticket), staff=current_user.is_staff)
+    since: list = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.edit(
+                actor=current_user, ticket=ticket, version=int(form.version.data), **form.values()
+            )
+        except StaleEdit as e:
+            form.apply_errors(e.fields)
+            form.version.data = str(ticket.version)
+            since, status = timeline.describe(e.changes, services.current_workflow()), 409
+        except Invalid as e:
+            form.apply_errors(e.fields)
+            status = 422
+        else:
+            flash("Your changes are saved.", "success")
+            return redirect(url_for(".detail", ticket_id=ticket.id), code=303)
+    elif form.is_submitted():
+        status = 422
+    page = render_template("tickets/edit.html", ticket=ticket, form=form, since=since)
+    return page, status
+
+
+@bp.post("/tickets/<int:ticket_id>/take")
+def take(ticket_id: int):
+    return _act(ticket_id, lambda t: services.take(actor=current_user, ticket=t))
+
+
+@bp.post("/tickets/<int:ticket_id>/steal")
+def steal(ticket_id: int):
+    return _act(ticket_id, lambda t: services.steal(actor=current_user, ticket=t))
+
+
+@bp.post("/tickets/<int:ticket_id>/assign")
+def assign(ticket_id: int):
+    form = _valid(AssignForm())
+    assignee = db.session.get(User, form.user.data) if form.user.data is not None else None
+    if form.user.data is not None and assignee is None:
+        raise Invalid("There is no such user.", fields={"user": "Unknown user."})
+    return _act(
+        ticket_id, lambda t: services.assign(actor=current_user, ticket=t, assignee=assignee)
+    )
+
+
+@bp.post("/tickets/<int:ticket_id>/state")
+def change_state(ticket_id: int):
+    state = _valid(StateForm()).state.data
+    return _act(
+        ticket_id, lambda t: services.change_state(actor=current_user, ticket=t, state=state)
+    )
+
+
+@bp.post("/tickets/<int:ticket_id>/comments")
+def comment(ticket_id: int):
+    ticket = _visible(ticket_id)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _comment_form_error(ticket, form)
+    try:
+        change = services.comment(actor=current_user, ticket=ticket, body=form.body.data)
+    except Invalid as e:
+        form.apply_errors(e.fields)
+        return _comment_form_error(ticket, form)
+    if not is_htmx():
+        anchor = f"comment-{change.comment_id}"
+        return redirect(url_for(".detail", ticket_id=ticket.id, _anchor=anchor), 303)
+    (entry,) = timeline.describe([change], services.current_workflow())
+    return render_template(
+        "tickets/_comment_posted.html", ticket=ticket, entry=entry, form=CommentForm(formdata=None)
+    )
+
+
+@bp.route("/tickets/<int:ticket_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+def edit_comment(ticket_id: int, comment_id: int):
+    ticket = _visible(ticket_id)
+    note = db.session.get(Comment, comment_id)
+    if note is None or note.ticket_id != ticket.id:
+        abort(404)
+    form = CommentForm(obj=note)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.edit_comment(actor=current_user, comment=note, body=form.body.data)
+        except Invalid as e:
+            form.apply_errors(e.fields)
+        else:
+            return redirect(
+                url_for(".detail", ticket_id=ticket.id, _anchor=f"comment-{note.id}"), 303
+            )
+    if form.is_submitted():
+        status = 422
+    return render_template("tickets/edit_comment.html", ticket=ticket, note=note, form=form), status
+
+
+@bp.get("/tickets/<int:ticket_id>/monitor.csv")
+def monitor_csv(ticket_id: int):
+    ticket = _visible(ticket_id)
+    services.require_monitor_download(current_user, ticket)
+    lines = timeline.csv_lines(ticket, services.current_workflow())
+    return Response(
+        lines,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="ticket-{ticket.id}-monitor.csv"'},
+    )
+
+
+def _visible(ticket_id: int) -> Ticket:
+    """The ticket, if the current user may see it; a 404 otherwise, whether or not it exists."""
+    ticket = db.session.scalar(
+        sa.select(Ticket).where(Ticket.id == ticket_id, visible_tickets(current_user))
+    )
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+def _valid(form):
+    if not form.validate_on_submit():
+        errors = "; ".join(
+            f"{form[name].label.text}: {' '.join(msgs)}" for name, msgs in form.errors.items()
+        )
+        raise Invalid(errors or "The request is not complete.")
+    return form
+
+
+def _act(ticket_id: int, action: Callable[[Ticket], Any]):
+    """Run an action on the ticket and answer with what changed; a lost race is a 409
+    that shows the ticket as it now is."""
+    ticket = _visible(ticket_id)
+    message, status = None, 200
+    try:
+        action(ticket)
+    except Conflict as e:
+        message, status = e.message, 409
+    if not is_htmx():
+        if status == 200:
+            return redirect(url_for(".detail", ticket_id=ticket.id), code=303)
+        return _detail_page(ticket, conflict=message, status=status)
+    context = {"t": ticket, "ticket": ticket, "conflict": message}
+    if request.args.get("as") == "row":
+        return render_template("tickets/_row.html", **context), status
+    context.update(_detail_context(ticket))
+    return render_template("tickets/_action_result.html", **context), status
+
+
+def _detail_page(
+    ticket: Ticket,
+    *,
+    conflict: str | None = None,
+    status: int = 200,
+    comment_form: CommentForm | None = None,
+):
+    context = _detail_context(ticket)
+    if comment_form is not None:
+        context["comment_form"] = comment_form
+    page = render_template("tickets/detail.html", ticket=ticket, conflict=conflict, **context)
+    return page, status
+
+
+def _detail_context(ticket: Ticket) -> dict[str, Any]:
+    entries = timeline.describe(timeline.history(ticket), services.current_workflow())
+    texts = [ticket.description] + [e.change.comment.body for e in entries if e.change.comment]
+    return {
+        "actions": services.actions_for(current_user, ticket),
+        "candidates": accounts.staff_members() if current_user.is_staff else [],
+        "entries": entries,
+        "linkable": _linkable(texts),
+        "comment_form": CommentForm(formdata=None),
+    }
+
+
+def _linkable(texts: list[str]) -> set[int]:
+    """Of the tickets these texts mention, the ones the viewer may open."""
+    ids = markup.referenced_ids(texts)
+    if not ids:
+        return set()
+    query = sa.select(Ticket.id).where(Ticket.id.in_(ids), visible_tickets(current_user))
+    return set(db.session.scalars(query))
+
+
+def _comment_form_error(ticket: Ticket, form: CommentForm):
+    if not is_htmx():
+        return _detail_page(ticket, status=422, comment_form=form)
+    html = render_template("tickets/_comment_form.html", ticket=ticket, comment_form=form)
+    return html, 422, {"HX-Retarget": "#comment-form", "HX-Reswap": "outerHTML"}
+
+
+def _form_data(ticket: Ticket):
+    """The ticket as the edit form's initial data (ids as the select fields hold them)."""
+
+    names = (
+        "summary",
+        "description",
+        "private",
+        "end_user_name",
+        "end_user_email",
+        "deadline",
+        "waiting_for",
+        "upgrade_notes",
+        "ref",
+        "reporting_type",
+        "version",
+    )
+    return SimpleNamespace(
+        **{name: getattr(ticket, name) for name in names},
+        site=str(ticket.site_id or ""),
+        ticket_type=str(ticket.ticket_type_id or ""),
+        priority=str(ticket.priority),
+    )
