@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
@@ -86,7 +87,8 @@ class Client(FlaskClient):
     SQLite lock during the request and sees the request's writes afterwards."""
 
     def open(self, *args, **kwargs):
-        db.session.commit()
+        if has_app_context():
+            db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -8,7 +8,16 @@ from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from .. import accounts, markup, services, timeline
@@ -153,7 +162,7 @@ def monitor_csv(ticket_id: int):
     services.require_monitor_download(current_user, ticket)
     lines = timeline.csv_lines(ticket, services.current_workflow())
     return Response(
-        lines,
+        stream_with_context(lines),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="ticket-{ticket.id}-monitor.csv"'},
     )

@@ -1,0 +1,288 @@
+"""Ticket pages and actions over HTTP: the public contract, fragments, redirects, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from tests.conftest import AuthActions, csrf_token
+from tests.factories import make_ticket, make_user
+from webapp import services
+from webapp.extensions import db
+from webapp.models import Site, Ticket, TicketType
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def alice(app):
+    return make_user("alice", display_name="Alice Meyer")
+
+
+@pytest.fixture
+def sam(app):
+    return make_user("sam", role="staff", display_name="Sam Staff")
+
+
+def signed_in(app, username: str):
+    client = app.test_client()
+    AuthActions(client).login(username)
+    return client
+
+
+def post(client, url: str, data: dict | None = None, htmx: bool = False):
+    data = {"csrf_token": csrf_token(client, "/"), **(data or {})}
+    return client.post(url, data=data, headers=HTMX if htmx else {})
+
+
+def test_report_a_ticket_through_the_public_form(app, alice):
+    site = Site(name="Webshop")
+    kind = TicketType(name="Error")
+    db.session.add_all([site, kind])
+    db.session.commit()
+    client = signed_in(app, "alice")
+    response = post(
+        client,
+        "/tickets/new",
+        {
+            "summary": "Cart empties itself",
+            "description": "After ten minutes the cart is empty again.",
+            "site": str(site.id),
+            "ticket_type": str(kind.id),
+            "priority": "40",
+            "private": "y",
+        },
+    )
+    assert response.status_code == 303
+    ticket = db.session.get(Ticket, 1)
+    assert response.headers["Location"] == f"/tickets/{ticket.id}"
+    assert (ticket.author, ticket.site, ticket.ticket_type) == (alice, site, kind)
+    assert (ticket.priority, ticket.private, ticket.state) == (40, True, "new")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Cart empties itself" in page and "is reported" in page
+
+
+def test_a_description_that_says_nothing_gets_a_friendly_422(app, alice):
+    client = signed_in(app, "alice")
+    response = post(client, "/tickets/new", {"summary": "Broken", "description": "..."})
+    assert response.status_code == 422
+    assert "Please describe the problem" in response.get_data(as_text=True)
+    assert db.session.query(Ticket).count() == 0
+
+
+def test_unknown_site_is_a_422_not_a_500(app, alice):
+    client = signed_in(app, "alice")
+    response = post(
+        client,
+        "/tickets/new",
+        {"summary": "Broken", "description": "It does not work at all.", "site": "999"},
+    )
+    assert response.status_code == 422
+    assert "Not a valid choice" in response.get_data(as_text=True)
+
+
+def test_owners_do_not_see_the_end_user_fields(app, alice, sam):
+    assert 'name="end_user_name"' not in signed_in(app, "alice").get("/tickets/new").text
+    assert 'name="end_user_name"' in signed_in(app, "sam").get("/tickets/new").text
+
+
+def test_a_ticket_you_may_not_see_is_a_404(app, alice):
+    make_user("bob")
+    ticket = make_ticket(alice)
+    bob = signed_in(app, "bob")
+    assert bob.get(f"/tickets/{ticket.id}").status_code == 404
+    assert bob.get("/tickets/999").status_code == 404
+    assert post(bob, f"/tickets/{ticket.id}/comments", {"body": "Hello there"}).status_code == 404
+
+
+def test_ticket_page_shows_only_the_actions_this_viewer_may_take(app, alice, sam):
+    ticket = make_ticket(alice)
+    owner_page = signed_in(app, "alice").get(f"/tickets/{ticket.id}").text
+    assert "/take" not in owner_page and "/assign" not in owner_page
+    assert re.findall(r'name="state" value="(\w+)"', owner_page) == ["cancelled"]
+    staff_page = signed_in(app, "sam").get(f"/tickets/{ticket.id}").text
+    assert f"/tickets/{ticket.id}/take" in staff_page
+    assert len(re.findall(r'name="state" value="(\w+)"', staff_page)) == 7
+
+
+def test_take_with_htmx_answers_the_header_fragment(app, alice, sam):
+    ticket = make_ticket(alice)
+    response = post(signed_in(app, "sam"), f"/tickets/{ticket.id}/take", htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html.startswith('<section id="ticket-header"') and "<html" not in html
+    assert 'id="ticket-assignee">Sam Staff<' in html
+    assert 'id="timeline"' in html and 'hx-swap-oob="true"' in html
+
+
+def test_take_from_a_list_row_answers_the_row(app, alice, sam):
+    ticket = make_ticket(alice)
+    client = signed_in(app, "sam")
+    response = post(client, f"/tickets/{ticket.id}/take?as=row", htmx=True)
+    html = response.get_data(as_text=True)
+    assert html.startswith(f'<tr id="ticket-{ticket.id}">')
+    assert "Sam Staff" in html and "/take" not in html
+
+
+def test_take_without_htmx_redirects_to_the_ticket(app, alice, sam):
+    ticket = make_ticket(alice)
+    response = post(signed_in(app, "sam"), f"/tickets/{ticket.id}/take")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/tickets/{ticket.id}"
+
+
+def test_second_take_gets_409_and_shows_the_winner(app, alice, sam):
+    make_user("tia", role="staff")
+    ticket = make_ticket(alice)
+    services.take(actor=sam, ticket=ticket)
+    tia = signed_in(app, "tia")
+    row = post(tia, f"/tickets/{ticket.id}/take?as=row", htmx=True)
+    assert row.status_code == 409
+    assert "Sam Staff has taken this ticket." in row.text and row.text.startswith("<tr")
+    page = post(tia, f"/tickets/{ticket.id}/take")
+    assert page.status_code == 409
+    assert "<html" in page.text and "Sam Staff has taken this ticket." in page.text
+
+
+def test_forbidden_action_is_a_403_with_a_message(app, alice):
+    ticket = make_ticket(alice)
+    client = signed_in(app, "alice")
+    response = post(client, f"/tickets/{ticket.id}/state", {"state": "working"}, htmx=True)
+    assert response.status_code == 403
+    assert "You cannot move this ticket from New to Working." in response.text
+    assert response.headers["HX-Retarget"] == "#alerts"
+
+
+def test_state_change_by_name_and_bad_input(app, alice, sam):
+    ticket = make_ticket(alice)
+    client = signed_in(app, "sam")
+    response = post(client, f"/tickets/{ticket.id}/state", {"state": "working"}, htmx=True)
+    assert response.status_code == 200 and "Working" in response.text
+    assert post(client, f"/tickets/{ticket.id}/state", {"state": "nope"}).status_code == 422
+    assert post(client, f"/tickets/{ticket.id}/state", {}).status_code == 422
+    assert post(client, f"/tickets/{ticket.id}/assign", {"user": "abc"}).status_code == 422
+
+
+def test_assign_one_click_and_empty_user_unassigns(app, alice, sam):
+    ticket = make_ticket(alice)
+    client = signed_in(app, "sam")
+    assert post(client, f"/tickets/{ticket.id}/assign", {"user": str(sam.id)}).status_code == 303
+    db.session.refresh(ticket)
+    assert ticket.assignee == sam
+    page = client.get(f"/tickets/{ticket.id}").text
+    assert 'aria-pressed="true">Sam Staff</button>' in page
+    assert post(client, f"/tickets/{ticket.id}/assign", {"user": ""}).status_code == 303
+    db.session.refresh(ticket)
+    assert ticket.assignee is None
+
+
+def test_comment_with_htmx_appends_it_and_clears_the_form(app, alice):
+    ticket = make_ticket(alice)
+    client = signed_in(app, "alice")
+    response = post(client, f"/tickets/{ticket.id}/comments", {"body": "Still **broken**"}, True)
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<li class="entry entry-comment"')
+    assert "<strong>broken</strong>" in html
+    form = html[html.index('<form id="comment-form"') :]
+    assert 'hx-swap-oob="true"' in form and "Still **broken**" not in form
+
+
+def test_empty_comment_with_htmx_gets_the_form_back_with_a_message(app, alice):
+    ticket = make_ticket(alice)
+    response = post(signed_in(app, "alice"), f"/tickets/{ticket.id}/comments", {"body": ""}, True)
+    assert response.status_code == 422
+    assert response.headers["HX-Retarget"] == "#comment-form"
+    assert "Write something." in response.text
+
+
+def test_comments_render_markdown_safely_and_link_visible_tickets(app, alice):
+    bob = make_user("bob")
+    mine = make_ticket(alice)
+    hidden = make_ticket(bob)
+    body = f"See #{mine.id} and #{hidden.id} <script>alert(1)</script> [x](javascript:alert(1))"
+    services.comment(actor=alice, ticket=mine, body=body)
+    page = signed_in(app, "alice").get(f"/tickets/{mine.id}").text
+    assert f'<a href="/tickets/{mine.id}" class="ticket-ref"' in page
+    assert f'href="/tickets/{hidden.id}"' not in page
+    assert "<script>alert(1)</script>" not in page
+    assert 'href="javascript:' not in page
+
+
+def test_author_edits_a_comment_and_the_page_says_edited(app, alice):
+    ticket = make_ticket(alice)
+    note = services.comment(actor=alice, ticket=ticket, body="It is red.").comment
+    client = signed_in(app, "alice")
+    url = f"/tickets/{ticket.id}/comments/{note.id}/edit"
+    assert client.get(url).status_code == 200
+    assert post(client, url, {"body": "It is green."}).status_code == 303
+    page = client.get(f"/tickets/{ticket.id}").text
+    assert "It is green." in page and "(edited)" in page
+
+
+def test_edit_page_saves_and_a_stale_edit_gets_a_409_that_keeps_the_text(app, alice, sam):
+    ticket = make_ticket(alice, "Printer jams")
+    client = signed_in(app, "alice")
+    form = {
+        "summary": "Printer 3 jams",
+        "description": ticket.description,
+        "priority": "20",
+        "version": str(ticket.version),
+    }
+    services.edit(actor=sam, ticket=ticket, version=ticket.version, summary="Printer 2 jams")
+    response = post(client, f"/tickets/{ticket.id}/edit", form)
+    assert response.status_code == 409
+    assert "Changed while you were editing" in response.text
+    assert 'value="Printer 3 jams"' in response.text
+    form["version"] = re.search(r'name="version" type="hidden" value="(\d+)"', response.text)[1]
+    assert post(client, f"/tickets/{ticket.id}/edit", form).status_code == 303
+    db.session.refresh(ticket)
+    assert ticket.summary == "Printer 3 jams"
+
+
+def monitor_rows(client, ticket_id: int) -> list[list[str]]:
+    response = client.get(f"/tickets/{ticket_id}/monitor.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in response.headers["Content-Disposition"]
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_monitor_csv_lists_every_change_in_order(app, alice, sam):
+    ticket = make_ticket(alice, "Printer jams")
+    services.take(actor=sam, ticket=ticket)
+    services.comment(actor=alice, ticket=ticket, body="Thanks!")
+    table = monitor_rows(signed_in(app, "sam"), ticket.id)
+    assert table[0] == ["timestamp", "actor", "action", "field", "old", "new"]
+    assert [(r[1], r[2], r[3], r[4], r[5]) for r in table[1:]] == [
+        ("alice", "created", "author", "", "alice"),
+        ("alice", "created", "state", "", "new"),
+        ("alice", "created", "summary", "", "Printer jams"),
+        ("alice", "created", "description", "", ticket.description),
+        ("alice", "created", "priority", "", "20"),
+        ("sam", "take", "assignee", "", "sam"),
+        ("sam", "take", "state", "new", "opened"),
+        ("alice", "comment", "comment", "", "Thanks!"),
+        ("alice", "comment", "last_commenter", "", "alice"),
+    ]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r[0]) for r in table[1:])
+
+
+def test_monitor_csv_neutralises_formulas(app, alice):
+    ticket = make_ticket(alice, '=HYPERLINK("http://evil.example")')
+    for body in ("@SUM(A1)", "+1+1", "-2 apples", "\tindented"):
+        services.comment(actor=alice, ticket=ticket, body=f"{body} is what I typed")
+    cells = [cell for row in monitor_rows(signed_in(app, "alice"), ticket.id) for cell in row]
+    assert '\'=HYPERLINK("http://evil.example")' in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_monitor_download_follows_the_settings(app, alice, sam):
+    ticket = make_ticket(alice)
+    app.config["MONITOR_DOWNLOAD_OWNER"] = False
+    owner = signed_in(app, "alice")
+    assert owner.get(f"/tickets/{ticket.id}/monitor.csv").status_code == 403
+    assert "History as CSV" not in owner.get(f"/tickets/{ticket.id}").text
+    assert signed_in(app, "sam").get(f"/tickets/{ticket.id}/monitor.csv").status_code == 200
