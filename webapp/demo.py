@@ -310,17 +310,21 @@ TICKETS = [
     ),
 ]
 
-COMMENTS = [
+STAFF_COMMENTS = [
     "I can reproduce this with the test account.",
-    "Thanks, that helps. Could you tell us the time it happened?",
-    "It happened again today at about 10:15.",
+    "Thanks, that helps. Could you tell us when it happened?",
     "I have a fix ready and am testing it now.",
     "Deployed to the test system; please check whether it works for you.",
-    "Works for me now, thank you!",
     "This depends on the supplier's update, which is planned for next month.",
-    "Same here in the afternoon shift.",
     "We looked at the logs: the requests time out at the payment provider.",
     "Could you attach a screenshot of the message?",
+]
+OWNER_COMMENTS = [
+    "It happened again today at about 10:15.",
+    "Works for me now, thank you!",
+    "Same here in the afternoon shift.",
+    "It only happens in Firefox, not in Chrome.",
+    "Any news on this? The customers keep asking.",
 ]
 
 # The path each Lino target state is reached by, after the ticket is reported.
@@ -445,13 +449,17 @@ def _tickets(users: dict[str, User], sites: dict[str, Site], types) -> int:
                     services.comment,
                     actor=author if step % 2 else worker,
                     ticket=ticket,
-                    body=COMMENTS[(i + step) % len(COMMENTS)],
+                    body=_line(OWNER_COMMENTS if step % 2 else STAFF_COMMENTS, i + step),
                 )
             mover = author if (ticket.state, state) in wf.author_moves else worker
             moment = _act(
                 moment, rng, services.change_state, actor=mover, ticket=ticket, state=state
             )
     return len(TICKETS)
+
+
+def _line(lines: list[str], n: int) -> str:
+    return lines[n % len(lines)]
 
 
 def _author_for(users: dict[str, User], site: Site | None, i: int) -> User:
