@@ -94,55 +94,42 @@ def test_logout_is_a_post_and_ends_the_session(client, auth):
     assert client.get("/").status_code == 302
 
 
+def register(client, **fields):
+    data = {
+        "username": "Carol",
+        "email": "carol@example.com",
+        "display_name": "Carol King",
+        "password": "long-enough",
+        "confirm": "long-enough",
+        **fields,
+    }
+    return client.post("/register", data={**data, "csrf_token": csrf_token(client, "/register")})
+
+
 def test_register_creates_an_owner_and_signs_in(client):
-    response = client.post(
-        "/register",
-        data={
-            "username": "Carol",
-            "email": "carol@example.com",
-            "display_name": "Carol King",
-            "password": "long-enough",
-            "confirm": "long-enough",
-            "csrf_token": csrf_token(client, "/register"),
-        },
-    )
-    assert response.status_code == 303
+    assert register(client).status_code == 303
     page = client.get("/").get_data(as_text=True)
     assert "Hello, Carol King" in page
     assert "role-owner" in page
 
 
-def test_register_refuses_a_taken_username_and_a_bad_email(client):
-    make_user("carol")
-    response = client.post(
-        "/register",
-        data={
-            "username": "carol",
-            "email": "not-an-address",
-            "password": "long-enough",
-            "confirm": "long-enough",
-            "csrf_token": csrf_token(client, "/register"),
-        },
-    )
-    page = response.get_data(as_text=True)
+def test_register_refuses_a_bad_email(client):
+    response = register(client, email="not-an-address")
     assert response.status_code == 422
-    assert "Invalid email address." in page
+    assert "Invalid email address." in response.get_data(as_text=True)
 
 
-def test_register_refuses_a_taken_username(client):
+def test_register_refuses_a_taken_username_in_any_case(client):
     make_user("carol")
-    response = client.post(
-        "/register",
-        data={
-            "username": "Carol",
-            "email": "other@example.com",
-            "password": "long-enough",
-            "confirm": "long-enough",
-            "csrf_token": csrf_token(client, "/register"),
-        },
-    )
+    response = register(client, username="CAROL", email="other@example.com")
     assert response.status_code == 422
     assert "This username is taken." in response.get_data(as_text=True)
+
+
+def test_register_refuses_different_passwords(client):
+    response = register(client, confirm="something-else")
+    assert response.status_code == 422
+    assert "The passwords differ." in response.get_data(as_text=True)
 
 
 def test_registration_can_be_turned_off(app, client):

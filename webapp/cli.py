@@ -64,24 +64,26 @@ def create_admin(username: str, password: str | None, email: str | None) -> None
         click.echo(f"{user.username!r} was an admin already.")
 
 
-@click.command("add-to-group")
-@click.argument("user")
-@click.argument("group")
-def add_to_group(user: str, group: str) -> None:
-    """Put USER (username or e-mail) into GROUP (the staff or the admin group)."""
-    member, role = _user(user), _group(group)
-    added = accounts.add_to_group(user=member, group=role)
-    click.echo(f"{member.username!r} {'added to' if added else 'was already in'} {role.name!r}.")
+def _membership_command(name: str, change, done: str, unchanged: str, doc: str):
+    @click.command(name, help=doc)
+    @click.argument("user")
+    @click.argument("group")
+    def command(user: str, group: str) -> None:
+        member, role = _user(user), _group(group)
+        changed = change(user=member, group=role)
+        click.echo(f"{member.username!r} {done if changed else unchanged} {role.name!r}.")
+
+    return command
 
 
-@click.command("remove-from-group")
-@click.argument("user")
-@click.argument("group")
-def remove_from_group(user: str, group: str) -> None:
-    """Take USER (username or e-mail) out of GROUP."""
-    member, role = _user(user), _group(group)
-    removed = accounts.remove_from_group(user=member, group=role)
-    click.echo(f"{member.username!r} {'removed from' if removed else 'was not in'} {role.name!r}.")
+add_to_group = _membership_command(
+    "add-to-group", accounts.add_to_group, "added to", "was already in",
+    "Put USER (username or e-mail) into GROUP (the staff or the admin group).",
+)  # fmt: skip
+remove_from_group = _membership_command(
+    "remove-from-group", accounts.remove_from_group, "removed from", "was not in",
+    "Take USER (username or e-mail) out of GROUP.",
+)  # fmt: skip
 
 
 @click.command("seed-demo")
