@@ -123,7 +123,7 @@ def test_take_from_a_list_row_answers_the_row(app, alice, sam):
     client = signed_in(app, "sam")
     response = post(client, f"/tickets/{ticket.id}/take?as=row", htmx=True)
     html = response.get_data(as_text=True)
-    assert html.startswith(f'<tr id="ticket-{ticket.id}">')
+    assert html.startswith(f'<tr id="ticket-{ticket.id}" ')
     assert "Sam Staff" in html and "/take" not in html
 
 

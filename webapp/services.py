@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import monitor
+from . import monitor, search
 from .exceptions import Conflict, DomainError, Forbidden, Invalid, NotFound, StaleEdit
 from .extensions import db
 from .models import Change, Comment, Priority, Site, Ticket, TicketType, User, utcnow
@@ -115,6 +115,7 @@ def create_ticket(
     fields = {k: (None, v) for k, v in initial.items() if v not in (None, "", False)}
     db.session.add(ticket)
     monitor.record(db.session, ticket, actor=actor, kind="created", fields=fields)
+    _reindex(ticket)
     return ticket
 
 
@@ -143,7 +144,10 @@ def edit(*, actor: User, ticket: Ticket, version: int, **values: Any) -> Change 
                 changes=list(since),
                 fields={name: "Changed by someone else meanwhile." for name in clash},
             )
-    return _apply(actor, ticket, "edited", {k: new for k, (_, new) in changed.items()})
+    change = _apply(actor, ticket, "edited", {k: new for k, (_, new) in changed.items()})
+    if {"summary", "description"} & set(changed):
+        _reindex(ticket)
+    return change
 
 
 @unit_of_work
@@ -219,6 +223,7 @@ def comment(*, actor: User, ticket: Ticket, body: str) -> Change:
     )
     ticket.last_commenter = actor
     db.session.add(note)
+    _reindex(ticket)
     return change
 
 
@@ -243,6 +248,7 @@ def edit_comment(*, actor: User, comment: Comment, body: str) -> Change | None:
     )
     comment.body = body
     comment.edited = change.created
+    _reindex(comment.ticket)
     return change
 
 
@@ -292,6 +298,12 @@ def _apply(actor: User, ticket: Ticket, kind: str, values: dict[str, Any]) -> Ch
     for name, (_, new) in fields.items():
         setattr(ticket, name, new)
     return change
+
+
+def _reindex(ticket: Ticket) -> None:
+    """Bring the ticket's search entry in step with its text, in the same transaction."""
+    db.session.flush()
+    search.index(db.session, ticket)
 
 
 def _editable_fields(actor: User, ticket: Ticket) -> tuple[str, ...]:

@@ -22,6 +22,12 @@ def init_app(app: Flask) -> None:
     )
     app.add_template_filter(local_time, "when")
     app.add_template_filter(markup.render, "markdown")
+    app.add_template_filter(capped, "capped")
+
+
+def capped(count: int, cap: int) -> str:
+    """A count that was only counted up to ``cap`` + 1: "1,000+" rather than a guess."""
+    return f"{cap:,}+" if count > cap else f"{count:,}"
 
 
 def _actions_for(ticket: Ticket) -> services.Actions:

@@ -4,14 +4,13 @@ time, so they follow renames and the viewer's language."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from . import csvexport
 from .extensions import db
 from .models import Change, Priority, Site, Ticket, TicketType, User
 from .workflow import Workflow
@@ -55,7 +54,6 @@ TICKET_FIELDS = {"duplicate_of", "parent"}
 # Shown in the timeline by other means (the comment itself) or not worth a line.
 HIDDEN_IN_TIMELINE = {"comment", "last_commenter", "author"}
 CSV_HEADER = ("timestamp", "actor", "action", "field", "old", "new")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -140,30 +138,19 @@ def describe(changes: list[Change], wf: Workflow) -> list[Entry]:
 
 def csv_lines(ticket: Ticket, wf: Workflow) -> Iterator[str]:
     """The monitor as CSV lines: one row per changed field, UTC timestamps."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    return csvexport.lines(_csv_rows(ticket, wf))
 
-    def line(row) -> str:
-        writer.writerow([_neutralise(cell) for cell in row])
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
 
-    yield line(CSV_HEADER)
+def _csv_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
+    yield CSV_HEADER
     changes = history(ticket)
     names = _Names(changes, wf, export=True)
     for change in changes:
         stamp = change.created.strftime("%Y-%m-%dT%H:%M:%SZ")
         actor = change.actor.username if change.actor else "system"
         for f in change.fields:
-            old, new = names.show(f.field, f.old), names.show(f.field, f.new)
-            yield line((stamp, actor, change.kind, f.field, old, new))
-
-
-def _neutralise(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula is prefixed with a quote."""
-    return f"'{cell}" if cell.startswith(FORMULA_START) else cell
+            yield (stamp, actor, change.kind, f.field, names.show(f.field, f.old),
+                   names.show(f.field, f.new))  # fmt: skip
 
 
 def history(ticket: Ticket) -> list[Change]:

@@ -14,8 +14,13 @@ from . import bp
 @bp.get("/")
 @login_required
 def home():
-    team = accounts.staff_members() if current_user.is_admin else []
-    return render_template("main/home.html", panels=dashboard.panels_for(current_user), team=team)
+    staff = accounts.staff_members() if current_user.is_staff else []
+    return render_template(
+        "main/home.html",
+        panels=dashboard.panels_for(current_user),
+        team=staff if current_user.is_admin else [],
+        candidates=staff,
+    )
 
 
 @bp.get("/healthz")

@@ -18,11 +18,11 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from .. import accounts, markup, services, timeline
 from ..exceptions import Conflict, Invalid, StaleEdit
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..htmx import is_htmx
 from ..models import Comment, Ticket, User
 from ..visibility import visible_tickets
@@ -31,9 +31,12 @@ from .forms import AssignForm, CommentForm, EditForm, StateForm, TicketForm
 
 
 @bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Every ticket page needs a signed-in user."""
+def _signed_in():
+    """Every ticket page needs a signed-in user. The list's live check is left to look at
+    the session alone, so that asking "anything new?" costs one query."""
+    if request.endpoint != "tickets.poll" and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -202,6 +205,7 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
         return _detail_page(ticket, conflict=message, status=status)
     context = {"t": ticket, "ticket": ticket, "conflict": message}
     if request.args.get("as") == "row":
+        context["candidates"] = accounts.staff_members()
         return render_template("tickets/_row.html", **context), status
     context.update(_detail_context(ticket))
     return render_template("tickets/_action_result.html", **context), status

@@ -1,0 +1,377 @@
+"""Ticket lists: Lino's views as tabs, filters, sorting and keyset pagination, all read
+from and written to a query string, so a view is a URL. Every query starts from the one
+visibility rule."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from . import search
+from .extensions import db
+from .models import Priority, Subscription, Ticket, User
+from .visibility import visible_tickets
+from .workflow import Workflow
+
+PAGE_SIZE = 50
+COUNT_CAP = 1000
+EXPORT_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str
+    order: tuple[str, ...]
+    staff_only: bool
+    where: Callable[[User, Workflow], Any]
+
+
+def _active(wf: Workflow):
+    return Ticket.state.in_(wf.active_states)
+
+
+def _subscribed(user: User):
+    return Ticket.site_id.in_(
+        sa.select(Subscription.site_id).where(Subscription.user_id == user.id)
+    )
+
+
+TABS = (
+    Tab("triage", "To triage", ("-priority", "-id"), True,
+        lambda u, wf: Ticket.state == wf.initial),
+    Tab("work", "My work", ("-priority", "-modified", "-id"), True,
+        lambda u, wf: sa.and_(_active(wf), Ticket.assignee_id == u.id)),
+    Tab("unassigned", "Unassigned", ("-priority", "-id"), True,
+        lambda u, wf: sa.and_(_active(wf), Ticket.assignee_id.is_(None))),
+    Tab("mine", "My tickets", ("-priority", "-id"), False,
+        lambda u, wf: sa.and_(_active(wf), Ticket.author_id == u.id)),
+    Tab("feedback", "Needing my feedback", ("-priority", "-id"), False,
+        lambda u, wf: sa.and_(
+            Ticket.state == "talk", _subscribed(u),
+            sa.or_(Ticket.last_commenter_id.is_(None), Ticket.last_commenter_id != u.id),
+        ) if wf.has_state("talk") else None),
+    Tab("waiting", "Waiting for others", ("-modified", "-id"), False,
+        lambda u, wf: sa.and_(Ticket.state == "talk", Ticket.last_commenter_id == u.id)
+        if wf.has_state("talk") else None),
+    Tab("active", "Active", ("-id",), False, lambda u, wf: _active(wf)),
+    Tab("public", "Public", ("-id",), False, lambda u, wf: Ticket.private.is_(False)),
+    Tab("ref", "With reference", ("ref", "-id"), True, lambda u, wf: Ticket.ref.is_not(None)),
+    Tab("all", "All", ("-id",), False, lambda u, wf: sa.true()),
+)  # fmt: skip
+TAB_BY_KEY = {tab.key: tab for tab in TABS}
+SORTABLE = {
+    "id": Ticket.id,
+    "priority": Ticket.priority,
+    "modified": Ticket.modified,
+    "created": Ticket.created,
+    "ref": Ticket.ref,
+}
+YES_NO = {"yes": True, "no": False}
+FLAG_FILTERS = ("private", "todo", "active", "assigned", "has_site")
+DATE_FILTERS = (
+    "deadline_before", "created_from", "created_to", "modified_from", "modified_to",
+)  # fmt: skip
+
+
+def tabs_for(user: User, wf: Workflow) -> list[Tab]:
+    return [
+        t for t in TABS
+        if (user.is_staff or not t.staff_only) and t.where(user, wf) is not None
+    ]  # fmt: skip
+
+
+def default_tab(user: User) -> str:
+    return "triage" if user.is_staff else "mine"
+
+
+@dataclass
+class View:
+    """One list view: a tab, its filters, a sort and a position, as read from a URL."""
+
+    tab: str
+    filters: dict[str, Any] = field(default_factory=dict)
+    sort: str = ""
+    after: list | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], user: User, wf: Workflow) -> View:
+        errors: dict[str, str] = {}
+        keys = {t.key for t in tabs_for(user, wf)}
+        tab = args.get("tab") or default_tab(user)
+        if tab not in keys:
+            errors["tab"] = f"There is no list {tab!r} for you."
+            tab = default_tab(user)
+        filters = _parse_filters(args, wf, errors)
+        sort = args.get("sort", "")
+        if sort and sort.lstrip("-") not in SORTABLE:
+            errors["sort"] = f"Cannot sort by {sort.lstrip('-')!r}."
+            sort = ""
+        after = None
+        if args.get("after"):
+            try:
+                after = json.loads(base64.urlsafe_b64decode(args["after"].encode()))
+                if not isinstance(after, list):
+                    raise ValueError
+            except ValueError:
+                errors["after"] = "That page link is broken; showing the first page."
+        return cls(tab, filters, sort, after, errors)
+
+    def order(self) -> tuple[str, ...]:
+        if self.sort:
+            return (self.sort, "-id") if self.sort.lstrip("-") != "id" else (self.sort,)
+        if self.filters.get("q"):
+            return ("-rank", "-id")
+        return TAB_BY_KEY[self.tab].order
+
+    def args(self, **changes: Any) -> dict[str, str]:
+        """The query string of this view (or of a changed copy), without empty parts."""
+        view = replace(self, **changes) if changes else self
+        args = {"tab": view.tab, **{k: _format(v) for k, v in view.filters.items()}}
+        if view.sort:
+            args["sort"] = view.sort
+        if view.after is not None:
+            args["after"] = base64.urlsafe_b64encode(json.dumps(view.after).encode()).decode()
+        return {k: v for k, v in args.items() if v not in ("", None)}
+
+
+@dataclass
+class Page:
+    tickets: list[Ticket]
+    next_after: list | None
+
+
+def where(user: User, wf: Workflow, tab: str, filters: dict[str, Any]):
+    """The WHERE clause of a tab with filters, always inside what the user may see."""
+    clauses = [visible_tickets(user), TAB_BY_KEY[tab].where(user, wf)]
+    f = filters
+    for name, column in (
+        ("site", Ticket.site_id), ("type", Ticket.ticket_type_id),
+        ("priority", Ticket.priority), ("state", Ticket.state),
+    ):  # fmt: skip
+        if name in f:
+            clauses.append(column == f[name])
+    if "assignee" in f:
+        value = f["assignee"]
+        clauses.append(
+            Ticket.assignee_id.is_(None) if value == "none"
+            else Ticket.assignee_id == (user.id if value == "me" else value)
+        )  # fmt: skip
+    if "author" in f:
+        author = sa.select(User.id).where(User.username == f["author"]).scalar_subquery()
+        clauses.append(Ticket.author_id == author)
+    if "end_user" in f:
+        pattern = f"%{f['end_user'].lower()}%"
+        clauses.append(
+            sa.or_(
+                sa.func.lower(Ticket.end_user_name).like(pattern),
+                sa.func.lower(Ticket.end_user_email).like(pattern),
+            )
+        )
+    flags = {
+        "private": Ticket.private.is_(True),
+        "todo": Ticket.state.in_([s.name for s in wf.states if s.todo]),
+        "active": _active(wf),
+        "assigned": Ticket.assignee_id.is_not(None),
+        "has_site": Ticket.site_id.is_not(None),
+    }
+    for name, clause in flags.items():
+        if name in f:
+            clauses.append(clause if f[name] else sa.not_(clause))
+    if "deadline_before" in f:
+        clauses.append(Ticket.deadline < f["deadline_before"])
+    for name, column in (("created", Ticket.created), ("modified", Ticket.modified)):
+        if f"{name}_from" in f:
+            clauses.append(column >= _start_of(f[f"{name}_from"]))
+        if f"{name}_to" in f:
+            clauses.append(column < _start_of(f[f"{name}_to"] + timedelta(days=1)))
+    return sa.and_(*clauses)
+
+
+def page(user: User, wf: Workflow, view: View, size: int = PAGE_SIZE) -> Page:
+    """One page of the view, in one query, with the next page's cursor."""
+    query, sort_columns = _ordered_query(user, wf, view)
+    if view.after is not None and len(view.after) == len(sort_columns):
+        query = query.where(_after(sort_columns, view.after))
+    query = query.options(
+        joinedload(Ticket.assignee), joinedload(Ticket.site), joinedload(Ticket.ticket_type)
+    ).limit(size + 1)
+    rows = db.session.execute(query).all()
+    tickets = [row[0] for row in rows[:size]]
+    next_after = None
+    if len(rows) > size:
+        last = rows[size - 1]
+        next_after = [_jsonable(v) for v in last[1:]]
+    return Page(tickets, next_after)
+
+
+def counts(user: User, wf: Workflow, view: View) -> dict[str, int]:
+    """How many tickets each tab holds with the view's filters, counted up to COUNT_CAP + 1
+    (shown as "1,000+"), in one query."""
+    columns = []
+    for tab in tabs_for(user, wf):
+        inner = (
+            _from(view)
+            .with_only_columns(Ticket.id)
+            .where(where(user, wf, tab.key, view.filters))
+            .limit(COUNT_CAP + 1)
+            .subquery()
+        )
+        columns.append(
+            sa.select(sa.func.count()).select_from(inner).scalar_subquery().label(tab.key)
+        )
+    row = db.session.execute(sa.select(*columns)).one()
+    return dict(row._mapping)
+
+
+def matching_ids(user: User, wf: Workflow, view: View, cap: int) -> list[int]:
+    """The ids of every ticket in the view (for "all N matching"), at most ``cap``."""
+    query, _ = _ordered_query(user, wf, view)
+    query = query.with_only_columns(Ticket.id).limit(cap)
+    return list(db.session.scalars(query))
+
+
+def export_rows(user: User, wf: Workflow, view: View) -> Iterator[Ticket]:
+    """Every ticket of the view, all pages, streamed in batches."""
+    query, _ = _ordered_query(user, wf, view)
+    query = query.options(
+        joinedload(Ticket.assignee), joinedload(Ticket.author),
+        joinedload(Ticket.site), joinedload(Ticket.ticket_type),
+    ).execution_options(yield_per=EXPORT_BATCH)  # fmt: skip
+    for row in db.session.execute(query):
+        yield row[0]
+
+
+def _from(view: View) -> sa.Select:
+    found = _found(view)
+    query = sa.select(Ticket)
+    if found is not None:
+        query = query.join(found, found.c.ticket_id == Ticket.id)
+    return query
+
+
+def _found(view: View):
+    text = view.filters.get("q")
+    return search.matches(db.session.get_bind().dialect.name, text) if text else None
+
+
+def _ordered_query(user: User, wf: Workflow, view: View) -> tuple[sa.Select, list]:
+    found = _found(view)
+    sort_columns = []
+    for key in view.order():
+        name = key.lstrip("-")
+        column = found.c.rank if name == "rank" and found is not None else SORTABLE.get(name)
+        if column is None:
+            continue
+        sort_columns.append((column, key.startswith("-")))
+    query = sa.select(Ticket, *[c for c, _ in sort_columns])
+    if found is not None:
+        query = query.join(found, found.c.ticket_id == Ticket.id)
+    query = query.where(where(user, wf, view.tab, view.filters))
+    return query.order_by(*[_direction(c, desc) for c, desc in sort_columns]), sort_columns
+
+
+def _direction(column, desc: bool):
+    ordered = column.desc() if desc else column.asc()
+    return ordered.nulls_last() if column is Ticket.ref else ordered
+
+
+def _after(sort_columns, values: list):
+    """Keyset condition: rows that come after ``values`` in the sort order (NULLs last)."""
+    clauses = []
+    for i, (column, desc) in enumerate(sort_columns):
+        value = _restore(column, values[i])
+        if value is None:
+            continue  # nothing sorts after NULL in this column
+        earlier = zip(sort_columns[:i], values[:i], strict=True)
+        equal = [_equals(c, _restore(c, v)) for (c, _), v in earlier]
+        beyond = column < value if desc else column > value
+        if column is Ticket.ref:
+            beyond = sa.or_(beyond, column.is_(None))
+        clauses.append(sa.and_(*equal, beyond))
+    return sa.or_(*clauses)
+
+
+def _equals(column, value):
+    return column.is_(None) if value is None else column == value
+
+
+def _restore(column, value):
+    if value is not None and column in (Ticket.modified, Ticket.created):
+        return datetime.fromisoformat(value)
+    return value
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _parse_filters(args: Mapping[str, str], wf: Workflow, errors: dict[str, str]) -> dict:
+    filters: dict[str, Any] = {}
+
+    def number(name: str, label: str) -> None:
+        if args.get(name):
+            if args[name].isdigit():
+                filters[name] = int(args[name])
+            else:
+                errors[name] = f"{label} must be a number."
+
+    number("site", "Site")
+    number("type", "Type")
+    if args.get("priority"):
+        if args["priority"].isdigit() and int(args["priority"]) in set(Priority):
+            filters["priority"] = int(args["priority"])
+        else:
+            errors["priority"] = "Unknown priority."
+    if args.get("state"):
+        if wf.has_state(args["state"]):
+            filters["state"] = args["state"]
+        else:
+            errors["state"] = f"Unknown state {args['state']!r}."
+    if args.get("assignee"):
+        value = args["assignee"]
+        if value in ("me", "none"):
+            filters["assignee"] = value
+        elif value.isdigit():
+            filters["assignee"] = int(value)
+        else:
+            errors["assignee"] = "Assignee must be a user, 'me' or 'none'."
+    for name in ("author", "end_user", "q"):
+        value = args.get(name, "").strip()
+        if len(value) > 200 or "\x00" in value:
+            errors[name] = "Too long, or not text."
+        elif value:
+            filters[name] = value.lower() if name == "author" else value
+    for name in FLAG_FILTERS:
+        if args.get(name):
+            if args[name] in YES_NO:
+                filters[name] = YES_NO[args[name]]
+            else:
+                errors[name] = "Choose yes or no."
+    for name in DATE_FILTERS:
+        if args.get(name):
+            try:
+                filters[name] = date.fromisoformat(args[name])
+            except ValueError:
+                errors[name] = "Give a date as YYYY-MM-DD."
+    return filters

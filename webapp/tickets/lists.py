@@ -1,0 +1,203 @@
+"""The ticket list: tabs, filters, pages, live updates, bulk actions, CSV export and
+duplicate suggestions. The view state lives in the query string (see listing.View)."""
+
+from __future__ import annotations
+
+import itertools
+from urllib.parse import parse_qsl, urlencode
+
+import sqlalchemy as sa
+from flask import Response, render_template, request, session, stream_with_context, url_for
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+
+from .. import accounts, csvexport, listing, search, services
+from ..exceptions import DomainError, Invalid
+from ..extensions import db
+from ..htmx import is_htmx
+from ..models import Change, Site, Ticket, TicketType, User
+from ..visibility import visible_tickets
+from . import bp
+
+BULK_CAP = 1000
+SUGGESTIONS = 5
+CSV_HEADER = (
+    "number", "summary", "state", "priority", "site", "type", "author", "assignee",
+    "end_user", "created", "modified", "deadline", "private", "reference",
+)  # fmt: skip
+
+
+@bp.get("/tickets/")
+def index():
+    wf = services.current_workflow()
+    view = listing.View.from_args(request.args, current_user, wf)
+    context = _list_context(view)
+    status = 422 if view.errors else 200
+    if request.args.get("part") == "rows":
+        return render_template("tickets/_rows.html", **context), status
+    if is_htmx() and not request.headers.get("HX-History-Restore-Request"):
+        return render_block("tickets/list.html", "results", **context), status
+    return render_template("tickets/list.html", **context), status
+
+
+@bp.get("/tickets/poll")
+def poll():
+    """What changed since the list was drawn. Nothing new costs one small query and an
+    empty answer; otherwise the changed rows come back to be swapped in place."""
+    if "_user_id" not in session:
+        return "", 401
+    latest = db.session.scalar(sa.select(sa.func.max(Change.id))) or 0
+    since = request.args.get("since", type=int, default=0)
+    if latest <= since:
+        return "", 204
+    return _changes_since(since, latest)
+
+
+@login_required
+def _changes_since(since: int, latest: int):
+    wf = services.current_workflow()
+    view = listing.View.from_args(request.args, current_user, wf)
+    changed_ids = sa.select(Change.ticket_id).where(Change.id > since).distinct().limit(200)
+    changed = db.session.scalars(
+        sa.select(Ticket).where(Ticket.id.in_(changed_ids), visible_tickets(current_user))
+    ).all()
+    created = sa.select(Change.ticket_id).where(Change.id > since, Change.kind == "created")
+    new = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.id.in_(created),
+            listing.where(current_user, wf, view.tab, view.filters),
+        )
+    )
+    return render_template(
+        "tickets/_live.html",
+        view=view,
+        since=latest,
+        changed=changed,
+        new=new,
+        candidates=_candidates(),
+    )
+
+
+@bp.post("/tickets/bulk")
+def bulk():
+    """Take, assign or move many tickets; each one is its own change, and every ticket
+    that could not be changed is listed back with the reason."""
+    wf = services.current_workflow()
+    action = request.form.get("action", "")
+    ids = _bulk_ids(wf)
+    act = _bulk_action(action)
+    results = []
+    for ticket_id in ids:
+        ticket = db.session.get(Ticket, ticket_id)
+        try:
+            if ticket is None:
+                raise Invalid("There is no such ticket.")
+            change = act(ticket)
+        except DomainError as e:
+            results.append((ticket_id, ticket, e.message))
+        else:
+            results.append((ticket_id, ticket, None if change else "Nothing to change."))
+    context = {
+        "results": results,
+        "done": [t for _, t, failure in results if failure is None],
+        "failed": [(i, msg) for i, _, msg in results if msg is not None],
+        "candidates": _candidates(),
+        "back": request.form.get("view", ""),
+    }
+    template = "tickets/_bulk_result.html" if is_htmx() else "tickets/bulk_result.html"
+    return render_template(template, **context)
+
+
+@bp.get("/tickets.csv")
+def export():
+    wf = services.current_workflow()
+    view = listing.View.from_args(request.args, current_user, wf)
+    if view.errors:
+        raise Invalid("; ".join(view.errors.values()))
+    rows = (_csv_row(t) for t in listing.export_rows(current_user, wf, view))
+    return Response(
+        stream_with_context(csvexport.lines(itertools.chain([CSV_HEADER], rows))),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="tickets.csv"'},
+    )
+
+
+@bp.get("/tickets/suggest")
+def suggest():
+    """While someone types a summary: up to five tickets they may see that look alike,
+    sleeping ones included, so they find the one they forgot about."""
+    text = request.args.get("summary", "")[:250]
+    found = search.matches(db.session.get_bind().dialect.name, text, any_term=True)
+    tickets = []
+    if found is not None and len(search.terms(text)) >= 1 and len(text.strip()) >= 4:
+        tickets = db.session.scalars(
+            sa.select(Ticket)
+            .join(found, found.c.ticket_id == Ticket.id)
+            .where(visible_tickets(current_user))
+            .order_by(found.c.rank.desc(), Ticket.id.desc())
+            .limit(SUGGESTIONS)
+        ).all()
+    return render_template("tickets/_suggestions.html", tickets=tickets)
+
+
+def _list_context(view: listing.View) -> dict:
+    wf = services.current_workflow()
+    user = current_user
+    return {
+        "view": view,
+        "tabs": listing.tabs_for(user, wf),
+        "counts": listing.counts(user, wf, view),
+        "page": listing.page(user, wf, view),
+        "candidates": _candidates(),
+        "since": db.session.scalar(sa.select(sa.func.max(Change.id))) or 0,
+        "sites": lambda: db.session.scalars(sa.select(Site).order_by(Site.name)).all(),
+        "types": lambda: db.session.scalars(sa.select(TicketType).order_by(TicketType.name)).all(),
+        "cap": listing.COUNT_CAP,
+        "list_url": lambda **changes: url_for(".index", **view.args(**changes)),
+        "view_query": urlencode(view.args(after=None)),
+    }
+
+
+def _candidates() -> list[User]:
+    return accounts.staff_members() if current_user.is_staff else []
+
+
+def _bulk_ids(wf) -> list[int]:
+    if request.form.get("all") == "yes":
+        args = dict(parse_qsl(request.form.get("view", "")))
+        view = listing.View.from_args(args, current_user, wf)
+        return listing.matching_ids(current_user, wf, view, BULK_CAP)
+    ids = request.form.getlist("ids")
+    if not ids:
+        raise Invalid("Select at least one ticket.")
+    if len(ids) > BULK_CAP or not all(i.isdigit() for i in ids):
+        raise Invalid(f"Select between 1 and {BULK_CAP} tickets.")
+    return [int(i) for i in ids]
+
+
+def _bulk_action(action: str):
+    if action == "take":
+        return lambda t: services.take(actor=current_user, ticket=t)
+    if action == "state":
+        state = request.form.get("state", "")
+        return lambda t: services.change_state(actor=current_user, ticket=t, state=state)
+    if action == "assign":
+        value = request.form.get("user", "")
+        assignee = db.session.get(User, int(value)) if value.isdigit() else None
+        if value and assignee is None:
+            raise Invalid("There is no such user.")
+        return lambda t: services.assign(actor=current_user, ticket=t, assignee=assignee)
+    raise Invalid("Choose take, assign or state.")
+
+
+def _csv_row(t: Ticket) -> tuple:
+    return (
+        t.id, t.summary, t.state, t.priority_label, t.site.name if t.site else "",
+        t.ticket_type.name if t.ticket_type else "", t.author.username,
+        t.assignee.username if t.assignee else "", t.end_user_name,
+        t.created.strftime("%Y-%m-%dT%H:%M:%SZ"), t.modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        t.deadline.isoformat() if t.deadline else "", "yes" if t.private else "no", t.ref or "",
+    )  # fmt: skip
+
