@@ -10,5 +10,7 @@ from webapp.search import include_name
 def test_migrations_build_exactly_the_models(app):
     """What `flask db check` checks, on every backend the suite runs on."""
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
         assert compare_metadata(context, db.metadata) == []

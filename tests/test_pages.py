@@ -21,7 +21,9 @@ def test_ticket_rows_follow_the_row_contract(client, auth):
     alice = make_user("alice")
     ticket = make_ticket(alice)
     auth.login("alice")
-    assert f'<tr id="ticket-{ticket.id}" class="ticket-row"' in client.get("/").get_data(as_text=True)
+    assert f'<tr id="ticket-{ticket.id}" class="ticket-row"' in client.get("/").get_data(
+        as_text=True
+    )
 
 
 def test_staff_home_shows_triage_and_their_work(client, auth):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from . import search
 from .extensions import db
-from .models import Priority, Subscription, Ticket, User
+from .models import Change, Priority, Site, Subscription, Ticket, TicketType, User
 from .visibility import visible_tickets
 from .workflow import Workflow
 
@@ -196,8 +196,9 @@ def where(user: User, wf: Workflow, tab: str, filters: dict[str, Any]):
     return sa.and_(*clauses)
 
 
-def page(user: User, wf: Workflow, view: View, size: int = PAGE_SIZE) -> Page:
+def page(user: User, wf: Workflow, view: View, size: int | None = None) -> Page:
     """One page of the view, in one query, with the next page's cursor."""
+    size = size or PAGE_SIZE
     query, sort_columns = _ordered_query(user, wf, view)
     if view.after is not None and len(view.after) == len(sort_columns):
         query = query.where(_after(sort_columns, view.after))
@@ -215,8 +216,9 @@ def page(user: User, wf: Workflow, view: View, size: int = PAGE_SIZE) -> Page:
 
 def counts(user: User, wf: Workflow, view: View) -> dict[str, int]:
     """How many tickets each tab holds with the view's filters, counted up to COUNT_CAP + 1
-    (shown as "1,000+"), in one query."""
-    columns = []
+    (shown as "1,000+"), in one query; under "since", the newest change's id (where the
+    list's live updates start)."""
+    columns = [sa.select(sa.func.max(Change.id)).scalar_subquery().label("since")]
     for tab in tabs_for(user, wf):
         inner = (
             _from(view)
@@ -229,7 +231,18 @@ def counts(user: User, wf: Workflow, view: View) -> dict[str, int]:
             sa.select(sa.func.count()).select_from(inner).scalar_subquery().label(tab.key)
         )
     row = db.session.execute(sa.select(*columns)).one()
-    return dict(row._mapping)
+    return {key: value or 0 for key, value in row._mapping.items()}
+
+
+def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The sites and the ticket types a filter can pick, as (id, name), in one query."""
+    sites = sa.select(sa.literal("site"), Site.id, Site.name)
+    types = sa.select(sa.literal("type"), TicketType.id, TicketType.name)
+    rows = db.session.execute(sa.union_all(sites, types).order_by(sa.text("3"))).all()
+    return (
+        [(i, name) for kind, i, name in rows if kind == "site"],
+        [(i, name) for kind, i, name in rows if kind == "type"],
+    )
 
 
 def matching_ids(user: User, wf: Workflow, view: View, cap: int) -> list[int]:

@@ -132,7 +132,8 @@ class User(UserMixin, db.Model):
     # Part of the session cookie: a new one (on password change) ends every other session.
     session_token: Mapped[str] = mapped_column(sa.String(32), default=lambda: secrets.token_hex(16))
 
-    groups: Mapped[list[Group]] = relationship(secondary=user_groups, lazy="selectin")
+    # Loaded on first use; the sign-in loader fetches them with the user in one query.
+    groups: Mapped[list[Group]] = relationship(secondary=user_groups)
     subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )

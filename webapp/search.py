@@ -62,15 +62,20 @@ def matches(dialect: str, text: str, *, any_term: bool = False) -> sa.Subquery |
     if not words:
         return None
     if dialect == "sqlite":
+        # bm25() would shift as other tickets arrive, and a page cursor needs a rank that
+        # stays put: a match in the summary ranks above one in the text, newest first.
         query = (" OR " if any_term else " AND ").join(f'"{w}"*' for w in words)
         sql = (
-            f"SELECT rowid AS ticket_id, -bm25({TABLE}, 4.0, 1.0) AS rank "
+            f"SELECT rowid AS ticket_id, CASE WHEN rowid IN (SELECT rowid FROM {TABLE} "
+            f"WHERE {TABLE} MATCH 'summary : (' || :q || ')') THEN 2.0 ELSE 1.0 END AS rank "
             f"FROM {TABLE} WHERE {TABLE} MATCH :q"
         )
     else:
         query = (" | " if any_term else " & ").join(f"{w}:*" for w in words)
         sql = (
-            "SELECT ticket_id, ts_rank(document, to_tsquery('simple', :q)) AS rank "
+            # ts_rank looks at the ticket alone, so it stays put while others arrive; as
+            # float8, not float4, it survives the cursor's trip through JSON unchanged.
+            "SELECT ticket_id, ts_rank(document, to_tsquery('simple', :q))::float8 AS rank "
             f"FROM {TABLE} WHERE document @@ to_tsquery('simple', :q)"
         )
     statement = sa.text(sql).bindparams(q=query)

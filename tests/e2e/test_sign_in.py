@@ -23,7 +23,7 @@ def test_staff_sees_what_to_triage(sign_in):
     assert count > 0
     expect(page.locator("#triage tbody tr")).to_have_count(min(count, 15))
     expect(
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="To triage")
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Tickets")
     ).to_be_visible()
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts
 from ..exceptions import Invalid
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..models import User
 from . import bp
 from .forms import ChangePasswordForm, LoginForm, RegisterForm
@@ -25,7 +25,7 @@ def load_user(user_id: str) -> User | None:
     uid, _, token = user_id.partition(":")
     if not uid.isdigit():
         return None
-    user = db.session.get(User, int(uid))
+    user = accounts.signed_in_user(int(uid))
     if user is None or not token or user.session_token != token or not user.active:
         return None
     return user

@@ -15,7 +15,7 @@ from .. import accounts, csvexport, listing, search, services
 from ..exceptions import DomainError, Invalid
 from ..extensions import db
 from ..htmx import is_htmx
-from ..models import Change, Site, Ticket, TicketType, User
+from ..models import Change, Ticket, User
 from ..visibility import visible_tickets
 from . import bp
 
@@ -145,15 +145,15 @@ def suggest():
 def _list_context(view: listing.View) -> dict:
     wf = services.current_workflow()
     user = current_user
+    counts = listing.counts(user, wf, view)
     return {
         "view": view,
         "tabs": listing.tabs_for(user, wf),
-        "counts": listing.counts(user, wf, view),
+        "counts": counts,
         "page": listing.page(user, wf, view),
         "candidates": _candidates(),
-        "since": db.session.scalar(sa.select(sa.func.max(Change.id))) or 0,
-        "sites": lambda: db.session.scalars(sa.select(Site).order_by(Site.name)).all(),
-        "types": lambda: db.session.scalars(sa.select(TicketType).order_by(TicketType.name)).all(),
+        "since": counts["since"],
+        "filter_choices": listing.filter_choices,
         "cap": listing.COUNT_CAP,
         "list_url": lambda **changes: url_for(".index", **view.args(**changes)),
         "view_query": urlencode(view.args(after=None)),
@@ -200,4 +200,3 @@ def _csv_row(t: Ticket) -> tuple:
         t.created.strftime("%Y-%m-%dT%H:%M:%SZ"), t.modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
         t.deadline.isoformat() if t.deadline else "", "yes" if t.private else "no", t.ref or "",
     )  # fmt: skip
-

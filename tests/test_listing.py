@@ -1,0 +1,168 @@
+"""Ticket lists: tab definitions, filters, the cursor, search and counts (both databases)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.factories import make_ticket, make_user
+from webapp import listing, services
+from webapp.extensions import db
+from webapp.models import Site, Subscription
+from webapp.workflow import LINO
+
+
+def ids(user, tab: str, **args) -> list[int]:
+    view = listing.View.from_args({"tab": tab, **args}, user, LINO)
+    assert not view.errors, view.errors
+    return [t.id for t in listing.page(user, LINO, view, size=500).tickets]
+
+
+@pytest.fixture
+def desk(app):
+    """A small help desk where each tab has something to show and something to leave out."""
+    alice, bob = make_user("alice"), make_user("bob")
+    sam, tia = make_user("sam", role="staff"), make_user("tia", role="staff")
+    web = Site(name="Webshop")
+    db.session.add(web)
+    db.session.add_all([Subscription(user=sam, site=web), Subscription(user=alice, site=web)])
+    db.session.commit()
+    t = {
+        "new": make_ticket(alice, "Cart is empty", site=web, priority=30),
+        "new_low": make_ticket(bob, "Font too small", priority=10),
+        "mine_open": make_ticket(alice, "Invoice wrong"),
+        "talk_feedback": make_ticket(alice, "Which browser?", site=web),
+        "talk_waiting": make_ticket(bob, "Need logs", site=web),
+        "closed": make_ticket(alice, "Old problem", private=True),
+        "referenced": make_ticket(bob, "Known bug"),
+    }
+    services.take(actor=sam, ticket=t["mine_open"])
+    services.change_state(actor=sam, ticket=t["talk_feedback"], state="talk")
+    services.change_state(actor=sam, ticket=t["talk_waiting"], state="talk")
+    services.comment(actor=sam, ticket=t["talk_waiting"], body="Please send the logs.")
+    services.change_state(actor=sam, ticket=t["closed"], state="closed")
+    services.change_state(actor=tia, ticket=t["referenced"], state="opened")
+    services.edit(actor=tia, ticket=t["referenced"], version=t["referenced"].version, ref="BUG-7")
+    return {"alice": alice, "bob": bob, "sam": sam, "tia": tia, "web": web, **t}
+
+
+def test_tabs_follow_lino_views(desk):
+    sam, d = desk["sam"], desk
+    n = {k: v.id for k, v in d.items() if hasattr(v, "summary")}
+    assert ids(sam, "triage") == [n["new"], n["new_low"]]  # by priority
+    assert ids(sam, "work") == [n["mine_open"]]
+    assert set(ids(sam, "unassigned")) == {
+        n["new"],
+        n["new_low"],
+        n["talk_feedback"],
+        n["talk_waiting"],
+        n["referenced"],
+    }
+    assert ids(sam, "feedback") == [n["talk_feedback"]]  # subscribed, not the last commenter
+    assert ids(sam, "waiting") == [n["talk_waiting"]]  # sam wrote the last comment
+    assert ids(sam, "ref") == [n["referenced"]]
+    assert n["closed"] not in ids(sam, "active") and n["closed"] in ids(sam, "all")
+    assert n["closed"] not in ids(sam, "public")
+    assert ids(sam, "all") == sorted(n.values(), reverse=True)
+
+
+def test_owners_see_only_their_own_and_only_their_tabs(desk):
+    alice = desk["alice"]
+    keys = [t.key for t in listing.tabs_for(alice, LINO)]
+    assert keys == ["mine", "feedback", "waiting", "active", "public", "all"]
+    own = {desk[k].id for k in ("new", "mine_open", "talk_feedback", "closed")}
+    assert set(ids(alice, "all")) == own
+    assert ids(alice, "feedback") == [desk["talk_feedback"].id]
+    view = listing.View.from_args({"tab": "triage"}, alice, LINO)
+    assert view.errors["tab"] and view.tab == "mine"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({"state": "talk"}, {"talk_feedback", "talk_waiting"}),
+        ({"priority": "30"}, {"new"}),
+        (
+            {"assignee": "none", "active": "yes"},
+            {"new", "new_low", "talk_feedback", "talk_waiting", "referenced"},
+        ),
+        ({"assigned": "yes"}, {"mine_open"}),
+        ({"author": "bob"}, {"new_low", "talk_waiting", "referenced"}),
+        ({"private": "yes"}, {"closed"}),
+        ({"todo": "yes"}, {"new", "new_low", "referenced", "mine_open"}),
+        ({"active": "no"}, {"closed"}),
+        ({"has_site": "yes"}, {"new", "talk_feedback", "talk_waiting"}),
+        ({"q": "browser"}, {"talk_feedback"}),
+        ({"q": "logs"}, {"talk_waiting"}),
+        ({"created_from": date.today().isoformat(), "state": "closed"}, {"closed"}),
+        ({"modified_to": "2000-01-01"}, set()),
+    ],
+)
+def test_filters_narrow_any_tab(desk, args, expected):
+    found = set(ids(desk["sam"], "all", **args))
+    assert found == {desk[k].id for k in expected}
+
+
+def test_filter_by_site_and_assignee_me(desk):
+    assert set(ids(desk["sam"], "all", site=str(desk["web"].id))) == {
+        desk["new"].id,
+        desk["talk_feedback"].id,
+        desk["talk_waiting"].id,
+    }
+    assert ids(desk["sam"], "all", assignee="me") == [desk["mine_open"].id]
+
+
+def test_bad_filters_are_reported_not_fatal(desk):
+    view = listing.View.from_args(
+        {"tab": "all", "priority": "99", "created_from": "yesterday", "sort": "colour",
+         "after": "!!", "state": "nope", "private": "maybe"},
+        desk["sam"], LINO,
+    )  # fmt: skip
+    assert set(view.errors) == {"priority", "created_from", "sort", "after", "state", "private"}
+    assert listing.page(desk["sam"], LINO, view).tickets
+
+
+def test_cursor_walks_every_ticket_once_while_new_ones_arrive(app):
+    alice, sam = make_user("alice"), make_user("sam", role="staff")
+    originals = {make_ticket(alice, f"Ticket number {i}", priority=(i % 5 + 1) * 10).id
+                 for i in range(17)}  # fmt: skip
+    for args in ({}, {"sort": "-priority"}, {"sort": "priority"}, {"sort": "-modified"},
+                 {"sort": "id"}, {"q": "number"}):  # fmt: skip
+        seen: list[int] = []
+        view = listing.View.from_args({"tab": "all", **args}, sam, LINO)
+        for _ in range(20):
+            result = listing.page(sam, LINO, view, size=4)
+            seen += [t.id for t in result.tickets]
+            make_ticket(alice, "Arrived while paging")
+            if result.next_after is None:
+                break
+            view.after = result.next_after
+        assert result.next_after is None, f"endless pages with {args}"
+        assert len(seen) == len(set(seen)), f"duplicates with {args}"
+        assert originals <= set(seen), f"gaps with {args}"
+
+
+def test_search_ranks_summary_matches_first_and_follows_edits(app):
+    alice = make_user("alice")
+    in_body = make_ticket(alice, "Printing fails", description="The invoice printer stops.")
+    in_summary = make_ticket(alice, "Invoice printer broken", description="It does not work.")
+    sam = make_user("sam", role="staff")
+    assert ids(sam, "all", q="invoice printer") == [in_summary.id, in_body.id]
+    assert ids(sam, "all", q="invo") == [in_summary.id, in_body.id]  # prefixes match
+    services.comment(actor=alice, ticket=in_body, body="Also the label printer in the warehouse")
+    assert ids(sam, "all", q="warehouse") == [in_body.id]
+    services.edit(actor=alice, ticket=in_summary, version=in_summary.version,
+                  summary="Scanner broken")  # fmt: skip
+    assert ids(sam, "all", q="scanner") == [in_summary.id]
+    assert ids(sam, "all", q='"; DROP TABLE tickets; --') == []
+
+
+def test_counts_are_capped(app, monkeypatch):
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
+    alice, sam = make_user("alice"), make_user("sam", role="staff")
+    for i in range(5):
+        make_ticket(alice, f"Printer {i} jams")
+    view = listing.View.from_args({"tab": "all"}, sam, LINO)
+    counts = listing.counts(sam, LINO, view)
+    assert counts["all"] == 4 and counts["triage"] == 4 and counts["work"] == 0

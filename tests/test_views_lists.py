@@ -1,0 +1,231 @@
+"""The list pages over HTTP: fragments, live updates, bulk actions, export, suggestions,
+the SQL budget, and a walk over every route that must not leak a ticket."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import AuthActions, csrf_token
+from tests.factories import make_ticket, make_user
+from webapp import services
+from webapp.extensions import db
+from webapp.models import Site, Ticket, TicketType
+
+HTMX = {"HX-Request": "true"}
+
+
+def signed_in(app, username: str):
+    client = app.test_client()
+    AuthActions(client).login(username)
+    return client
+
+
+@contextmanager
+def counting_queries():
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.startswith("BEGIN"):  # SQLite's transaction start, not a query
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def desk(app):
+    alice = make_user("alice", display_name="Alice Meyer")
+    sam = make_user("sam", role="staff", display_name="Sam Staff")
+    make_user("tia", role="staff", display_name="Tia Staff")
+    site = Site(name="Webshop")
+    db.session.add_all([site, TicketType(name="Error")])
+    db.session.commit()
+    tickets = [make_ticket(alice, f"Printer {i} jams", site=site) for i in range(6)]
+    return {"alice": alice, "sam": sam, "site": site, "tickets": tickets}
+
+
+def row_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<tr id="ticket-(\d+)"', html)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "tab=all", "tab=unassigned&priority=20", "tab=all&q=printer", "tab=work&sort=-modified",
+     "tab=feedback", "tab=all&assignee=me&private=no&created_from=2020-01-01"],
+)  # fmt: skip
+def test_every_list_needs_at_most_six_queries_whatever_the_size(app, desk, query):
+    client = signed_in(app, "sam")
+    budgets = []
+    for more in (0, 30):
+        for i in range(more):
+            make_ticket(desk["alice"], f"Scanner {i} is slow", site=desk["site"])
+        with counting_queries() as statements:
+            response = client.get(f"/tickets/?{query}")
+        assert response.status_code == 200
+        budgets.append(len(statements))
+    assert budgets[0] == budgets[1] <= 6, budgets
+
+
+def test_htmx_filter_answers_only_the_results(app, desk):
+    client = signed_in(app, "sam")
+    response = client.get("/tickets/?tab=all&q=printer", headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="results"') and "<html" not in html
+    assert len(row_ids(html)) == 6
+    assert "Vary" in response.headers and "HX-Request" in response.headers["Vary"]
+
+
+def test_bad_filter_is_a_422_with_a_message_on_the_page(app, desk):
+    response = signed_in(app, "sam").get("/tickets/?tab=all&priority=banana")
+    assert response.status_code == 422
+    assert "Unknown priority." in response.get_data(as_text=True)
+
+
+def test_show_more_follows_the_cursor(app, desk, monkeypatch):
+    from webapp import listing
+
+    monkeypatch.setattr(listing, "PAGE_SIZE", 4)
+    client = signed_in(app, "sam")
+    first = client.get("/tickets/?tab=all").get_data(as_text=True)
+    more = re.search(r'hx-get="([^"]*part=rows)"', first)[1].replace("&amp;", "&")
+    rest = client.get(more, headers=HTMX).get_data(as_text=True)
+    assert row_ids(first) + row_ids(rest) == sorted((t.id for t in desk["tickets"]), reverse=True)
+    assert "more-rows" not in rest
+
+
+def test_poll_costs_one_query_when_nothing_changed(app, desk):
+    client = signed_in(app, "sam")
+    page = client.get("/tickets/?tab=all").get_data(as_text=True)
+    poll = re.search(r'id="live" hx-get="([^"]+)"', page)[1].replace("&amp;", "&")
+    with counting_queries() as statements:
+        response = client.get(poll, headers=HTMX)
+    assert response.status_code == 204 and response.get_data() == b""
+    assert len(statements) == 1
+
+
+def test_poll_brings_changed_rows_and_announces_new_tickets(app, desk):
+    client = signed_in(app, "sam")
+    page = client.get("/tickets/?tab=all").get_data(as_text=True)
+    poll = re.search(r'id="live" hx-get="([^"]+)"', page)[1].replace("&amp;", "&")
+    taken = desk["tickets"][0]
+    services.take(actor=desk["sam"], ticket=taken)
+    make_ticket(desk["alice"], "A brand new problem")
+    html = client.get(poll, headers=HTMX).get_data(as_text=True)
+    assert (
+        f'<tr id="ticket-{taken.id}" class="ticket-row" tabindex="-1" hx-swap-oob="true">' in html
+    )
+    assert "Sam Staff" in html
+    assert "1 new ticket matches this list." in html
+
+
+def test_poll_without_a_session_is_refused(app):
+    assert app.test_client().get("/tickets/poll?since=0").status_code == 401
+
+
+def test_bulk_changes_each_ticket_and_lists_those_it_could_not(app, desk):
+    first, second, third = desk["tickets"][:3]
+    tia = db.session.scalar(sa.select(type(desk["sam"])).filter_by(username="tia"))
+    services.take(actor=tia, ticket=second)
+    client = signed_in(app, "sam")
+    response = client.post(
+        "/tickets/bulk",
+        data={"csrf_token": csrf_token(client, "/tickets/"), "action": "take",
+              "ids": [first.id, second.id, third.id]},
+        headers=HTMX,
+    )  # fmt: skip
+    html = response.get_data(as_text=True)
+    assert "2 tickets changed." in html
+    assert f"#{second.id}</a>: Tia Staff has taken this ticket." in html
+    assert html.count('hx-swap-oob="true"') == 3
+    db.session.expire_all()
+    assert [db.session.get(Ticket, t.id).assignee.username for t in (first, second, third)] == [
+        "sam",
+        "tia",
+        "sam",
+    ]
+
+
+def test_bulk_all_matching_the_view_moves_them_to_sleeping(app, desk):
+    client = signed_in(app, "sam")
+    response = client.post(
+        "/tickets/bulk",
+        data={"csrf_token": csrf_token(client, "/tickets/"), "action": "state",
+              "state": "sleeping", "all": "yes", "view": "tab=all&q=printer"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "6 tickets changed." in response.get_data(as_text=True)
+    states = db.session.scalars(sa.select(Ticket.state)).all()
+    assert set(states) == {"sleeping"}
+
+
+def test_bulk_without_a_selection_is_a_422(app, desk):
+    client = signed_in(app, "sam")
+    response = client.post(
+        "/tickets/bulk", data={"csrf_token": csrf_token(client, "/tickets/"), "action": "take"}
+    )
+    assert response.status_code == 422
+    assert "Select at least one ticket." in response.get_data(as_text=True)
+
+
+def test_csv_export_is_exactly_the_view(app, desk, monkeypatch):
+    from webapp import listing
+
+    monkeypatch.setattr(listing, "PAGE_SIZE", 2)
+    services.take(actor=desk["sam"], ticket=desk["tickets"][1])
+    client = signed_in(app, "sam")
+    query = "tab=unassigned&q=printer"
+    shown, url = [], f"/tickets/?{query}"
+    for _ in range(10):
+        if not url:
+            break
+        html = client.get(url).get_data(as_text=True)
+        shown += row_ids(html)
+        link = re.search(r'class="button" href="([^"]+)"[^>]*>Show more', html)
+        url = link[1].replace("&amp;", "&") if link else None
+    response = client.get(f"/tickets.csv?{query}")
+    table = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert table[0][:3] == ["number", "summary", "state"]
+    assert [int(r[0]) for r in table[1:]] == shown and len(shown) == 5
+
+
+def test_suggestions_show_similar_tickets_the_owner_may_see(app, desk):
+    other = make_user("bob")
+    make_ticket(other, "Printer on floor 9 jams")  # bob's: alice may not see it
+    sleeping = desk["tickets"][2]
+    services.change_state(actor=desk["sam"], ticket=sleeping, state="sleeping")
+    client = signed_in(app, "alice")
+    html = client.get("/tickets/suggest?summary=printer+jams+again", headers=HTMX).text
+    found = [int(i) for i in re.findall(r'href="/tickets/(\d+)"', html)]
+    assert len(found) == 5 and "Is it one of these?" in html
+    assert all(db.session.get(Ticket, i).author_id == desk["alice"].id for i in found)
+    assert client.get("/tickets/suggest?summary=zzz", headers=HTMX).text.strip() == ""
+
+
+def test_no_route_shows_a_ticket_to_someone_who_may_not_see_it(app, desk):
+    """Walks every GET route of the app as an owner, with a private ticket of someone
+    else's id in every URL parameter: the ticket's text must never come back."""
+    bob = make_user("bob")
+    secret = make_ticket(bob, "SECRET-MARKER payroll", private=True)
+    note = services.comment(actor=bob, ticket=secret, body="SECRET-MARKER in a comment").comment
+    client = signed_in(app, "alice")
+    values = {"ticket_id": secret.id, "comment_id": note.id}
+    walked = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        url = rule.build(values)[1]
+        for query in ("", "?tab=all&q=SECRET", "?summary=SECRET-MARKER payroll"):
+            response = client.get(url + query, headers=HTMX if query else {})
+            body = response.get_data(as_text=True)
+            assert "SECRET-MARKER" not in body, f"{rule.rule} shows a ticket it must not"
+            walked += 1
+    assert walked >= 30
