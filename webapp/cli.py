@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import Flask
 
-from . import accounts, demo
+from . import accounts, demo, generate
 from .exceptions import DomainError
 from .models import User
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_groups, create_admin, add_to_group, remove_from_group, seed_demo):
+    for command in (
+        create_groups, create_admin, add_to_group, remove_from_group, seed_demo, generate_data,
+    ):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -92,3 +96,18 @@ def seed_demo(password: str) -> None:
     """Fill the database with a lived-in help desk (safe to run again)."""
     report = demo.seed(password=password)
     click.echo(report)
+
+
+@click.command("generate-data")
+@click.option("--tickets", type=click.IntRange(1, 10_000_000), required=True)
+@click.option("--comments-per-ticket", type=click.IntRange(0, 100), default=3, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+def generate_data(tickets: int, comments_per_ticket: int, seed: int) -> None:
+    """Bulk-load a large data set for benchmarks (into an empty database)."""
+    started = time.perf_counter()
+    counts = generate.generate(tickets=tickets, comments_per_ticket=comments_per_ticket, seed=seed)
+    seconds = time.perf_counter() - started
+    click.echo(
+        ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())
+        + f" in {seconds:.1f} s"
+    )

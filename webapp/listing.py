@@ -219,9 +219,10 @@ def counts(user: User, wf: Workflow, view: View) -> dict[str, int]:
     (shown as "1,000+"), in one query; under "since", the newest change's id (where the
     list's live updates start)."""
     columns = [sa.select(sa.func.max(Change.id)).scalar_subquery().label("since")]
+    found = _found(view)
     for tab in tabs_for(user, wf):
         inner = (
-            _from(view)
+            _from(found)
             .with_only_columns(Ticket.id)
             .where(where(user, wf, tab.key, view.filters))
             .limit(COUNT_CAP + 1)
@@ -263,8 +264,7 @@ def export_rows(user: User, wf: Workflow, view: View) -> Iterator[Ticket]:
         yield row[0]
 
 
-def _from(view: View) -> sa.Select:
-    found = _found(view)
+def _from(found) -> sa.Select:
     query = sa.select(Ticket)
     if found is not None:
         query = query.join(found, found.c.ticket_id == Ticket.id)

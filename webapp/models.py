@@ -233,7 +233,7 @@ class Ticket(db.Model):
     # Someone outside the system the ticket was reported for (Lino's "end user").
     end_user_name: Mapped[str] = mapped_column(sa.String(200), default="")
     end_user_email: Mapped[str] = mapped_column(sa.String(254), default="")
-    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"), index=True)
     ticket_type_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket_types.id"))
     # A state's name in the deployment's workflow (see workflow.py).
@@ -245,7 +245,7 @@ class Ticket(db.Model):
     private: Mapped[bool] = mapped_column(default=False)
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
-    ref: Mapped[str | None] = mapped_column(sa.String(200))
+    ref: Mapped[str | None] = mapped_column(sa.String(200), index=True)
     rating: Mapped[int | None] = mapped_column(sa.SmallInteger)
     reporting_type: Mapped[str | None] = mapped_column(sa.String(20))
     # Who wrote the latest comment: drives "needing my feedback" / "waiting for others".
@@ -280,7 +280,11 @@ class Ticket(db.Model):
         return Priority(self.priority).label
 
 
+# The triage lists' queries: each tab filters on one of these prefixes (see listing.py).
 sa.Index("ix_tickets_state_priority", Ticket.state, Ticket.priority, Ticket.id)
+sa.Index("ix_tickets_state_site", Ticket.state, Ticket.site_id)
+sa.Index("ix_tickets_assignee_state", Ticket.assignee_id, Ticket.state)
+sa.Index("ix_tickets_last_commenter_state", Ticket.last_commenter_id, Ticket.state)
 
 
 class Comment(db.Model):

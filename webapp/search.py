@@ -55,7 +55,7 @@ def index(session: Session, ticket: Ticket) -> None:
         )
 
 
-def matches(dialect: str, text: str, *, any_term: bool = False) -> sa.Subquery | None:
+def matches(dialect: str, text: str, *, any_term: bool = False) -> sa.CTE | None:
     """Tickets matching ``text`` as (ticket_id, rank), higher rank first; every word must
     match (as a prefix), or any word with ``any_term``. None when there is nothing to find."""
     words = terms(text)
@@ -79,7 +79,9 @@ def matches(dialect: str, text: str, *, any_term: bool = False) -> sa.Subquery |
             f"FROM {TABLE} WHERE document @@ to_tsquery('simple', :q)"
         )
     statement = sa.text(sql).bindparams(q=query)
-    return statement.columns(ticket_id=sa.Integer, rank=sa.Float).subquery("found")
+    # Materialised: the lists use it once per tab count, and it must run only once.
+    found = statement.columns(ticket_id=sa.Integer, rank=sa.Float).cte("found")
+    return found.prefix_with("MATERIALIZED")
 
 
 def rebuild(connection: sa.Connection) -> None:

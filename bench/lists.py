@@ -1,0 +1,168 @@
+"""Benchmark of the ticket lists at scale: server time and SQL statements per page.
+
+    .venv/bin/python bench/lists.py --tickets 100000 [--backend sqlite|postgresql|both]
+
+Builds a fresh database per backend (migrations, then ``generate-data`` with 3 comments
+per ticket), then requests every tab and the main filters in-process through the Flask
+test client, signed in as a staff member, and reports the median and 95th percentile of
+the server time and the number of SQL statements. With ``--write`` the table replaces
+the lists section of docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+
+from webapp import create_app  # noqa: E402
+from webapp.extensions import db  # noqa: E402
+from webapp.generate import VOCABULARY, generate  # noqa: E402
+
+SCENARIOS = [
+    ("tab: To triage", "/tickets/?tab=triage"),
+    ("tab: My work", "/tickets/?tab=work"),
+    ("tab: Unassigned", "/tickets/?tab=unassigned"),
+    ("tab: Needing my feedback", "/tickets/?tab=feedback"),
+    ("tab: Active", "/tickets/?tab=active"),
+    ("tab: With reference", "/tickets/?tab=ref"),
+    ("tab: All", "/tickets/?tab=all"),
+    ("filter: site + state", "/tickets/?tab=all&site=3&state=opened"),
+    ("filter: priority, nobody assigned", "/tickets/?tab=active&priority=40&assignee=none"),
+    ("filter: created in a month, sorted by change", "/tickets/?tab=all&created_from=2026-01-01&created_to=2026-01-31&sort=-modified"),
+    ("htmx: results only, All", "/tickets/?tab=all&__htmx"),
+    ("search: common word (16% of tickets)", "/tickets/?tab=all&q=printer"),
+    (f"search: mid word ({VOCABULARY[100]})", f"/tickets/?tab=all&q={VOCABULARY[100]}"),
+    (f"search: rare word ({VOCABULARY[600]})", f"/tickets/?tab=all&q={VOCABULARY[600]}"),
+    ("search: two words, active", f"/tickets/?tab=active&q=printer+{VOCABULARY[100]}"),
+]  # fmt: skip
+PAGE_TARGET_MS, SEARCH_TARGET_MS = 20, 50
+MARKER = "<!-- bench/lists.py -->"
+
+
+def database(backend: str, tickets: int, workdir: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / 'bench.sqlite3'}"
+    url = sa.make_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/test"))
+    url = url.set(drivername="postgresql+psycopg")
+    name = f"tessera_bench_{tickets}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def run(backend: str, tickets: int, rounds: int, workdir: Path) -> list[tuple]:
+    app = create_app({"DATABASE_URL": database(backend, tickets, workdir), "SECRET_KEY": "b"})
+    with app.app_context():
+        upgrade()
+        started = time.perf_counter()
+        generate(tickets=tickets, comments_per_ticket=3)
+        print(f"{backend}: generated {tickets:,} tickets in {time.perf_counter() - started:.0f} s")
+        if backend == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.exec_driver_sql("VACUUM ANALYZE")
+        db.session.remove()
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    client.post("/login", data={"username": "gen-staff-0", "password": "demo", "csrf_token": token})
+    statements: list[str] = []
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute",
+                        lambda *a: statements.append(a[2]) if not a[2].startswith("BEGIN") else None)  # fmt: skip
+    results = []
+    for label, url in SCENARIOS:
+        headers = {"HX-Request": "true"} if "__htmx" in url else {}
+        url = url.replace("&__htmx", "")
+        times = []
+        for i in range(rounds + 3):
+            statements.clear()
+            t0 = time.perf_counter()
+            response = client.get(url, headers=headers)
+            elapsed = (time.perf_counter() - t0) * 1000
+            assert response.status_code == 200, (url, response.status_code)
+            if i >= 3:
+                times.append(elapsed)
+        target = SEARCH_TARGET_MS if "q=" in url else PAGE_TARGET_MS
+        median = statistics.median(times)
+        p95 = statistics.quantiles(times, n=20)[-1]
+        results.append((backend, label, median, p95, len(statements), target))
+        print(f"{backend:10} {label:46} {median:7.1f} ms  p95 {p95:7.1f} ms  {len(statements)} SQL")
+    return results
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def table(results: list[tuple], tickets: int, command: str) -> str:
+    lines = [
+        MARKER,
+        f"Measured {time.strftime('%Y-%m-%d')} on {machine()}, with {tickets:,} tickets "
+        f"(3 comments each), by `{command}`. Server time is measured in-process "
+        "(request in, response out: routing, session, SQL, rendering), median and 95th "
+        "percentile of 20 requests after 3 warm-up requests.",
+        "",
+        "| backend | page | median | p95 | SQL statements | target |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for backend, label, median, p95, count, target in results:
+        mark = "" if median <= target else " (over)"
+        lines.append(
+            f"| {backend} | {label} | {median:.1f} ms{mark} | {p95:.1f} ms | {count} | {target} ms |"
+        )
+    lines.append(MARKER)
+    return "\n".join(lines)
+
+
+def write(section: str) -> None:
+    doc = ROOT / "docs" / "performance.md"
+    text = doc.read_text()
+    start, end = text.index(MARKER), text.rindex(MARKER) + len(MARKER)
+    doc.write_text(text[:start] + section + text[end:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    results = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for backend in backends:
+            results += run(backend, args.tickets, args.rounds, Path(workdir))
+    command = "python bench/lists.py " + " ".join(sys.argv[1:])
+    section = table(results, args.tickets, command.strip())
+    print(section)
+    if args.write:
+        write(section)
+
+
+if __name__ == "__main__":
+    main()
