@@ -3,6 +3,7 @@ CLI commands and error handlers; everything else lives in its own module."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -53,4 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     templating.init_app(app)
     app.after_request(vary_on_htmx)
+    # What start-up made lives as long as the process: keep it out of the garbage
+    # collector's full sweeps, which would otherwise cost a page tens of milliseconds.
+    gc.freeze()
     return app

@@ -49,7 +49,7 @@ TABS = (
         lambda u, wf: Ticket.state == wf.initial),
     Tab("work", "My work", ("-priority", "-modified", "-id"), True,
         lambda u, wf: sa.and_(_active(wf), Ticket.assignee_id == u.id)),
-    Tab("unassigned", "Unassigned", ("-priority", "-id"), True,
+    Tab("unassigned", "Unassigned", ("-priority", "-modified", "-id"), True,
         lambda u, wf: sa.and_(_active(wf), Ticket.assignee_id.is_(None))),
     Tab("mine", "My tickets", ("-priority", "-id"), False,
         lambda u, wf: sa.and_(_active(wf), Ticket.author_id == u.id)),

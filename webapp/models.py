@@ -284,6 +284,10 @@ class Ticket(db.Model):
 sa.Index("ix_tickets_state_priority", Ticket.state, Ticket.priority, Ticket.id)
 sa.Index("ix_tickets_state_site", Ticket.state, Ticket.site_id)
 sa.Index("ix_tickets_assignee_state", Ticket.assignee_id, Ticket.state)
+sa.Index(
+    "ix_tickets_assignee_priority", Ticket.assignee_id, Ticket.priority, Ticket.modified, Ticket.id
+)
+sa.Index("ix_tickets_created", Ticket.created)
 sa.Index("ix_tickets_last_commenter_state", Ticket.last_commenter_id, Ticket.state)
 
 

@@ -206,7 +206,7 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
     context = {"t": ticket, "ticket": ticket, "conflict": message}
     if request.args.get("as") == "row":
         context["candidates"] = accounts.staff_members()
-        return render_template("tickets/_row.html", **context), status
+        return render_template("tickets/_row_alone.html", **context), status
     context.update(_detail_context(ticket))
     return render_template("tickets/_action_result.html", **context), status
 
