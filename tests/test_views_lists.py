@@ -229,3 +229,15 @@ def test_no_route_shows_a_ticket_to_someone_who_may_not_see_it(app, desk):
             assert "SECRET-MARKER" not in body, f"{rule.rule} shows a ticket it must not"
             walked += 1
     assert walked >= 30
+
+
+def test_poll_counts_new_tickets_only_when_they_match_the_search(app, desk):
+    client = signed_in(app, "sam")
+    page = client.get("/tickets/?tab=all&q=scanner").get_data(as_text=True)
+    poll = re.search(r'id="live" hx-get="([^"]+)"', page)[1].replace("&amp;", "&")
+    make_ticket(desk["alice"], "Printer 9 jams too")
+    assert "new ticket" not in client.get(poll, headers=HTMX).get_data(as_text=True)
+    page = client.get("/tickets/?tab=all&q=scanner").get_data(as_text=True)
+    poll = re.search(r'id="live" hx-get="([^"]+)"', page)[1].replace("&amp;", "&")
+    make_ticket(desk["alice"], "Scanner jams")
+    assert "1 new ticket matches" in client.get(poll, headers=HTMX).get_data(as_text=True)

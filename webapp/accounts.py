@@ -129,6 +129,7 @@ def add_to_group(*, user: User, group: Group) -> bool:
         return False
     user.groups.append(group)
     db.session.commit()
+    user.__dict__.pop("group_names", None)
     return True
 
 
@@ -138,6 +139,7 @@ def remove_from_group(*, user: User, group: Group) -> bool:
         return False
     user.groups.remove(group)
     db.session.commit()
+    user.__dict__.pop("group_names", None)
     return True
 
 

@@ -32,6 +32,8 @@ class Tab:
     order: tuple[str, ...]
     staff_only: bool
     where: Callable[[User, Workflow], Any]
+    # The workflow state the tab is about, when it needs one (Lino's "talk").
+    needs_state: str | None = None
 
 
 def _active(wf: Workflow):
@@ -57,10 +59,10 @@ TABS = (
         lambda u, wf: sa.and_(
             Ticket.state == "talk", _subscribed(u),
             sa.or_(Ticket.last_commenter_id.is_(None), Ticket.last_commenter_id != u.id),
-        ) if wf.has_state("talk") else None),
+        ), needs_state="talk"),
     Tab("waiting", "Waiting for others", ("-modified", "-id"), False,
-        lambda u, wf: sa.and_(Ticket.state == "talk", Ticket.last_commenter_id == u.id)
-        if wf.has_state("talk") else None),
+        lambda u, wf: sa.and_(Ticket.state == "talk", Ticket.last_commenter_id == u.id),
+        needs_state="talk"),
     Tab("active", "Active", ("-id",), False, lambda u, wf: _active(wf)),
     Tab("public", "Public", ("-id",), False, lambda u, wf: Ticket.private.is_(False)),
     Tab("ref", "With reference", ("ref", "-id"), True, lambda u, wf: Ticket.ref.is_not(None)),
@@ -84,7 +86,8 @@ DATE_FILTERS = (
 def tabs_for(user: User, wf: Workflow) -> list[Tab]:
     return [
         t for t in TABS
-        if (user.is_staff or not t.staff_only) and t.where(user, wf) is not None
+        if (user.is_staff or not t.staff_only)
+        and (t.needs_state is None or wf.has_state(t.needs_state))
     ]  # fmt: skip
 
 
@@ -196,6 +199,15 @@ def where(user: User, wf: Workflow, tab: str, filters: dict[str, Any]):
     return sa.and_(*clauses)
 
 
+def in_view(user: User, wf: Workflow, view: View):
+    """Whether a ticket belongs to the view: its tab, its filters and its search."""
+    clause = where(user, wf, view.tab, view.filters)
+    found = _found(view)
+    if found is not None:
+        clause = sa.and_(clause, Ticket.id.in_(sa.select(found.c.ticket_id)))
+    return clause
+
+
 def page(user: User, wf: Workflow, view: View, size: int | None = None) -> Page:
     """One page of the view, in one query, with the next page's cursor."""
     size = size or PAGE_SIZE
@@ -218,19 +230,27 @@ def counts(user: User, wf: Workflow, view: View) -> dict[str, int]:
     """How many tickets each tab holds with the view's filters, counted up to COUNT_CAP + 1
     (shown as "1,000+"), in one query; under "since", the newest change's id (where the
     list's live updates start)."""
-    columns = [sa.select(sa.func.max(Change.id)).scalar_subquery().label("since")]
+    since = sa.select(sa.func.max(Change.id)).scalar_subquery().label("since")
     found = _found(view)
+    if found is not None:
+        # A search bounds the tickets to count: one pass over its matches counts every tab.
+        matches = sa.and_(visible_tickets(user), Ticket.id.in_(sa.select(found.c.ticket_id)))
+        columns = [since] + [
+            sa.func.count().filter(where(user, wf, tab.key, view.filters)).label(tab.key)
+            for tab in tabs_for(user, wf)
+        ]
+        row = db.session.execute(sa.select(*columns).select_from(Ticket).where(matches)).one()
+        return {key: value or 0 for key, value in row._mapping.items()}
+    columns = [since]
     for tab in tabs_for(user, wf):
         inner = (
-            _from(found)
-            .with_only_columns(Ticket.id)
+            sa.select(Ticket.id)
             .where(where(user, wf, tab.key, view.filters))
             .limit(COUNT_CAP + 1)
             .subquery()
         )
-        columns.append(
-            sa.select(sa.func.count()).select_from(inner).scalar_subquery().label(tab.key)
-        )
+        count = sa.select(sa.func.count()).select_from(inner).scalar_subquery()
+        columns.append(count.label(tab.key))
     row = db.session.execute(sa.select(*columns)).one()
     return {key: value or 0 for key, value in row._mapping.items()}
 
@@ -262,13 +282,6 @@ def export_rows(user: User, wf: Workflow, view: View) -> Iterator[Ticket]:
     ).execution_options(yield_per=EXPORT_BATCH)  # fmt: skip
     for row in db.session.execute(query):
         yield row[0]
-
-
-def _from(found) -> sa.Select:
-    query = sa.select(Ticket)
-    if found is not None:
-        query = query.join(found, found.c.ticket_id == Ticket.id)
-    return query
 
 
 def _found(view: View):

@@ -4,6 +4,7 @@ and the change monitor (one ``Change`` per change, one ``ChangeField`` per chang
 from __future__ import annotations
 
 import enum
+import functools
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -159,9 +160,13 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    @functools.cached_property
+    def group_names(self) -> frozenset[str]:
+        """Asked many times a page; accounts.py forgets it when it changes the groups."""
+        return frozenset(g.name for g in self.groups)
+
     def in_group(self, setting: str) -> bool:
-        name = current_app.config[setting]
-        return any(g.name == name for g in self.groups)
+        return current_app.config[setting] in self.group_names
 
     @property
     def is_admin(self) -> bool:

@@ -71,15 +71,21 @@ def matches(dialect: str, text: str, *, any_term: bool = False) -> sa.CTE | None
             f"FROM {TABLE} WHERE {TABLE} MATCH :q"
         )
     else:
-        query = (" | " if any_term else " & ").join(f"{w}:*" for w in words)
+        # The same ranking as SQLite's: a match in the summary (weight A) first.
+        joiner = " | " if any_term else " & "
+        query = joiner.join(f"{w}:*" for w in words)
+        summary = joiner.join(f"{w}:*A" for w in words)
         sql = (
-            # ts_rank looks at the ticket alone, so it stays put while others arrive; as
-            # float8, not float4, it survives the cursor's trip through JSON unchanged.
-            "SELECT ticket_id, ts_rank(document, to_tsquery('simple', :q))::float8 AS rank "
+            "SELECT ticket_id, CASE WHEN document @@ to_tsquery('simple', :summary) "
+            "THEN 2.0 ELSE 1.0 END AS rank "
             f"FROM {TABLE} WHERE document @@ to_tsquery('simple', :q)"
         )
-    statement = sa.text(sql).bindparams(q=query)
-    # Materialised: the lists use it once per tab count, and it must run only once.
+        return _cte(sa.text(sql).bindparams(q=query, summary=summary))
+    return _cte(sa.text(sql).bindparams(q=query))
+
+
+def _cte(statement: sa.TextClause) -> sa.CTE:
+    # Materialised: a list page refers to it more than once, and it must run only once.
     found = statement.columns(ticket_id=sa.Integer, rank=sa.Float).cte("found")
     return found.prefix_with("MATERIALIZED")
 

@@ -65,10 +65,7 @@ def _changes_since(since: int, latest: int):
     new = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Ticket)
-        .where(
-            Ticket.id.in_(created),
-            listing.where(current_user, wf, view.tab, view.filters),
-        )
+        .where(Ticket.id.in_(created), listing.in_view(current_user, wf, view))
     )
     return render_template(
         "tickets/_live.html",
