@@ -288,7 +288,6 @@ class Ticket(db.Model):
 # The triage lists' queries: each tab filters on one of these prefixes (see listing.py).
 sa.Index("ix_tickets_state_priority", Ticket.state, Ticket.priority, Ticket.id)
 sa.Index("ix_tickets_state_site", Ticket.state, Ticket.site_id)
-sa.Index("ix_tickets_assignee_state", Ticket.assignee_id, Ticket.state)
 sa.Index(
     "ix_tickets_assignee_priority", Ticket.assignee_id, Ticket.priority, Ticket.modified, Ticket.id
 )
