@@ -15,6 +15,7 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,11 +26,9 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade  # noqa: E402
-
 from webapp import create_app  # noqa: E402
 from webapp.extensions import db  # noqa: E402
-from webapp.generate import VOCABULARY, generate  # noqa: E402
+from webapp.generate import VOCABULARY  # noqa: E402
 
 SCENARIOS = [
     ("tab: To triage", "/tickets/?tab=triage"),
@@ -68,16 +67,19 @@ def database(backend: str, tickets: int, workdir: Path) -> str:
 
 
 def run(backend: str, tickets: int, rounds: int, workdir: Path) -> list[tuple]:
-    app = create_app({"DATABASE_URL": database(backend, tickets, workdir), "SECRET_KEY": "b"})
-    with app.app_context():
-        upgrade()
-        started = time.perf_counter()
-        generate(tickets=tickets, comments_per_ticket=3)
-        print(f"{backend}: generated {tickets:,} tickets in {time.perf_counter() - started:.0f} s")
-        if backend == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.exec_driver_sql("VACUUM ANALYZE")
-        db.session.remove()
+    url = database(backend, tickets, workdir)
+    # The data is made by the documented commands, in processes of their own, so that the
+    # measuring process starts as a server would: with nothing but the app in memory.
+    env = {**os.environ, "DATABASE_URL": url, "TESSERA_SECRET_KEY": "bench"}
+    flask = [sys.executable, "-m", "flask", "--app", "webapp"]
+    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [*flask, "generate-data", "--tickets", str(tickets), "--comments-per-ticket", "3"],
+        env=env, cwd=ROOT, check=True,
+    )  # fmt: skip
+    print(f"{backend}: generated {tickets:,} tickets in {time.perf_counter() - started:.0f} s")
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
