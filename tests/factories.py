@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from webapp import accounts, services
 from webapp.extensions import db
-from webapp.models import Ticket, User
+from webapp.models import Site, Subscription, Ticket, User
 
 PASSWORD = "secret-pass"
 _numbers = itertools.count(1)
@@ -47,3 +47,11 @@ def make_ticket(author: User, summary: str | None = None, **fields) -> Ticket:
         description=fields.pop("description", "It jams on every second page since Monday."),
         **fields,
     )
+
+
+def make_site(name: str, *subscribers: User, state: str = "active") -> Site:
+    site = Site(name=name, state=state)
+    db.session.add(site)
+    db.session.add_all(Subscription(user=user, site=site) for user in subscribers)
+    db.session.commit()
+    return site

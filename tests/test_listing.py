@@ -22,11 +22,12 @@ def ids(user, tab: str, **args) -> list[int]:
 @pytest.fixture
 def desk(app):
     """A small help desk where each tab has something to show and something to leave out."""
+    app.config["REQUIRE_SITE"] = False
     alice, bob = make_user("alice"), make_user("bob")
     sam, tia = make_user("sam", role="staff"), make_user("tia", role="staff")
     web = Site(name="Webshop")
     db.session.add(web)
-    db.session.add_all([Subscription(user=sam, site=web), Subscription(user=alice, site=web)])
+    db.session.add_all(Subscription(user=u, site=web) for u in (sam, alice, bob))
     db.session.commit()
     t = {
         "new": make_ticket(alice, "Cart is empty", site=web, priority=30),
@@ -67,13 +68,14 @@ def test_tabs_follow_lino_views(desk):
     assert ids(sam, "all") == sorted(n.values(), reverse=True)
 
 
-def test_owners_see_only_their_own_and_only_their_tabs(desk):
+def test_owners_see_their_own_and_their_sites_public_tickets_and_only_their_tabs(desk):
     alice = desk["alice"]
     keys = [t.key for t in listing.tabs_for(alice, LINO)]
     assert keys == ["mine", "feedback", "waiting", "active", "public", "all"]
     own = {desk[k].id for k in ("new", "mine_open", "talk_feedback", "closed")}
-    assert set(ids(alice, "all")) == own
-    assert ids(alice, "feedback") == [desk["talk_feedback"].id]
+    on_her_site = {desk["talk_waiting"].id}  # bob's, public, on the Webshop she follows
+    assert set(ids(alice, "all")) == own | on_her_site
+    assert ids(alice, "feedback") == [desk["talk_waiting"].id, desk["talk_feedback"].id]
     view = listing.View.from_args({"tab": "triage"}, alice, LINO)
     assert view.errors["tab"] and view.tab == "mine"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import make_ticket, make_user
+from tests.factories import make_site, make_ticket, make_user
 from webapp import services
 from webapp.exceptions import Conflict, Forbidden, Invalid, NotFound, StaleEdit
 from webapp.extensions import db
-from webapp.models import Change, Comment, Priority, Site
+from webapp.models import Change, Comment, Priority
 
 
 def rows(change: Change) -> list[tuple[str, str | None, str | None]]:
@@ -237,9 +237,7 @@ def test_text_limits_and_nul_bytes_are_refused(people):
 
 
 def test_create_records_site_and_the_type_reporting_type(people):
-    site = Site(name="Webshop")
-    db.session.add(site)
-    db.session.commit()
+    site = make_site("Webshop", people["alice"])
     ticket = make_ticket(people["alice"], site=site, private=True)
     fields = dict((f.field, f.new) for f in ticket.changes[0].fields)
     assert fields["site"] == str(site.id) and fields["private"] == "true"

@@ -9,10 +9,10 @@ import re
 import pytest
 
 from tests.conftest import AuthActions, csrf_token
-from tests.factories import make_ticket, make_user
+from tests.factories import make_site, make_ticket, make_user
 from webapp import services
 from webapp.extensions import db
-from webapp.models import Site, Ticket, TicketType
+from webapp.models import Ticket, TicketType
 
 HTMX = {"HX-Request": "true"}
 
@@ -39,9 +39,9 @@ def post(client, url: str, data: dict | None = None, htmx: bool = False):
 
 
 def test_report_a_ticket_through_the_public_form(app, alice):
-    site = Site(name="Webshop")
+    site = make_site("Webshop", alice)
     kind = TicketType(name="Error")
-    db.session.add_all([site, kind])
+    db.session.add(kind)
     db.session.commit()
     client = signed_in(app, "alice")
     response = post(

@@ -45,11 +45,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from .auth import bp as auth_bp
     from .main import bp as main_bp
+    from .sites import bp as sites_bp
     from .tickets import bp as tickets_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(tickets_bp)
+    app.register_blueprint(sites_bp)
     errors.init_app(app)
     cli.init_app(app)
     templating.init_app(app)

@@ -28,6 +28,9 @@ class Defaults:
     # Who may download a ticket's change monitor as CSV (simpletickets' monitor switches).
     MONITOR_DOWNLOAD_STAFF = True
     MONITOR_DOWNLOAD_OWNER = True
+    # Whether owners must report on a site (one they are subscribed to). Empty: yes as
+    # soon as any site exists. Staff may always report with or without a site.
+    REQUIRE_SITE = None
     # Whether anyone may create an account at /register.
     REGISTRATION_ENABLED = True
     # Defaults for new accounts.

@@ -220,7 +220,7 @@ TICKETS = [
     ),
     (
         "Travel expense form rejects decimals",
-        "Company",
+        "Intranet",
         "Company",
         "Amounts like 12,50 are rejected; only whole euros are accepted.",
     ),
@@ -274,7 +274,7 @@ TICKETS = [
     ),
     (
         "Parking permit request form is gone",
-        "Company",
+        "Intranet",
         "Company",
         "The form for parking permits disappeared from the intranet start page.",
     ),

@@ -25,7 +25,7 @@ from . import monitor, search
 from .exceptions import Conflict, DomainError, Forbidden, Invalid, NotFound, StaleEdit
 from .extensions import db
 from .models import Change, Comment, Priority, Site, Ticket, TicketType, User, utcnow
-from .visibility import can_see
+from .visibility import can_see, subscribed_site_ids
 from .workflow import (
     WORKFLOWS,
     State,
@@ -94,6 +94,7 @@ def create_ticket(
     """Report a ticket; the actor is its author for good."""
     if (end_user_name or end_user_email) and not actor.is_staff:
         raise Forbidden("Only staff can report a ticket on behalf of someone else.")
+    _check_site(actor, site)
     values = _clean(
         summary=summary,
         description=description,
@@ -130,6 +131,8 @@ def edit(*, actor: User, ticket: Ticket, version: int, **values: Any) -> Change 
     if refused:
         raise Forbidden(f"You cannot change {', '.join(refused)} of this ticket.")
     changed = monitor.diff(ticket, _clean(**values))
+    if "site" in changed:
+        _check_site(actor, changed["site"][1])
     if version != ticket.version:
         since = db.session.scalars(
             sa.select(Change)
@@ -298,6 +301,29 @@ def _apply(actor: User, ticket: Ticket, kind: str, values: dict[str, Any]) -> Ch
     for name, (_, new) in fields.items():
         setattr(ticket, name, new)
     return change
+
+
+def require_site() -> bool:
+    """Whether owners must report on a site: the setting, or else whether any site exists."""
+    setting = current_app.config["REQUIRE_SITE"]
+    if setting is None:
+        return db.session.scalar(sa.select(Site.id).limit(1)) is not None
+    return bool(setting)
+
+
+def _check_site(actor: User, site: Site | None) -> None:
+    """Owners report on sites they are subscribed to (staff on any, or none)."""
+    if actor.is_staff:
+        return
+    if site is None:
+        if require_site():
+            raise Invalid("Choose a site.", fields={"site": "Choose the site this is about."})
+        return
+    if site.id not in subscribed_site_ids(actor):
+        raise Invalid(
+            f"You are not subscribed to {site.name}.",
+            fields={"site": "Choose one of your sites."},
+        )
 
 
 def _reindex(ticket: Ticket) -> None:

@@ -18,7 +18,8 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from ..extensions import db
 from ..forms import Form
-from ..models import Priority, ReportingType, Site, SiteState, TicketType
+from ..models import Priority, ReportingType, Site, SiteState, TicketType, User
+from ..visibility import subscribed_site_ids
 
 EMPTY = ("", "—")
 
@@ -45,13 +46,13 @@ class TicketForm(Form):
         validators=[Optional(), Length(max=254), Email(check_deliverability=False)],
     )
 
-    def __init__(self, *args, staff: bool, **kwargs) -> None:
+    def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        sites = db.session.scalars(
-            sa.select(Site)
-            .where(Site.state.in_([s.value for s in SiteState if s.exposed]))
-            .order_by(Site.name)
-        )
+        staff = user.is_staff
+        query = sa.select(Site).where(Site.state.in_([s.value for s in SiteState if s.exposed]))
+        if not staff:  # owners report on the sites they follow
+            query = query.where(Site.id.in_(subscribed_site_ids(user)))
+        sites = db.session.scalars(query.order_by(Site.name))
         types = db.session.scalars(
             sa.select(TicketType).where(TicketType.active).order_by(TicketType.name)
         )
@@ -95,10 +96,14 @@ class EditForm(TicketForm):
 
     STAFF_ONLY = ("deadline", "waiting_for", "upgrade_notes", "ref", "reporting_type")
 
-    def __init__(self, *args, staff: bool, **kwargs) -> None:
-        super().__init__(*args, staff=staff, **kwargs)
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, user=user, **kwargs)
         self.reporting_type.choices = [EMPTY] + [(r.value, r.label) for r in ReportingType]
-        if not staff:
+        # The ticket's own site stays choosable, followed or not.
+        current = getattr(kwargs.get("obj"), "site_name", None)
+        if current and current not in self.site.choices:
+            self.site.choices.append(current)
+        if not user.is_staff:
             for name in self.STAFF_ONLY:
                 delattr(self, name)
 

@@ -41,7 +41,7 @@ def _signed_in():
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
 def new():
-    form = TicketForm(staff=current_user.is_staff)
+    form = TicketForm(user=current_user)
     if form.validate_on_submit():
         try:
             ticket = services.create_ticket(actor=current_user, **form.values())
@@ -64,7 +64,7 @@ def detail(ticket_id: int):
 @bp.route("/tickets/<int:ticket_id>/edit", methods=["GET", "POST"])
 def edit(ticket_id: int):
     ticket = _visible(ticket_id)
-    form = EditForm(obj=_form_data(ticket), staff=current_user.is_staff)
+    form = EditForm(obj=_form_data(ticket), user=current_user)
     since: list = []
     status = 200
     if form.validate_on_submit():
@@ -272,6 +272,7 @@ def _form_data(ticket: Ticket):
     return SimpleNamespace(
         **{name: getattr(ticket, name) for name in names},
         site=str(ticket.site_id or ""),
+        site_name=(str(ticket.site_id), ticket.site.name) if ticket.site else None,
         ticket_type=str(ticket.ticket_type_id or ""),
         priority=str(ticket.priority),
     )

@@ -1,0 +1,95 @@
+"""Sites: the ones I follow, all of them (staff), one site's page, and following them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from .. import accounts, subscriptions
+from ..extensions import db
+from ..htmx import is_htmx
+from ..models import Site, SiteState, Subscription, Ticket, User
+from ..services import current_workflow
+from ..visibility import visible_tickets
+from . import bp
+
+EXPOSED = [s.value for s in SiteState if s.exposed]
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every site page needs a signed-in user."""
+
+
+@bp.get("/")
+def mine():
+    query = sa.select(Site).join(Subscription).where(Subscription.user_id == current_user.id)
+    show_all = request.args.get("all") == "1"
+    if not show_all:
+        query = query.where(Site.state.in_(EXPOSED))
+    sites = db.session.scalars(query.order_by(Site.name)).all()
+    return render_template("sites/list.html", sites=sites, scope="mine", show_all=show_all)
+
+
+@bp.get("/all")
+def everything():
+    if not current_user.is_staff:
+        abort(403, "Only staff see every site.")
+    sites = db.session.scalars(sa.select(Site).order_by(Site.name)).all()
+    return render_template("sites/list.html", sites=sites, scope="all", show_all=True)
+
+
+@bp.get("/<int:site_id>")
+def detail(site_id: int):
+    site = _site(site_id)
+    wf = current_workflow()
+    tickets = db.session.scalars(
+        sa.select(Ticket)
+        .where(Ticket.site_id == site.id, Ticket.state.in_(wf.active_states))
+        .where(visible_tickets(current_user))
+        .options(joinedload(Ticket.assignee), joinedload(Ticket.site))
+        .order_by(Ticket.priority.desc(), Ticket.id.desc())
+        .limit(100)
+    ).all()
+    subscribers = db.session.scalars(
+        sa.select(User).join(Subscription).where(Subscription.site_id == site.id)
+        .order_by(User.display_name, User.username)
+    ).all()  # fmt: skip
+    return render_template(
+        "sites/detail.html",
+        site=site,
+        tickets=tickets,
+        subscribers=subscribers,
+        following=current_user in subscribers,
+        candidates=accounts.staff_members() if current_user.is_staff else [],
+    )
+
+
+@bp.post("/<int:site_id>/subscribe")
+def subscribe(site_id: int):
+    site = _site(site_id)
+    subscriptions.subscribe(actor=current_user, site=site)
+    return _answer(site, following=True)
+
+
+@bp.post("/<int:site_id>/unsubscribe")
+def unsubscribe(site_id: int):
+    site = _site(site_id)
+    subscriptions.unsubscribe(actor=current_user, site=site)
+    return _answer(site, following=False)
+
+
+def _site(site_id: int) -> Site:
+    site = db.session.get(Site, site_id)
+    if site is None or not subscriptions.may_open(current_user, site):
+        abort(404)
+    return site
+
+
+def _answer(site: Site, *, following: bool):
+    if is_htmx():
+        return render_template("sites/_follow.html", site=site, following=following)
+    return redirect(request.referrer or url_for(".detail", site_id=site.id), code=303)

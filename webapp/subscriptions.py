@@ -1,0 +1,49 @@
+"""Who follows which site: subscribing and unsubscribing, and which sites a person may
+open. Subscribers see a site's tickets that are not private (see visibility.py)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from .exceptions import Forbidden, NotFound
+from .extensions import db
+from .models import Site, SiteState, Subscription, User
+
+
+def may_open(user: User, site: Site) -> bool:
+    """Exposed sites are open to everyone signed in; sleeping and closed ones to their
+    subscribers and staff."""
+    if user.is_staff or SiteState(site.state).exposed:
+        return True
+    return any(s.site_id == site.id for s in user.subscriptions)
+
+
+def subscribe(*, actor: User, site: Site) -> bool:
+    """Follow a site; False when already following."""
+    if not may_open(actor, site):
+        raise NotFound("There is no such site.")
+    if not SiteState(site.state).exposed and not actor.is_staff:
+        raise Forbidden(f"{site.name} is {site.state}: it takes no new subscribers.")
+    if _subscription(actor, site) is not None:
+        return False
+    db.session.add(Subscription(user=actor, site=site))
+    db.session.commit()
+    return True
+
+
+def unsubscribe(*, actor: User, site: Site) -> bool:
+    """Stop following a site; False when not following."""
+    subscription = _subscription(actor, site)
+    if subscription is None:
+        return False
+    db.session.delete(subscription)
+    db.session.commit()
+    return True
+
+
+def _subscription(user: User, site: Site) -> Subscription | None:
+    return db.session.scalar(
+        sa.select(Subscription).where(
+            Subscription.user_id == user.id, Subscription.site_id == site.id
+        )
+    )
