@@ -94,8 +94,8 @@ def create_ticket(
     """Report a ticket; the actor is its author for good."""
     if (end_user_name or end_user_email) and not actor.is_staff:
         raise Forbidden("Only staff can report a ticket on behalf of someone else.")
-    _check_site(actor, site)
-    values = _clean(
+    return _new_ticket(
+        actor,
         summary=summary,
         description=description,
         site=site,
@@ -105,19 +105,61 @@ def create_ticket(
         end_user_name=end_user_name,
         end_user_email=end_user_email,
     )
+
+
+@unit_of_work
+def spawn_child(*, actor: User, parent: Ticket, summary: str, description: str) -> Ticket:
+    """A new ticket whose parent is this one, on the same site (Lino's "spawn child")."""
+    _require_visible(actor, parent)
+    if not (actor.is_staff or actor.id == parent.author_id):
+        raise Forbidden("Only staff and the ticket's author can spawn child tickets.")
+    child = _new_ticket(
+        actor, summary=summary, description=description, site=parent.site, parent=parent
+    )
+    monitor.record(db.session, parent, actor=actor, kind="child", fields={"child": (None, child)})
+    return child
+
+
+def _new_ticket(actor: User, *, parent: Ticket | None = None, **given: Any) -> Ticket:
+    _check_site(actor, given.get("site"))
+    values = _clean(**given)
+    ticket_type = values.get("ticket_type")
     ticket = Ticket(
         author=actor,
         state=current_workflow().initial,
         reporting_type=ticket_type.reporting_type if ticket_type else None,
+        parent=parent,
         created=utcnow(),
         **values,
     )
-    initial = {"author": actor, "state": ticket.state, **values}
+    initial = {"author": actor, "state": ticket.state, "parent": parent, **values}
     fields = {k: (None, v) for k, v in initial.items() if v not in (None, "", False)}
     db.session.add(ticket)
     monitor.record(db.session, ticket, actor=actor, kind="created", fields=fields)
     _reindex(ticket)
     return ticket
+
+
+@unit_of_work
+def mark_duplicate(*, actor: User, ticket: Ticket, original: Ticket | None) -> Change | None:
+    """Say this ticket reports the same problem as an earlier one (or, with None, that it
+    does not). Each keeps its own state; the chain of originals ends at the root."""
+    _require_staff(actor, ticket, "mark duplicates")
+    if original is not None:
+        _require_visible(actor, original)
+        if original.id == ticket.id:
+            raise Invalid("A ticket cannot be a duplicate of itself.")
+        if original.id > ticket.id:
+            raise Invalid(
+                f"#{original.id} is newer than #{ticket.id}: mark the newer ticket as the "
+                "duplicate of the older one."
+            )
+        node: Ticket | None = original
+        while node is not None:  # numbers fall along the chain, but a cycle must never be
+            if node.id == ticket.id:
+                raise Invalid(f"#{original.id} is already a duplicate of #{ticket.id}.")
+            node = node.duplicate_of
+    return _apply(actor, ticket, "duplicate", {"duplicate_of": original})
 
 
 @unit_of_work

@@ -35,6 +35,7 @@ FIELD_LABELS = {
     "rating": "Rating",
     "duplicate_of": "Duplicate of",
     "parent": "Parent",
+    "child": "Child ticket",
     "comment": "Comment",
     "last_commenter": "Last commenter",
 }
@@ -48,9 +49,11 @@ KIND_LABELS = {
     "state": "changed the state",
     "comment": "commented",
     "comment_edited": "edited a comment",
+    "duplicate": "marked this ticket as a duplicate",
+    "child": "spawned a child ticket",
 }
 USER_FIELDS = {"author", "assignee", "last_commenter"}
-TICKET_FIELDS = {"duplicate_of", "parent"}
+TICKET_FIELDS = {"duplicate_of", "parent", "child"}
 # Shown in the timeline by other means (the comment itself) or not worth a line.
 HIDDEN_IN_TIMELINE = {"comment", "last_commenter", "author"}
 CSV_HEADER = ("timestamp", "actor", "action", "field", "old", "new")

@@ -82,3 +82,21 @@ def test_take_from_the_triage_list_swaps_the_row(browser, live_server):
     expect(taken).to_contain_text("Sam Staff")
     expect(taken).to_contain_text("Open")
     expect(taken.get_by_role("button", name="Take")).to_have_count(0)
+
+
+def test_staff_marks_a_duplicate_and_spawns_a_child(browser, live_server):
+    staff = signed_in_page(browser, live_server, "staff")
+    staff.goto(f"{live_server}/tickets/5")
+    staff.get_by_label("Duplicate of").fill("#1")
+    staff.locator("#related").get_by_role("button", name="Save").click()
+    related = staff.locator("#related")
+    expect(related).to_contain_text("Checkout fails with a card issued abroad")
+    staff.goto(f"{live_server}/tickets/1")
+    expect(staff.locator("#related")).to_contain_text("Search finds nothing for product numbers")
+
+    staff.locator("#related summary", has_text="Spawn child ticket").click()
+    staff.locator("#related").get_by_label("Summary").fill("Ask the payment provider")
+    staff.locator("#related").get_by_label("Description").fill("Open a case with their support.")
+    staff.locator("#related").get_by_role("button", name="Spawn child ticket").click()
+    expect(staff.get_by_role("heading", name="Ask the payment provider")).to_be_visible()
+    expect(staff.locator("#related")).to_contain_text("Checkout fails with a card issued abroad")

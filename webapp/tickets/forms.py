@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
+from ..exceptions import Invalid
 from ..extensions import db
 from ..forms import Form
 from ..models import Priority, ReportingType, Site, SiteState, TicketType, User
@@ -132,3 +133,24 @@ class StateForm(Form):
 
 class AssignForm(Form):
     user = IntegerField("Assign to", validators=[Optional()])
+
+
+class DuplicateForm(Form):
+    original = StringField(
+        "Duplicate of", validators=[Optional(), Length(max=12)],
+        description="The number of the earlier ticket, like 12 or #12; empty: not a duplicate.",
+    )  # fmt: skip
+
+    def number(self) -> int | None:
+        """The ticket number given, or None; an error on the field if it is not one."""
+        text = (self.original.data or "").strip().lstrip("#")
+        if not text:
+            return None
+        if not text.isdigit():
+            raise Invalid("Give a ticket number.", fields={"original": "Give a ticket number."})
+        return int(text)
+
+
+class ChildForm(Form):
+    summary = StringField("Summary", validators=[DataRequired(), Length(max=250)])
+    description = TextAreaField("Description", validators=[DataRequired(), Length(max=100_000)])

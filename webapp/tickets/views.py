@@ -25,9 +25,17 @@ from ..exceptions import Conflict, Invalid, StaleEdit
 from ..extensions import db, login_manager
 from ..htmx import is_htmx
 from ..models import Comment, Ticket, User
-from ..visibility import visible_tickets
+from ..visibility import can_see, visible_tickets
 from . import bp
-from .forms import AssignForm, CommentForm, EditForm, StateForm, TicketForm
+from .forms import (
+    AssignForm,
+    ChildForm,
+    CommentForm,
+    DuplicateForm,
+    EditForm,
+    StateForm,
+    TicketForm,
+)
 
 
 @bp.before_request
@@ -159,6 +167,33 @@ def edit_comment(ticket_id: int, comment_id: int):
     return render_template("tickets/edit_comment.html", ticket=ticket, note=note, form=form), status
 
 
+@bp.post("/tickets/<int:ticket_id>/duplicate")
+def mark_duplicate(ticket_id: int):
+    ticket = _visible(ticket_id)
+    number = _valid(DuplicateForm()).number()
+    original = None
+    if number is not None:
+        original = db.session.scalar(
+            sa.select(Ticket).where(Ticket.id == number, visible_tickets(current_user))
+        )
+        if original is None:
+            raise Invalid(f"There is no ticket #{number} that you may see.")
+    services.mark_duplicate(actor=current_user, ticket=ticket, original=original)
+    return redirect(url_for(".detail", ticket_id=ticket.id, _anchor="related"), code=303)
+
+
+@bp.post("/tickets/<int:ticket_id>/children")
+def spawn_child(ticket_id: int):
+    parent = _visible(ticket_id)
+    form = _valid(ChildForm())
+    child = services.spawn_child(
+        actor=current_user, parent=parent, summary=form.summary.data,
+        description=form.description.data,
+    )  # fmt: skip
+    flash(f"Child ticket #{child.id} is reported.", "success")
+    return redirect(url_for(".detail", ticket_id=child.id), code=303)
+
+
 @bp.get("/tickets/<int:ticket_id>/monitor.csv")
 def monitor_csv(ticket_id: int):
     ticket = _visible(ticket_id)
@@ -229,11 +264,39 @@ def _detail_context(ticket: Ticket) -> dict[str, Any]:
     entries = timeline.describe(timeline.history(ticket), services.current_workflow())
     texts = [ticket.description] + [e.change.comment.body for e in entries if e.change.comment]
     return {
+        "related": _relations(ticket),
+        "duplicate_form": DuplicateForm(formdata=None),
+        "child_form": ChildForm(formdata=None),
         "actions": services.actions_for(current_user, ticket),
         "candidates": accounts.staff_members() if current_user.is_staff else [],
         "entries": entries,
         "linkable": _linkable(texts),
         "comment_form": CommentForm(formdata=None),
+    }
+
+
+def _relations(ticket: Ticket) -> dict[str, Any]:
+    """The tickets this one is linked with, as far as the viewer may see them: the chain
+    of originals up to the root of the problem, its duplicates, its parent, its children."""
+    chain, node = [], ticket.duplicate_of
+    while node is not None and len(chain) < 50:
+        if can_see(current_user, node):
+            chain.append(node)
+        node = node.duplicate_of
+    linked = db.session.scalars(
+        sa.select(Ticket)
+        .where(
+            sa.or_(Ticket.duplicate_of_id == ticket.id, Ticket.parent_id == ticket.id),
+            visible_tickets(current_user),
+        )
+        .order_by(Ticket.id)
+    ).all()
+    parent = ticket.parent if ticket.parent and can_see(current_user, ticket.parent) else None
+    return {
+        "chain": chain,
+        "duplicates": [t for t in linked if t.duplicate_of_id == ticket.id],
+        "children": [t for t in linked if t.parent_id == ticket.id],
+        "parent": parent,
     }
 
 
