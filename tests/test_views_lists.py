@@ -218,7 +218,14 @@ def test_no_route_shows_a_ticket_to_someone_who_may_not_see_it(app, desk):
     secret = make_ticket(bob, "SECRET-MARKER payroll", private=True)
     note = services.comment(actor=bob, ticket=secret, body="SECRET-MARKER in a comment").comment
     client = signed_in(app, "alice")
-    values = {"ticket_id": secret.id, "comment_id": note.id, "site_id": 1}
+    values = {
+        "ticket_id": secret.id,
+        "comment_id": note.id,
+        "site_id": 1,
+        "user_id": 1,
+        "group_id": 1,
+        "type_id": 1,
+    }
     walked = 0
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":

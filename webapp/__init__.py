@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
+    from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .main import bp as main_bp
     from .sites import bp as sites_bp
@@ -52,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(main_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(sites_bp)
+    app.register_blueprint(admin_bp)
     errors.init_app(app)
     cli.init_app(app)
     templating.init_app(app)

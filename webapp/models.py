@@ -155,6 +155,10 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Sign the user out everywhere: their session cookies name the old token."""
         self.session_token = secrets.token_hex(16)
 
     def check_password(self, password: str) -> bool:
@@ -258,6 +262,8 @@ class Ticket(db.Model):
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     version: Mapped[int] = mapped_column(default=1)
+    # Set when an admin deletes the ticket: it leaves every page, its history stays.
+    deleted: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -353,3 +359,19 @@ class ChangeField(db.Model):
     new: Mapped[str | None] = mapped_column(sa.Text)
 
     change: Mapped[Change] = relationship(back_populates="fields")
+
+
+class AdminAction(db.Model):
+    """What an admin did, to whom or what, and when: the admin area's own record."""
+
+    __tablename__ = "admin_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    # What it was about, as "user:5", "site:2", "ticket:17" ...
+    target: Mapped[str] = mapped_column(sa.String(60))
+    details: Mapped[str] = mapped_column(sa.Text, default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship()

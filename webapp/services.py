@@ -297,6 +297,16 @@ def edit_comment(*, actor: User, comment: Comment, body: str) -> Change | None:
     return change
 
 
+@unit_of_work
+def delete_ticket(*, actor: User, ticket: Ticket) -> Change:
+    """Admins take a ticket off every page; its change monitor keeps who and when."""
+    _require_visible(actor, ticket)
+    if not actor.is_admin:
+        raise Forbidden("Only admins can delete tickets.")
+    now = utcnow()
+    return _apply(actor, ticket, "deleted", {"deleted": now})
+
+
 @dataclass
 class Actions:
     """What a person may do to a ticket: the page shows these buttons and no others."""
@@ -305,6 +315,7 @@ class Actions:
     steal: bool
     assign: bool
     edit: bool
+    delete: bool
     states: list[State]
     download_monitor: bool
 
@@ -323,6 +334,7 @@ def actions_for(actor: User, ticket: Ticket) -> Actions:
         steal=staff and ticket.assignee_id not in (None, actor.id),
         assign=staff,
         edit=editable,
+        delete=actor.is_admin,
         states=next_states(wf, ticket.state, staff=staff, author=author),
         download_monitor=bool(current_app.config[setting]),
     )

@@ -36,6 +36,7 @@ FIELD_LABELS = {
     "duplicate_of": "Duplicate of",
     "parent": "Parent",
     "child": "Child ticket",
+    "deleted": "Deleted",
     "comment": "Comment",
     "last_commenter": "Last commenter",
 }
@@ -51,6 +52,7 @@ KIND_LABELS = {
     "comment_edited": "edited a comment",
     "duplicate": "marked this ticket as a duplicate",
     "child": "spawned a child ticket",
+    "deleted": "deleted this ticket",
 }
 USER_FIELDS = {"author", "assignee", "last_commenter"}
 TICKET_FIELDS = {"duplicate_of", "parent", "child"}

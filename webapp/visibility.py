@@ -1,6 +1,7 @@
 """The one rule for who may see which ticket. Every page, list, count, search and export
 asks it: staff see every ticket; others see their own, those assigned to them, and the
-tickets that are not private on the sites they are subscribed to."""
+tickets that are not private on the sites they are subscribed to. Nobody sees a deleted
+ticket."""
 
 from __future__ import annotations
 
@@ -10,19 +11,25 @@ from .models import Subscription, Ticket, User
 
 
 def visible_tickets(user: User) -> sa.ColumnElement[bool]:
-    """A WHERE clause for the tickets ``user`` may see."""
+    """A WHERE clause for the tickets ``user`` may see (never a deleted one)."""
+    present = Ticket.deleted.is_(None)
     if user.is_staff:
-        return sa.true()
+        return present
     subscribed = sa.select(Subscription.site_id).where(Subscription.user_id == user.id)
-    return sa.or_(
-        Ticket.author_id == user.id,
-        Ticket.assignee_id == user.id,
-        sa.and_(Ticket.private.is_(False), Ticket.site_id.in_(subscribed)),
+    return sa.and_(
+        present,
+        sa.or_(
+            Ticket.author_id == user.id,
+            Ticket.assignee_id == user.id,
+            sa.and_(Ticket.private.is_(False), Ticket.site_id.in_(subscribed)),
+        ),
     )
 
 
 def can_see(user: User, ticket: Ticket) -> bool:
     """The same rule as ``visible_tickets``, for one loaded ticket."""
+    if ticket.deleted is not None:
+        return False
     if user.is_staff or user.id in (ticket.author_id, ticket.assignee_id):
         return True
     return not ticket.private and ticket.site_id in subscribed_site_ids(user)

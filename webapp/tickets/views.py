@@ -20,9 +20,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import accounts, markup, services, timeline
+from .. import accounts, administration, markup, services, timeline
 from ..exceptions import Conflict, Invalid, StaleEdit
 from ..extensions import db, login_manager
+from ..forms import Form
 from ..htmx import is_htmx
 from ..models import Comment, Ticket, User
 from ..visibility import can_see, visible_tickets
@@ -192,6 +193,20 @@ def spawn_child(ticket_id: int):
     )  # fmt: skip
     flash(f"Child ticket #{child.id} is reported.", "success")
     return redirect(url_for(".detail", ticket_id=child.id), code=303)
+
+
+@bp.route("/tickets/<int:ticket_id>/delete", methods=["GET", "POST"])
+def delete(ticket_id: int):
+    """Admins only, after a confirmation page."""
+    ticket = _visible(ticket_id)
+    if not current_user.is_admin:
+        abort(403, "Only admins can delete tickets.")
+    form = Form()
+    if form.validate_on_submit():
+        administration.delete_ticket(actor=current_user, ticket=ticket)
+        flash(f"Ticket #{ticket.id} is deleted; its history is kept.", "success")
+        return redirect(url_for(".index"), code=303)
+    return render_template("tickets/delete.html", ticket=ticket, form=form)
 
 
 @bp.get("/tickets/<int:ticket_id>/monitor.csv")

@@ -1,0 +1,265 @@
+"""The admin area: people, groups, sites, ticket types, the workflow's states, and the
+record of what admins did. Every change goes through webapp.administration."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import accounts, administration
+from ..exceptions import Conflict, Invalid
+from ..extensions import db, login_manager
+from ..htmx import is_htmx
+from ..models import Group, Site, Subscription, TicketType, User
+from ..services import current_workflow
+from . import bp
+from .forms import EditUserForm, MemberForm, PasswordForm, SiteForm, TypeForm, UserForm
+
+
+@bp.before_request
+def _admins_only():
+    """Signed-in admins only: others are sent to sign in, or refused."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_admin:
+        abort(403, "The admin area is for admins.")
+    return None
+
+
+@bp.get("/")
+def index():
+    return render_template("admin/index.html", actions=administration.recent(15))
+
+
+@bp.get("/log")
+def log():
+    return render_template("admin/log.html", actions=administration.recent(500))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    form = UserForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = administration.create_user(
+                actor=current_user, username=form.username.data, email=form.email.data,
+                password=form.password.data, display_name=form.display_name.data or "",
+                language=form.language.data,
+            )  # fmt: skip
+        except Invalid as e:
+            form.apply_errors(e.fields)
+            status = 422
+        else:
+            flash(f"{user.username} can sign in now.", "success")
+            return redirect(url_for(".user", user_id=user.id), code=303)
+    elif form.is_submitted():
+        status = 422
+    q = request.args.get("q", "").strip().lower()[:100]
+    query = sa.select(User).order_by(User.username).limit(500)
+    if q:
+        like = f"%{q}%"
+        query = query.where(sa.or_(User.username.like(like), User.email.like(like),
+                                   sa.func.lower(User.display_name).like(like)))  # fmt: skip
+    people = db.session.scalars(query).all()
+    return render_template("admin/users.html", people=people, form=form, q=q), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int):
+    person = _get(User, user_id)
+    form = EditUserForm(obj=person)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            administration.update_user(
+                actor=current_user, user=person, display_name=form.display_name.data or "",
+                email=form.email.data, language=form.language.data,
+            )  # fmt: skip
+        except Invalid as e:
+            form.apply_errors(e.fields)
+            status = 422
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for(".user", user_id=person.id), code=303)
+    elif form.is_submitted():
+        status = 422
+    page = render_template(
+        "admin/user.html", person=person, form=form, password_form=PasswordForm(formdata=None)
+    )
+    return page, status
+
+
+@bp.post("/users/<int:user_id>/active")
+def set_active(user_id: int):
+    person = _get(User, user_id)
+    active = request.form.get("active") == "yes"
+    administration.set_active(actor=current_user, user=person, active=active)
+    flash(f"{person.username} is {'active again' if active else 'deactivated'}.", "success")
+    return redirect(url_for(".user", user_id=person.id), code=303)
+
+
+@bp.post("/users/<int:user_id>/password")
+def reset_password(user_id: int):
+    person = _get(User, user_id)
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        raise Invalid("Use at least 8 characters for the new password.")
+    administration.reset_password(actor=current_user, user=person, password=form.password.data)
+    flash(f"{person.username} has a new password; their sessions have ended.", "success")
+    return redirect(url_for(".user", user_id=person.id), code=303)
+
+
+@bp.get("/groups")
+def groups():
+    return render_template("admin/groups.html", groups=_role_groups())
+
+
+@bp.post("/groups/<int:group_id>/members")
+def add_member(group_id: int):
+    group = _get(Group, group_id)
+    form = MemberForm()
+    person = accounts.find_user(form.user.data or "") if form.validate_on_submit() else None
+    if person is None:
+        return _members(group, error=f"There is no user {form.user.data or ''!r}.", status=422)
+    administration.add_member(actor=current_user, user=person, group=group)
+    return _members(group)
+
+
+@bp.post("/groups/<int:group_id>/members/<int:user_id>/remove")
+def remove_member(group_id: int, user_id: int):
+    group, person = _get(Group, group_id), _get(User, user_id)
+    try:
+        administration.remove_member(actor=current_user, user=person, group=group)
+    except Conflict as e:
+        return _members(group, error=e.message, status=409)
+    return _members(group)
+
+
+@bp.route("/sites", methods=["GET", "POST"])
+def sites():
+    form = SiteForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            site = administration.save_site(
+                actor=current_user, site=None, name=form.name.data,
+                description=form.description.data or "", state=form.state.data,
+            )  # fmt: skip
+        except Invalid as e:
+            form.apply_errors(e.fields)
+            status = 422
+        else:
+            return redirect(url_for(".site", site_id=site.id), code=303)
+    elif form.is_submitted():
+        status = 422
+    all_sites = db.session.scalars(sa.select(Site).order_by(Site.name)).all()
+    return render_template("admin/sites.html", sites=all_sites, form=form), status
+
+
+@bp.route("/sites/<int:site_id>", methods=["GET", "POST"])
+def site(site_id: int):
+    place = _get(Site, site_id)
+    form = SiteForm(obj=place)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            administration.save_site(
+                actor=current_user, site=place, name=form.name.data,
+                description=form.description.data or "", state=form.state.data,
+            )  # fmt: skip
+        except Invalid as e:
+            form.apply_errors(e.fields)
+            status = 422
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for(".site", site_id=place.id), code=303)
+    elif form.is_submitted():
+        status = 422
+    subscribers = db.session.scalars(
+        sa.select(User).join(Subscription).where(Subscription.site_id == place.id)
+        .order_by(User.username)
+    ).all()  # fmt: skip
+    page = render_template(
+        "admin/site.html", site=place, form=form, subscribers=subscribers,
+        member_form=MemberForm(formdata=None),
+    )  # fmt: skip
+    return page, status
+
+
+@bp.post("/sites/<int:site_id>/subscribers")
+def add_subscriber(site_id: int):
+    place = _get(Site, site_id)
+    form = MemberForm()
+    person = accounts.find_user(form.user.data or "") if form.validate_on_submit() else None
+    if person is None:
+        raise Invalid(f"There is no user {form.user.data or ''!r}.")
+    administration.set_subscribed(actor=current_user, site=place, user=person, subscribed=True)
+    return redirect(url_for(".site", site_id=place.id), code=303)
+
+
+@bp.post("/sites/<int:site_id>/subscribers/<int:user_id>/remove")
+def remove_subscriber(site_id: int, user_id: int):
+    place, person = _get(Site, site_id), _get(User, user_id)
+    administration.set_subscribed(actor=current_user, site=place, user=person, subscribed=False)
+    return redirect(url_for(".site", site_id=place.id), code=303)
+
+
+@bp.route("/types", methods=["GET", "POST"])
+def types():
+    form = TypeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            administration.save_ticket_type(
+                actor=current_user, ticket_type=None, name=form.name.data,
+                reporting_type=form.reporting_type.data, active=form.active.data,
+            )  # fmt: skip
+        except Invalid as e:
+            form.apply_errors(e.fields)
+            status = 422
+        else:
+            return redirect(url_for(".types"), code=303)
+    elif form.is_submitted():
+        status = 422
+    all_types = db.session.scalars(sa.select(TicketType).order_by(TicketType.name)).all()
+    return render_template("admin/types.html", types=all_types, form=form), status
+
+
+@bp.post("/types/<int:type_id>")
+def edit_type(type_id: int):
+    ticket_type = _get(TicketType, type_id)
+    form = TypeForm()
+    if not form.validate_on_submit():
+        raise Invalid("A type needs a name.")
+    administration.save_ticket_type(
+        actor=current_user, ticket_type=ticket_type, name=form.name.data,
+        reporting_type=form.reporting_type.data, active=form.active.data,
+    )  # fmt: skip
+    return redirect(url_for(".types"), code=303)
+
+
+@bp.get("/states")
+def states():
+    return render_template("admin/states.html", wf=current_workflow())
+
+
+def _get(model, ident: int):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _role_groups() -> list[tuple[Group, list[User]]]:
+    return [(g, administration.group_members(g)) for g in accounts.ensure_groups()]
+
+
+def _members(group: Group, *, error: str | None = None, status: int = 200):
+    context = {"group": group, "members": administration.group_members(group), "error": error}
+    if is_htmx():
+        return render_template("admin/_members.html", **context), status
+    if error:
+        return render_template("admin/groups.html", groups=_role_groups(), error=error), status
+    return redirect(url_for(".groups"), code=303)

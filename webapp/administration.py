@@ -1,0 +1,194 @@
+"""What admins do: people, role groups, sites and their subscribers, ticket types, and
+deleting tickets. Each function checks that the actor is an admin, does the work through
+the module that owns it, and records an AdminAction (who, what, when)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+
+from . import accounts, services
+from .exceptions import Conflict, Forbidden, Invalid
+from .extensions import db
+from .models import (
+    AdminAction,
+    Group,
+    ReportingType,
+    Site,
+    SiteState,
+    Subscription,
+    Ticket,
+    TicketType,
+    User,
+)
+
+LANGUAGES = ("en", "de")
+
+
+def log(actor: User, action: str, target: str, details: str = "") -> None:
+    db.session.add(AdminAction(actor=actor, action=action, target=target, details=details))
+    db.session.commit()
+
+
+def recent(limit: int = 200) -> list[AdminAction]:
+    query = sa.select(AdminAction).order_by(AdminAction.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def create_user(*, actor: User, username: str, email: str, password: str,
+                display_name: str = "", language: str = "en") -> User:  # fmt: skip
+    _require_admin(actor)
+    user = accounts.create_user(
+        username=username, email=email, password=password, display_name=display_name
+    )
+    user.language = _language(language)
+    db.session.commit()
+    log(actor, "create user", f"user:{user.id}", user.username)
+    return user
+
+
+def update_user(*, actor: User, user: User, display_name: str, email: str, language: str) -> None:
+    _require_admin(actor)
+    email = email.strip().lower()
+    taken = db.session.scalar(sa.select(User.id).where(User.email == email, User.id != user.id))
+    if taken:
+        raise Invalid("Please correct the marked fields.",
+                      fields={"email": "Another account has this address."})  # fmt: skip
+    changes = {"display_name": display_name.strip(), "email": email,
+               "language": _language(language)}  # fmt: skip
+    changed = {k: v for k, v in changes.items() if getattr(user, k) != v}
+    for name, value in changed.items():
+        setattr(user, name, value)
+    db.session.commit()
+    if changed:
+        log(
+            actor, "edit user", f"user:{user.id}", ", ".join(f"{k}={v}" for k, v in changed.items())
+        )
+
+
+def set_active(*, actor: User, user: User, active: bool) -> None:
+    """Deactivate (they cannot sign in; their tickets stay) or reactivate a user."""
+    _require_admin(actor)
+    if not active and user.id == actor.id:
+        raise Conflict("You cannot deactivate yourself.")
+    if user.active == active:
+        return
+    user.active = active
+    user.end_sessions()
+    db.session.commit()
+    log(actor, "reactivate user" if active else "deactivate user", f"user:{user.id}",
+        user.username)  # fmt: skip
+
+
+def reset_password(*, actor: User, user: User, password: str) -> None:
+    _require_admin(actor)
+    if len(password) < accounts.MIN_PASSWORD:
+        rule = f"Use at least {accounts.MIN_PASSWORD} characters."
+        raise Invalid("The password is too short.", fields={"password": rule})
+    accounts.set_password(user=user, password=password)
+    log(actor, "reset password", f"user:{user.id}", user.username)
+
+
+def add_member(*, actor: User, user: User, group: Group) -> bool:
+    _require_admin(actor)
+    added = accounts.add_to_group(user=user, group=group)
+    if added:
+        log(actor, "add to group", f"user:{user.id}", f"{user.username} → {group.name}")
+    return added
+
+
+def remove_member(*, actor: User, user: User, group: Group) -> bool:
+    _require_admin(actor)
+    if group.name == current_app.config["ADMIN_GROUP"] and user.id == actor.id:
+        admins = [u for u in group_members(group) if u.active]
+        if len(admins) <= 1:
+            raise Conflict("You are the last admin: make someone else admin first.")
+    removed = accounts.remove_from_group(user=user, group=group)
+    if removed:
+        log(actor, "remove from group", f"user:{user.id}", f"{user.username} ← {group.name}")
+    return removed
+
+
+def group_members(group: Group) -> list[User]:
+    query = sa.select(User).join(User.groups).where(Group.id == group.id).order_by(User.username)
+    return list(db.session.scalars(query))
+
+
+def save_site(*, actor: User, site: Site | None, name: str, description: str, state: str) -> Site:
+    """Create a site (``site`` None) or change one."""
+    _require_admin(actor)
+    name = name.strip()
+    if state not in {s.value for s in SiteState}:
+        raise Invalid("Unknown state.", fields={"state": "Choose a state."})
+    clash = sa.select(Site.id).where(Site.name == name)
+    if site is not None:
+        clash = clash.where(Site.id != site.id)
+    if not name or db.session.scalar(clash):
+        raise Invalid("Please correct the marked fields.",
+                      fields={"name": "Give a name no other site has."})  # fmt: skip
+    created = site is None
+    site = site or Site()
+    site.name, site.description, site.state = name, description.strip(), state
+    db.session.add(site)
+    db.session.commit()
+    log(actor, "create site" if created else "edit site", f"site:{site.id}", f"{name} ({state})")
+    return site
+
+
+def set_subscribed(*, actor: User, site: Site, user: User, subscribed: bool) -> bool:
+    _require_admin(actor)
+    current = db.session.scalar(
+        sa.select(Subscription).where(Subscription.site_id == site.id,
+                                      Subscription.user_id == user.id)
+    )  # fmt: skip
+    if subscribed == (current is not None):
+        return False
+    if subscribed:
+        db.session.add(Subscription(user=user, site=site))
+    else:
+        db.session.delete(current)
+    db.session.commit()
+    log(actor, "subscribe" if subscribed else "unsubscribe", f"site:{site.id}",
+        f"{user.username} {'to' if subscribed else 'from'} {site.name}")  # fmt: skip
+    return True
+
+
+def save_ticket_type(*, actor: User, ticket_type: TicketType | None, name: str,
+                     reporting_type: str, active: bool) -> TicketType:  # fmt: skip
+    _require_admin(actor)
+    name = name.strip()
+    if reporting_type and reporting_type not in {r.value for r in ReportingType}:
+        raise Invalid("Unknown reporting type.", fields={"reporting_type": "Choose one."})
+    clash = sa.select(TicketType.id).where(TicketType.name == name)
+    if ticket_type is not None:
+        clash = clash.where(TicketType.id != ticket_type.id)
+    if not name or db.session.scalar(clash):
+        raise Invalid("Please correct the marked fields.",
+                      fields={"name": "Give a name no other type has."})  # fmt: skip
+    created = ticket_type is None
+    ticket_type = ticket_type or TicketType()
+    ticket_type.name, ticket_type.reporting_type = name, reporting_type or None
+    ticket_type.active = active
+    db.session.add(ticket_type)
+    db.session.commit()
+    log(actor, "create type" if created else "edit type", f"type:{ticket_type.id}",
+        f"{name}{'' if active else ' (inactive)'}")  # fmt: skip
+    return ticket_type
+
+
+def delete_ticket(*, actor: User, ticket: Ticket) -> None:
+    """Take a ticket off every page (its history stays, with who deleted it and when)."""
+    _require_admin(actor)
+    services.delete_ticket(actor=actor, ticket=ticket)
+    log(actor, "delete ticket", f"ticket:{ticket.id}", ticket.summary)
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise Forbidden("Only admins can do this.")
+
+
+def _language(value: str) -> str:
+    if value not in LANGUAGES:
+        raise Invalid("Unknown language.", fields={"language": "Choose a language."})
+    return value
