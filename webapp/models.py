@@ -166,7 +166,8 @@ class User(UserMixin, db.Model):
 
     @functools.cached_property
     def group_names(self) -> frozenset[str]:
-        """Asked many times a page; accounts.py forgets it when it changes the groups."""
+        """Asked many times a page, so kept until the user is expired or refreshed (see
+        _forget_group_names) or accounts.py changes the groups."""
         return frozenset(g.name for g in self.groups)
 
     def in_group(self, setting: str) -> bool:
@@ -184,6 +185,13 @@ class User(UserMixin, db.Model):
     @property
     def role(self) -> str:
         return "admin" if self.is_admin else "staff" if self.is_staff else "owner"
+
+
+@sa.event.listens_for(User, "expire")
+@sa.event.listens_for(User, "refresh")
+def _forget_group_names(user: User | None, *args) -> None:
+    if user is not None:  # None: the object itself is already gone
+        user.__dict__.pop("group_names", None)
 
 
 class Site(db.Model):

@@ -15,8 +15,12 @@ class UserForm(Form):
         "E-mail", validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)]
     )
     display_name = StringField("Name", validators=[Optional(), Length(max=100)])
-    language = SelectField("Language", choices=LANGUAGES)
+    language = SelectField("Language")
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=1024)])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = LANGUAGES
 
 
 class EditUserForm(UserForm):
@@ -33,15 +37,21 @@ class PasswordForm(Form):
 class SiteForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=10_000)])
-    state = SelectField("State", choices=[(s.value, s.label) for s in SiteState], default="active")
+    state = SelectField("State", default="active")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.state.choices = [(s.value, s.label) for s in SiteState]
 
 
 class TypeForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
-    reporting_type = SelectField(
-        "Reporting type", choices=[("", "—")] + [(r.value, r.label) for r in ReportingType]
-    )
+    reporting_type = SelectField("Reporting type")
     active = BooleanField("Active", default=True)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.reporting_type.choices = [("", "—")] + [(r.value, r.label) for r in ReportingType]
 
 
 class MemberForm(Form):
