@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from .. import accounts, csvexport, listing, search, services
-from ..exceptions import DomainError, Invalid
+from ..exceptions import DomainError, Forbidden, Invalid
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Change, Ticket, User
@@ -81,6 +81,8 @@ def _changes_since(since: int, latest: int):
 def bulk():
     """Take, assign or move many tickets; each one is its own change, and every ticket
     that could not be changed is listed back with the reason."""
+    if not current_user.is_staff:
+        raise Forbidden("Only staff can change many tickets at once.")
     wf = services.current_workflow()
     action = request.form.get("action", "")
     ids = _bulk_ids(wf)

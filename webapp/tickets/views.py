@@ -152,6 +152,8 @@ def edit_comment(ticket_id: int, comment_id: int):
     note = db.session.get(Comment, comment_id)
     if note is None or note.ticket_id != ticket.id:
         abort(404)
+    if note.author_id != current_user.id:
+        abort(403, "Only the person who wrote a comment can edit it.")
     form = CommentForm(obj=note)
     status = 200
     if form.validate_on_submit():

@@ -1,0 +1,85 @@
+"""Every cell of the permissions table (tests/permissions_table.py), and a check that no
+route is missing from it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import AuthActions, csrf_token
+from tests.factories import make_site, make_ticket, make_user
+from tests.permissions_table import TABLE, VISITORS
+from webapp import accounts, administration, create_app, services
+from webapp.extensions import db
+from webapp.models import TicketType
+
+USERNAMES = {"owner": "alice", "other": "bob", "subscriber": "carol", "staff": "sam",
+             "admin": "ada", "deactivated": "dan"}  # fmt: skip
+
+
+def scene(app) -> dict[str, int]:
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    sam = make_user("sam", role="staff")
+    make_user("ada", role="admin")
+    make_user("dan")
+    site = make_site("Webshop", alice, carol)
+    kind = TicketType(name="Error")
+    db.session.add(kind)
+    db.session.commit()
+    ticket = make_ticket(alice, "The printer jams", site=site)
+    note = services.comment(actor=alice, ticket=ticket, body="It is red.").comment
+    staff_group = accounts.role_group(app.config["STAFF_GROUP"])
+    return {"ticket": ticket.id, "comment": note.id, "site": site.id, "user": bob.id,
+            "group": staff_group.id, "type": kind.id, "staff_user": sam.id}  # fmt: skip
+
+
+def visitor_client(app, visitor: str, ids: dict[str, int]):
+    client = app.test_client()
+    if visitor == "anonymous":
+        return client
+    AuthActions(client).login(USERNAMES[visitor])
+    if visitor == "deactivated":
+        ada, dan = accounts.find_user("ada"), accounts.find_user("dan")
+        administration.set_active(actor=ada, user=dan, active=False)
+    return client
+
+
+def url_for_row(app, endpoint: str, ids: dict[str, int]) -> str:
+    values = {"ticket_id": ids["ticket"], "comment_id": ids["comment"], "site_id": ids["site"],
+              "user_id": ids["user"], "group_id": ids["group"], "type_id": ids["type"]}  # fmt: skip
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    args = {k: v for k, v in values.items() if k in rule.arguments}
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **args)
+
+
+CELLS = [(method, endpoint, visitor) for method, endpoint, cells, _ in TABLE for visitor in cells]
+
+
+@pytest.mark.parametrize(("method", "endpoint", "visitor"), CELLS)
+def test_permission_cell(app, method, endpoint, visitor):
+    ids = scene(app)
+    row = next(r for r in TABLE if r[0] == method and r[1] == endpoint)
+    expected, data = row[2][visitor], row[3]
+    client = visitor_client(app, visitor, ids)
+    url = url_for_row(app, endpoint, ids)
+    if method == "GET":
+        response = client.get(url + ("?since=0" if endpoint == "tickets.poll" else ""))
+    else:
+        form = {k: v.format(**ids) for k, v in (data or {}).items()}
+        signed_out = visitor in ("anonymous", "deactivated")
+        form["csrf_token"] = csrf_token(client, "/login" if signed_out else "/")
+        response = client.post(url, data=form)
+    assert response.status_code == expected, f"{method} {url} as {visitor}"
+
+
+def test_every_route_has_a_row_for_every_visitor():
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "x"})
+    routes = {(m, r.endpoint) for r in app.url_map.iter_rules() if r.endpoint != "static"
+              for m in r.methods - {"HEAD", "OPTIONS"}}  # fmt: skip
+    table = {(method, endpoint) for method, endpoint, _, _ in TABLE}
+    assert routes - table == set(), "routes without a row in tests/permissions_table.py"
+    assert table - routes == set(), "rows for routes that do not exist"
+    for method, endpoint, cells, _ in TABLE:
+        assert set(cells) == set(VISITORS), f"{method} {endpoint} misses a visitor"
