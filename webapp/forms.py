@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask_wtf import FlaskForm
+
+from .exceptions import Invalid
+
+T = TypeVar("T")
 
 
 class Form(FlaskForm):
@@ -22,3 +29,20 @@ class Form(FlaskForm):
         for name, message in fields.items():
             if name in self:
                 self[name].errors = [*self[name].errors, message]
+
+    def submit(self, action: Callable[[], T]) -> T | None:
+        """Validate a posted form and run ``action`` (a service call) on it; returns what
+        it returned. Afterwards ``done`` says whether it ran, and ``status`` is the page's
+        status: 422 when the input or the service refused (messages on the fields)."""
+        self.done, self.status = False, 200
+        if not self.validate_on_submit():
+            self.status = 422 if self.is_submitted() else 200
+            return None
+        try:
+            result = action()
+        except Invalid as e:
+            self.apply_errors(e.fields)
+            self.status = 422
+            return None
+        self.done = True
+        return result

@@ -40,22 +40,14 @@ def log():
 @bp.route("/users", methods=["GET", "POST"])
 def users():
     form = UserForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = administration.create_user(
-                actor=current_user, username=form.username.data, email=form.email.data,
-                password=form.password.data, display_name=form.display_name.data or "",
-                language=form.language.data,
-            )  # fmt: skip
-        except Invalid as e:
-            form.apply_errors(e.fields)
-            status = 422
-        else:
-            flash(f"{user.username} can sign in now.", "success")
-            return redirect(url_for(".user", user_id=user.id), code=303)
-    elif form.is_submitted():
-        status = 422
+    user = form.submit(lambda: administration.create_user(
+        actor=current_user, username=form.username.data, email=form.email.data,
+        password=form.password.data, display_name=form.display_name.data or "",
+        language=form.language.data,
+    ))  # fmt: skip
+    if form.done:
+        flash(f"{user.username} can sign in now.", "success")
+        return redirect(url_for(".user", user_id=user.id), code=303)
     q = request.args.get("q", "").strip().lower()[:100]
     query = sa.select(User).order_by(User.username).limit(500)
     if q:
@@ -63,32 +55,24 @@ def users():
         query = query.where(sa.or_(User.username.like(like), User.email.like(like),
                                    sa.func.lower(User.display_name).like(like)))  # fmt: skip
     people = db.session.scalars(query).all()
-    return render_template("admin/users.html", people=people, form=form, q=q), status
+    return render_template("admin/users.html", people=people, form=form, q=q), form.status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user(user_id: int):
     person = _get(User, user_id)
     form = EditUserForm(obj=person)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            administration.update_user(
-                actor=current_user, user=person, display_name=form.display_name.data or "",
-                email=form.email.data, language=form.language.data,
-            )  # fmt: skip
-        except Invalid as e:
-            form.apply_errors(e.fields)
-            status = 422
-        else:
-            flash("Saved.", "success")
-            return redirect(url_for(".user", user_id=person.id), code=303)
-    elif form.is_submitted():
-        status = 422
+    form.submit(lambda: administration.update_user(
+        actor=current_user, user=person, display_name=form.display_name.data or "",
+        email=form.email.data, language=form.language.data,
+    ))  # fmt: skip
+    if form.done:
+        flash("Saved.", "success")
+        return redirect(url_for(".user", user_id=person.id), code=303)
     page = render_template(
         "admin/user.html", person=person, form=form, password_form=PasswordForm(formdata=None)
     )
-    return page, status
+    return page, form.status
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -140,43 +124,27 @@ def remove_member(group_id: int, user_id: int):
 @bp.route("/sites", methods=["GET", "POST"])
 def sites():
     form = SiteForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            site = administration.save_site(
-                actor=current_user, site=None, name=form.name.data,
-                description=form.description.data or "", state=form.state.data,
-            )  # fmt: skip
-        except Invalid as e:
-            form.apply_errors(e.fields)
-            status = 422
-        else:
-            return redirect(url_for(".site", site_id=site.id), code=303)
-    elif form.is_submitted():
-        status = 422
+    site = form.submit(lambda: administration.save_site(
+        actor=current_user, site=None, name=form.name.data,
+        description=form.description.data or "", state=form.state.data,
+    ))  # fmt: skip
+    if form.done:
+        return redirect(url_for(".site", site_id=site.id), code=303)
     all_sites = db.session.scalars(sa.select(Site).order_by(Site.name)).all()
-    return render_template("admin/sites.html", sites=all_sites, form=form), status
+    return render_template("admin/sites.html", sites=all_sites, form=form), form.status
 
 
 @bp.route("/sites/<int:site_id>", methods=["GET", "POST"])
 def site(site_id: int):
     place = _get(Site, site_id)
     form = SiteForm(obj=place)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            administration.save_site(
-                actor=current_user, site=place, name=form.name.data,
-                description=form.description.data or "", state=form.state.data,
-            )  # fmt: skip
-        except Invalid as e:
-            form.apply_errors(e.fields)
-            status = 422
-        else:
-            flash("Saved.", "success")
-            return redirect(url_for(".site", site_id=place.id), code=303)
-    elif form.is_submitted():
-        status = 422
+    form.submit(lambda: administration.save_site(
+        actor=current_user, site=place, name=form.name.data,
+        description=form.description.data or "", state=form.state.data,
+    ))  # fmt: skip
+    if form.done:
+        flash("Saved.", "success")
+        return redirect(url_for(".site", site_id=place.id), code=303)
     subscribers = db.session.scalars(
         sa.select(User).join(Subscription).where(Subscription.site_id == place.id)
         .order_by(User.username)
@@ -185,7 +153,7 @@ def site(site_id: int):
         "admin/site.html", site=place, form=form, subscribers=subscribers,
         member_form=MemberForm(formdata=None),
     )  # fmt: skip
-    return page, status
+    return page, form.status
 
 
 @bp.post("/sites/<int:site_id>/subscribers")
@@ -209,22 +177,14 @@ def remove_subscriber(site_id: int, user_id: int):
 @bp.route("/types", methods=["GET", "POST"])
 def types():
     form = TypeForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            administration.save_ticket_type(
-                actor=current_user, ticket_type=None, name=form.name.data,
-                reporting_type=form.reporting_type.data, active=form.active.data,
-            )  # fmt: skip
-        except Invalid as e:
-            form.apply_errors(e.fields)
-            status = 422
-        else:
-            return redirect(url_for(".types"), code=303)
-    elif form.is_submitted():
-        status = 422
+    form.submit(lambda: administration.save_ticket_type(
+        actor=current_user, ticket_type=None, name=form.name.data,
+        reporting_type=form.reporting_type.data, active=form.active.data,
+    ))  # fmt: skip
+    if form.done:
+        return redirect(url_for(".types"), code=303)
     all_types = db.session.scalars(sa.select(TicketType).order_by(TicketType.name)).all()
-    return render_template("admin/types.html", types=all_types, form=form), status
+    return render_template("admin/types.html", types=all_types, form=form), form.status
 
 
 @bp.post("/types/<int:type_id>")

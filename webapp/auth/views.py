@@ -8,7 +8,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts
-from ..exceptions import Invalid
 from ..extensions import login_manager
 from ..models import User
 from . import bp
@@ -71,39 +70,27 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegisterForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.create_user(
-                username=form.username.data,
-                email=form.email.data,
-                password=form.password.data,
-                display_name=form.display_name.data or "",
-            )
-        except Invalid as e:
-            form.apply_errors(e.fields)
-        else:
-            login_user(user)
-            flash(f"Welcome, {user.name}! Your account is ready.", "success")
-            return redirect(url_for("main.home"), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("auth/register.html", form=form), status
+    user = form.submit(lambda: accounts.create_user(
+        username=form.username.data, email=form.email.data, password=form.password.data,
+        display_name=form.display_name.data or "",
+    ))  # fmt: skip
+    if form.done:
+        login_user(user)
+        flash(f"Welcome, {user.name}! Your account is ready.", "success")
+        return redirect(url_for("main.home"), code=303)
+    return render_template("auth/register.html", form=form), form.status
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            accounts.change_password(
-                user=current_user, current=form.current.data, new=form.new.data
-            )
-        except Invalid as e:
-            form.apply_errors(e.fields)
-        else:
-            # This session gets the new token; every other one still holds the old.
-            login_user(current_user._get_current_object())
-            flash("Your password is changed. Your other sessions are signed out.", "success")
-            return redirect(url_for("main.home"), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("auth/password.html", form=form), status
+    form.submit(lambda: accounts.change_password(
+        user=current_user, current=form.current.data, new=form.new.data
+    ))  # fmt: skip
+    if form.done:
+        # This session gets the new token; every other one still holds the old.
+        login_user(current_user._get_current_object())
+        flash("Your password is changed. Your other sessions are signed out.", "success")
+        return redirect(url_for("main.home"), code=303)
+    return render_template("auth/password.html", form=form), form.status

@@ -51,18 +51,11 @@ def _signed_in():
 @bp.route("/tickets/new", methods=["GET", "POST"])
 def new():
     form = TicketForm(user=current_user)
-    if form.validate_on_submit():
-        try:
-            ticket = services.create_ticket(actor=current_user, **form.values())
-        except Invalid as e:
-            form.apply_errors(e.fields)
-        else:
-            flash(
-                f"Ticket #{ticket.id} is reported. You will see here what happens to it.", "success"
-            )
-            return redirect(url_for(".detail", ticket_id=ticket.id), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("tickets/new.html", form=form), status
+    ticket = form.submit(lambda: services.create_ticket(actor=current_user, **form.values()))
+    if form.done:
+        flash(f"Ticket #{ticket.id} is reported. You will see here what happens to it.", "success")
+        return redirect(url_for(".detail", ticket_id=ticket.id), code=303)
+    return render_template("tickets/new.html", form=form), form.status
 
 
 @bp.get("/tickets/<int:ticket_id>")
@@ -155,19 +148,14 @@ def edit_comment(ticket_id: int, comment_id: int):
     if note.author_id != current_user.id:
         abort(403, "Only the person who wrote a comment can edit it.")
     form = CommentForm(obj=note)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.edit_comment(actor=current_user, comment=note, body=form.body.data)
-        except Invalid as e:
-            form.apply_errors(e.fields)
-        else:
-            return redirect(
-                url_for(".detail", ticket_id=ticket.id, _anchor=f"comment-{note.id}"), 303
-            )
-    if form.is_submitted():
-        status = 422
-    return render_template("tickets/edit_comment.html", ticket=ticket, note=note, form=form), status
+    form.submit(
+        lambda: services.edit_comment(actor=current_user, comment=note, body=form.body.data)
+    )
+    if form.done:
+        anchor = f"comment-{note.id}"
+        return redirect(url_for(".detail", ticket_id=ticket.id, _anchor=anchor), code=303)
+    page = render_template("tickets/edit_comment.html", ticket=ticket, note=note, form=form)
+    return page, form.status
 
 
 @bp.post("/tickets/<int:ticket_id>/duplicate")
