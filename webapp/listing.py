@@ -22,6 +22,7 @@ from .workflow import Workflow
 
 PAGE_SIZE = 25  # Lino pages by 15; 25 keeps a page quick to draw and to read
 COUNT_CAP = 1000
+ONE_PASS_CAP = 5000
 EXPORT_BATCH = 1000
 
 
@@ -156,7 +157,12 @@ class Page:
 
 def where(user: User, wf: Workflow, tab: str, filters: dict[str, Any]):
     """The WHERE clause of a tab with filters, always inside what the user may see."""
-    clauses = [visible_tickets(user), TAB_BY_KEY[tab].where(user, wf)]
+    return sa.and_(TAB_BY_KEY[tab].where(user, wf), filtered(user, wf, filters))
+
+
+def filtered(user: User, wf: Workflow, filters: dict[str, Any]):
+    """What the user may see, narrowed by the filters (any tab)."""
+    clauses = [visible_tickets(user)]
     f = filters
     for name, column in (
         ("site", Ticket.site_id), ("type", Ticket.ticket_type_id),
@@ -216,9 +222,22 @@ def page(user: User, wf: Workflow, view: View, size: int | None = None) -> Page:
     query, sort_columns = _ordered_query(user, wf, view)
     if view.after is not None and len(view.after) == len(sort_columns):
         query = query.where(_after(sort_columns, view.after))
-    query = query.options(
-        joinedload(Ticket.assignee), joinedload(Ticket.site), joinedload(Ticket.ticket_type)
-    ).limit(size + 1)
+    # Sort narrow rows (id and sort keys) first, then fetch the page's tickets whole.
+    keys = [column.label(f"key{i}") for i, (column, _) in enumerate(sort_columns)]
+    top = query.with_only_columns(Ticket.id.label("top_id"), *keys).limit(size + 1).subquery()
+    top_keys = [top.c[f"key{i}"] for i in range(len(keys))]
+    order = [
+        _direction(key, desc, nulls_last=column is Ticket.ref)
+        for key, (column, desc) in zip(top_keys, sort_columns, strict=True)
+    ]
+    query = (
+        sa.select(Ticket, *top_keys)
+        .join(top, top.c.top_id == Ticket.id)
+        .order_by(*order)
+        .options(
+            joinedload(Ticket.assignee), joinedload(Ticket.site), joinedload(Ticket.ticket_type)
+        )
+    )
     rows = db.session.execute(query).all()
     tickets = [row[0] for row in rows[:size]]
     next_after = None
@@ -228,33 +247,39 @@ def page(user: User, wf: Workflow, view: View, size: int | None = None) -> Page:
     return Page(tickets, next_after)
 
 
-def counts(user: User, wf: Workflow, view: View) -> dict[str, int]:
-    """How many tickets each tab holds with the view's filters, counted up to COUNT_CAP + 1
-    (shown as "1,000+"), in one query; under "since", the newest change's id (where the
-    list's live updates start)."""
+def counts(user: User, wf: Workflow, view: View) -> dict[str, Any]:
+    """How many tickets each tab holds with the view's filters, in one statement; under
+    "since", the newest change's id (where the list's live updates start).
+
+    Without filters each tab counts along its index up to COUNT_CAP + 1 ("1,000+"). A
+    filtered view (or a search) is counted in one pass over its first ONE_PASS_CAP
+    tickets; when there are more, every count is a lower bound and "partial" says so."""
     since = sa.select(sa.func.max(Change.id)).scalar_subquery().label("since")
+    tabs = tabs_for(user, wf)
+    if not view.filters:
+        columns = [since]
+        for tab in tabs:
+            inner = (
+                sa.select(Ticket.id)
+                .where(where(user, wf, tab.key, view.filters))
+                .limit(COUNT_CAP + 1)
+                .subquery()
+            )
+            count = sa.select(sa.func.count()).select_from(inner).scalar_subquery()
+            columns.append(count.label(tab.key))
+        row = db.session.execute(sa.select(*columns)).one()
+        return {**{k: v or 0 for k, v in row._mapping.items()}, "partial": False}
+    base = sa.select(Ticket.id).where(filtered(user, wf, view.filters))
     found = _found(view)
     if found is not None:
-        # A search bounds the tickets to count: one pass over its matches counts every tab.
-        matches = sa.and_(visible_tickets(user), Ticket.id.in_(sa.select(found.c.ticket_id)))
-        columns = [since] + [
-            sa.func.count().filter(where(user, wf, tab.key, view.filters)).label(tab.key)
-            for tab in tabs_for(user, wf)
-        ]
-        row = db.session.execute(sa.select(*columns).select_from(Ticket).where(matches)).one()
-        return {key: value or 0 for key, value in row._mapping.items()}
-    columns = [since]
-    for tab in tabs_for(user, wf):
-        inner = (
-            sa.select(Ticket.id)
-            .where(where(user, wf, tab.key, view.filters))
-            .limit(COUNT_CAP + 1)
-            .subquery()
-        )
-        count = sa.select(sa.func.count()).select_from(inner).scalar_subquery()
-        columns.append(count.label(tab.key))
-    row = db.session.execute(sa.select(*columns)).one()
-    return {key: value or 0 for key, value in row._mapping.items()}
+        base = base.where(Ticket.id.in_(sa.select(found.c.ticket_id)))
+    columns = [since, sa.func.count().label("total")] + [
+        sa.func.count().filter(tab.where(user, wf)).label(tab.key) for tab in tabs
+    ]
+    chosen = Ticket.id.in_(base.limit(ONE_PASS_CAP + 1))
+    row = db.session.execute(sa.select(*columns).select_from(Ticket).where(chosen)).one()
+    result = {k: v or 0 for k, v in row._mapping.items()}
+    return {**result, "partial": result.pop("total") > ONE_PASS_CAP}
 
 
 def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
@@ -307,9 +332,11 @@ def _ordered_query(user: User, wf: Workflow, view: View) -> tuple[sa.Select, lis
     return query.order_by(*[_direction(c, desc) for c, desc in sort_columns]), sort_columns
 
 
-def _direction(column, desc: bool):
+def _direction(column, desc: bool, *, nulls_last: bool | None = None):
     ordered = column.desc() if desc else column.asc()
-    return ordered.nulls_last() if column is Ticket.ref else ordered
+    if nulls_last is None:
+        nulls_last = column is Ticket.ref
+    return ordered.nulls_last() if nulls_last else ordered
 
 
 def _after(sort_columns, values: list):

@@ -25,9 +25,12 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(capped, "capped")
 
 
-def capped(count: int, cap: int) -> str:
-    """A count that was only counted up to ``cap`` + 1: "1,000+" rather than a guess."""
-    return f"{cap:,}+" if count > cap else f"{count:,}"
+def capped(count: int, cap: int, partial: bool = False) -> str:
+    """A count that was only counted up to ``cap`` + 1: "1,000+" rather than a guess; a
+    ``partial`` count (of part of a large filtered list) is "at least": "312+"."""
+    if count > cap:
+        return f"{cap:,}+"
+    return f"{count:,}+" if partial else f"{count:,}"
 
 
 def _actions_for(ticket: Ticket) -> services.Actions:

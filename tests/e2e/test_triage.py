@@ -9,6 +9,11 @@ from playwright.sync_api import expect
 from tests.e2e.test_lifecycle import signed_in_page
 
 
+def settled(page) -> None:
+    """Wait until htmx has swapped, settled and wired up what it brought."""
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+
 def test_staff_filters_takes_with_t_and_moves_three_to_sleeping(browser, live_server):
     staff = signed_in_page(browser, live_server, "staff")
     watcher = signed_in_page(browser, live_server, "admin")
@@ -23,6 +28,8 @@ def test_staff_filters_takes_with_t_and_moves_three_to_sleeping(browser, live_se
 
     staff.get_by_label("Assigned to", exact=True).select_option(label="nobody")
     expect(staff).to_have_url(re.compile(r"assignee=none"))
+    settled(staff)
+    expect(rows.locator("td.assignee").filter(has_not_text="—")).to_have_count(0)
     first = rows.first
     first_id = first.get_attribute("id")
     staff.keyboard.press("j")
