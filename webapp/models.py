@@ -307,7 +307,11 @@ PRESENT = {
     "postgresql_where": sa.text("deleted IS NULL"),
 }
 sa.Index("ix_tickets_state_priority", Ticket.state, Ticket.priority, Ticket.id, **PRESENT)
-sa.Index("ix_tickets_state_site", Ticket.state, Ticket.site_id, **PRESENT)
+sa.Index("ix_tickets_state_site", Ticket.state, Ticket.site_id, Ticket.last_commenter_id, **PRESENT)
+sa.Index(
+    "ix_tickets_assignee_state",
+    Ticket.assignee_id, Ticket.state, Ticket.priority, Ticket.modified, Ticket.id, **PRESENT,
+)  # fmt: skip
 sa.Index(
     "ix_tickets_assignee_priority",
     Ticket.assignee_id, Ticket.priority, Ticket.modified, Ticket.id, **PRESENT,
