@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app
 
-from . import accounts, services
+from . import accounts, services, subscriptions
 from .exceptions import Conflict, Forbidden, Invalid
 from .extensions import db
 from .models import (
@@ -16,7 +16,6 @@ from .models import (
     ReportingType,
     Site,
     SiteState,
-    Subscription,
     Ticket,
     TicketType,
     User,
@@ -120,12 +119,7 @@ def save_site(*, actor: User, site: Site | None, name: str, description: str, st
     name = name.strip()
     if state not in {s.value for s in SiteState}:
         raise Invalid("Unknown state.", fields={"state": "Choose a state."})
-    clash = sa.select(Site.id).where(Site.name == name)
-    if site is not None:
-        clash = clash.where(Site.id != site.id)
-    if not name or db.session.scalar(clash):
-        raise Invalid("Please correct the marked fields.",
-                      fields={"name": "Give a name no other site has."})  # fmt: skip
+    _require_unique_name(Site, name, site, "site")
     created = site is None
     site = site or Site()
     site.name, site.description, site.state = name, description.strip(), state
@@ -137,17 +131,8 @@ def save_site(*, actor: User, site: Site | None, name: str, description: str, st
 
 def set_subscribed(*, actor: User, site: Site, user: User, subscribed: bool) -> bool:
     _require_admin(actor)
-    current = db.session.scalar(
-        sa.select(Subscription).where(Subscription.site_id == site.id,
-                                      Subscription.user_id == user.id)
-    )  # fmt: skip
-    if subscribed == (current is not None):
+    if not subscriptions.set_subscription(user=user, site=site, subscribed=subscribed):
         return False
-    if subscribed:
-        db.session.add(Subscription(user=user, site=site))
-    else:
-        db.session.delete(current)
-    db.session.commit()
     log(actor, "subscribe" if subscribed else "unsubscribe", f"site:{site.id}",
         f"{user.username} {'to' if subscribed else 'from'} {site.name}")  # fmt: skip
     return True
@@ -159,12 +144,7 @@ def save_ticket_type(*, actor: User, ticket_type: TicketType | None, name: str,
     name = name.strip()
     if reporting_type and reporting_type not in {r.value for r in ReportingType}:
         raise Invalid("Unknown reporting type.", fields={"reporting_type": "Choose one."})
-    clash = sa.select(TicketType.id).where(TicketType.name == name)
-    if ticket_type is not None:
-        clash = clash.where(TicketType.id != ticket_type.id)
-    if not name or db.session.scalar(clash):
-        raise Invalid("Please correct the marked fields.",
-                      fields={"name": "Give a name no other type has."})  # fmt: skip
+    _require_unique_name(TicketType, name, ticket_type, "type")
     created = ticket_type is None
     ticket_type = ticket_type or TicketType()
     ticket_type.name, ticket_type.reporting_type = name, reporting_type or None
@@ -181,6 +161,15 @@ def delete_ticket(*, actor: User, ticket: Ticket) -> None:
     _require_admin(actor)
     services.delete_ticket(actor=actor, ticket=ticket)
     log(actor, "delete ticket", f"ticket:{ticket.id}", ticket.summary)
+
+
+def _require_unique_name(model, name: str, current, what: str) -> None:
+    clash = sa.select(model.id).where(model.name == name)
+    if current is not None:
+        clash = clash.where(model.id != current.id)
+    if not name or db.session.scalar(clash):
+        raise Invalid("Please correct the marked fields.",
+                      fields={"name": f"Give a name no other {what} has."})  # fmt: skip
 
 
 def _require_admin(actor: User) -> None:

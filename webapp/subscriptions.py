@@ -24,26 +24,27 @@ def subscribe(*, actor: User, site: Site) -> bool:
         raise NotFound("There is no such site.")
     if not SiteState(site.state).exposed and not actor.is_staff:
         raise Forbidden(f"{site.name} is {site.state}: it takes no new subscribers.")
-    if _subscription(actor, site) is not None:
-        return False
-    db.session.add(Subscription(user=actor, site=site))
-    db.session.commit()
-    return True
+    return set_subscription(user=actor, site=site, subscribed=True)
 
 
 def unsubscribe(*, actor: User, site: Site) -> bool:
     """Stop following a site; False when not following."""
-    subscription = _subscription(actor, site)
-    if subscription is None:
-        return False
-    db.session.delete(subscription)
-    db.session.commit()
-    return True
+    return set_subscription(user=actor, site=site, subscribed=False)
 
 
-def _subscription(user: User, site: Site) -> Subscription | None:
-    return db.session.scalar(
+def set_subscription(*, user: User, site: Site, subscribed: bool) -> bool:
+    """Make ``user`` follow ``site`` or not (callers have checked who may); False when
+    nothing changed."""
+    current = db.session.scalar(
         sa.select(Subscription).where(
             Subscription.user_id == user.id, Subscription.site_id == site.id
         )
     )
+    if subscribed == (current is not None):
+        return False
+    if subscribed:
+        db.session.add(Subscription(user=user, site=site))
+    else:
+        db.session.delete(current)
+    db.session.commit()
+    return True
