@@ -62,7 +62,7 @@ TABLE: list[tuple[str, str, dict[str, int], dict[str, str] | None]] = [
     ("GET", "tickets.new", signed_in(200), None),
     ("POST", "tickets.new", signed_in(303, other=422), TICKET_FORM),
     ("GET", "tickets.detail", ticket(200, 200, 200), None),
-    ("GET", "tickets.edit", ticket(200, 200, 200), None),
+    ("GET", "tickets.edit", ticket(200, 403, 200), None),
     ("POST", "tickets.edit", ticket(303, 403, 303), TICKET_FORM),
     ("POST", "tickets.take", ticket(403, 403, 303), {}),
     ("POST", "tickets.steal", ticket(403, 403, 409), {}),

@@ -66,6 +66,8 @@ def detail(ticket_id: int):
 @bp.route("/tickets/<int:ticket_id>/edit", methods=["GET", "POST"])
 def edit(ticket_id: int):
     ticket = _visible(ticket_id)
+    if not services.actions_for(current_user, ticket).edit:
+        abort(403, "You cannot edit this ticket.")
     form = EditForm(obj=_form_data(ticket), user=current_user)
     since: list = []
     status = 200
