@@ -140,20 +140,18 @@ def test_registration_can_be_turned_off(app, client):
     assert 'href="/register"' not in client.get("/login").get_data(as_text=True)
 
 
+def change_password(client, current: str = PASSWORD, new: str = "a-new-password"):
+    token = csrf_token(client, "/account/password")
+    data = {"current": current, "new": new, "confirm": new, "csrf_token": token}
+    return client.post("/account/password", data=data)
+
+
 def test_password_change_ends_other_sessions_but_keeps_this_one(app, client, auth):
     user = make_user("alice")
     other = app.test_client()
     AuthActions(other).login("alice")
     auth.login("alice")
-    response = client.post(
-        "/account/password",
-        data={
-            "current": PASSWORD,
-            "new": "a-new-password",
-            "confirm": "a-new-password",
-            "csrf_token": csrf_token(client, "/account/password"),
-        },
-    )
+    response = change_password(client)
     assert response.status_code == 303
     assert client.get("/").status_code == 200
     assert other.get("/").status_code == 302
@@ -164,15 +162,7 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(app, client, aut
 def test_password_change_needs_the_current_password(client, auth):
     make_user("alice")
     auth.login("alice")
-    response = client.post(
-        "/account/password",
-        data={
-            "current": "wrong",
-            "new": "a-new-password",
-            "confirm": "a-new-password",
-            "csrf_token": csrf_token(client, "/account/password"),
-        },
-    )
+    response = change_password(client, current="wrong")
     assert response.status_code == 422
     assert "Not correct." in response.get_data(as_text=True)
 
@@ -184,13 +174,5 @@ def test_copied_cookie_stops_working_after_password_change(app, client, auth):
     cookie = client.get_cookie("session")
     thief.set_cookie("session", cookie.value)
     assert thief.get("/").status_code == 200
-    client.post(
-        "/account/password",
-        data={
-            "current": PASSWORD,
-            "new": "a-new-password",
-            "confirm": "a-new-password",
-            "csrf_token": csrf_token(client, "/account/password"),
-        },
-    )
+    change_password(client)
     assert thief.get("/").status_code == 302

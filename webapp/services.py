@@ -276,8 +276,7 @@ def comment(*, actor: User, ticket: Ticket, body: str) -> Change:
 def edit_comment(*, actor: User, comment: Comment, body: str) -> Change | None:
     """Change one's own comment; the old text stays in the change monitor."""
     _require_visible(actor, comment.ticket)
-    if comment.author_id != actor.id:
-        raise Forbidden("Only the person who wrote a comment can edit it.")
+    require_comment_author(actor, comment)
     body = _clean(body=body)["body"]
     if not body:
         raise Invalid("A comment cannot be empty.", fields={"body": "Write something."})
@@ -338,6 +337,12 @@ def actions_for(actor: User, ticket: Ticket) -> Actions:
         states=next_states(wf, ticket.state, staff=staff, author=author),
         download_monitor=bool(current_app.config[setting]),
     )
+
+
+def require_comment_author(actor: User, comment: Comment) -> None:
+    """Only the person who wrote a comment may edit it (staff neither)."""
+    if comment.author_id != actor.id:
+        raise Forbidden("Only the person who wrote a comment can edit it.")
 
 
 def require_monitor_download(actor: User, ticket: Ticket) -> None:

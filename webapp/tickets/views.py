@@ -147,8 +147,7 @@ def edit_comment(ticket_id: int, comment_id: int):
     note = db.session.get(Comment, comment_id)
     if note is None or note.ticket_id != ticket.id:
         abort(404)
-    if note.author_id != current_user.id:
-        abort(403, "Only the person who wrote a comment can edit it.")
+    services.require_comment_author(current_user, note)
     form = CommentForm(obj=note)
     form.submit(
         lambda: services.edit_comment(actor=current_user, comment=note, body=form.body.data)
@@ -191,7 +190,7 @@ def spawn_child(ticket_id: int):
 def delete(ticket_id: int):
     """Admins only, after a confirmation page."""
     ticket = _visible(ticket_id)
-    if not current_user.is_admin:
+    if not services.actions_for(current_user, ticket).delete:
         abort(403, "Only admins can delete tickets.")
     form = Form()
     if form.validate_on_submit():
