@@ -74,6 +74,7 @@ def create_user(
         display_name=display_name.strip(),
         language=current_app.config["DEFAULT_LANGUAGE"],
         timezone=current_app.config["DEFAULT_TIMEZONE"],
+        mail_mode=current_app.config["DEFAULT_MAIL_MODE"],
     )
     user.set_password(password)
     db.session.add(user)

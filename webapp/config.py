@@ -31,6 +31,29 @@ class Defaults:
     # Whether owners must report on a site (one they are subscribed to). Empty: yes as
     # soon as any site exists. Staff may always report with or without a site.
     REQUIRE_SITE = None
+    # Hours a solved ticket waits for its author before the worker closes it
+    # (simpletickets' ST_DELTA_CLOSE); 0 turns auto-close off.
+    AUTOCLOSE_AFTER = 6
+    # Outgoing mail. No MAIL_SERVER: notifications stay in the app, nothing is mailed.
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS after connecting
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = "tessera@localhost"
+    MAIL_TIMEOUT = 10  # seconds
+    # Where the links in e-mails point: the address people open Tessera at.
+    BASE_URL = "http://localhost:5000"
+    # New accounts' e-mail mode: immediately, daily or none.
+    DEFAULT_MAIL_MODE = "immediately"
+    # Local hour (in each recipient's timezone) at which daily digests go out.
+    DIGEST_HOUR = 7
+    # Seconds the worker sleeps between rounds.
+    WORKER_INTERVAL = 5
+    # The statistics boxes each kind of user sees (simpletickets' ST_SETT_*): any of
+    # counts, times, progress, weekly, ratings. An empty list hides the page.
+    STATISTICS_STAFF = ["counts", "times", "progress", "weekly", "ratings"]
+    STATISTICS_OWNER = ["counts", "times", "progress", "weekly"]
     # Whether anyone may create an account at /register.
     REGISTRATION_ENABLED = True
     # Defaults for new accounts.

@@ -122,6 +122,7 @@ def _ticket(rng, wf, n, ids, rows, now, owners, staff, sites, types, comments_pe
     ] + ([("site", None, str(site))] if site else []))  # fmt: skip
     if assignee:
         change(assignee, "take", [("assignee", None, str(assignee)), ("state", wf.initial, state)])
+    state_since = moment
     last_commenter = None
     for _ in range(comments_per_ticket):
         speaker = rng.choice([author, assignee or rng.choice(staff)])
@@ -144,6 +145,8 @@ def _ticket(rng, wf, n, ids, rows, now, owners, staff, sites, types, comments_pe
         "duplicate_of_id": None, "parent_id": None, "ref": f"R-{n}" if n % 97 == 0 else None,
         "rating": None, "reporting_type": None, "last_commenter_id": last_commenter,
         "created": created, "modified": moment, "version": version,
+        "state_since": state_since,
+        "resolved": state_since if state in wf.solved_states else None,
     })  # fmt: skip
     rows["comments"] += pending_comments
 
@@ -179,7 +182,8 @@ def _people(rng) -> tuple[list[int], list[int]]:
     new = [
         {"username": name, "email": f"{name}@example.com", "display_name": name.title(),
          "password_hash": password, "active": True, "language": "en", "timezone": "UTC",
-         "created": datetime.now(UTC), "session_token": f"{rng.getrandbits(64):016x}"}
+         "mail_mode": "none", "created": datetime.now(UTC),
+         "session_token": f"{rng.getrandbits(64):016x}"}
         for name in _names("gen-owner", OWNERS) + _names("gen-staff", STAFF)
         if name not in existing
     ]  # fmt: skip

@@ -97,6 +97,35 @@ class ReportingType(enum.StrEnum):
         return self.value.capitalize()
 
 
+class MailMode(enum.StrEnum):
+    """How a person hears of their notifications by e-mail (Lino's mail modes)."""
+
+    IMMEDIATELY = "immediately"
+    DAILY = "daily"
+    NONE = "none"
+
+    @property
+    def label(self) -> str:
+        return {"immediately": "Immediately", "daily": "Daily digest", "none": "No e-mail"}[
+            self.value
+        ]
+
+
+class Rating(enum.IntEnum):
+    """How the author rates the work on a solved ticket (Lino's Ratings)."""
+
+    VERY_GOOD = 10
+    GOOD = 20
+    SATISFYING = 30
+    DEFICIENT = 40
+    INSUFFICIENT = 50
+    UNRATABLE = 90
+
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ").capitalize()
+
+
 user_groups = sa.Table(
     "user_groups",
     db.metadata,
@@ -129,6 +158,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(sa.String(10), default="en")
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    mail_mode: Mapped[str] = mapped_column(sa.String(20), default=MailMode.IMMEDIATELY.value)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of the session cookie: a new one (on password change) ends every other session.
     session_token: Mapped[str] = mapped_column(sa.String(32), default=lambda: secrets.token_hex(16))
@@ -269,6 +299,10 @@ class Ticket(db.Model):
     last_commenter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # When the ticket entered its state (auto-close counts from here), and when it was
+    # solved (entered one of the workflow's solved states; cleared when reopened).
+    state_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
     # Set when an admin deletes the ticket: it leaves every page, its history stays.
     deleted: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -297,6 +331,10 @@ class Ticket(db.Model):
     @property
     def priority_label(self) -> str:
         return Priority(self.priority).label
+
+    @property
+    def rating_label(self) -> str:
+        return Rating(self.rating).label if self.rating is not None else ""
 
 
 # The triage lists' queries: each tab filters on one of these prefixes (see listing.py).
@@ -395,3 +433,63 @@ class AdminAction(db.Model):
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()
+
+
+class Outbox:
+    """Columns of something the worker delivers outside the request: when it is due, how
+    often it was tried, until when a worker holds it (its lease), and the last error."""
+
+    due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str] = mapped_column(sa.String(500), default="")
+    delivered: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MailState(enum.StrEnum):
+    PENDING = "pending"  # to be mailed on its own, as soon as the worker can
+    DIGEST = "digest"  # to be mailed with others in the recipient's daily digest
+    SENT = "sent"
+    OFF = "off"  # not mailed: the recipient wants no e-mail, or saw it in the app first
+    FAILED = "failed"  # the mail server refused it every time
+
+
+class Notification(Outbox, db.Model):
+    """Tells one person about one change of a ticket: in the app (the bell) and, through
+    the outbox columns, by e-mail. Written in the transaction of the change itself."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    change_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("changes.id", ondelete="CASCADE"), index=True
+    )
+    # Why this person hears of it: created, assigned, commented or changed.
+    reason: Mapped[str] = mapped_column(sa.String(20))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mail: Mapped[str] = mapped_column(sa.String(10), default=MailState.OFF.value)
+
+    recipient: Mapped[User] = relationship()
+    ticket: Mapped[Ticket] = relationship()
+    change: Mapped[Change] = relationship()
+
+
+sa.Index("ix_notifications_recipient", Notification.recipient_id, Notification.id)
+sa.Index(
+    "ix_notifications_unread",
+    Notification.recipient_id,
+    sqlite_where=sa.text("seen IS NULL"),
+    postgresql_where=sa.text("seen IS NULL"),
+)
+sa.Index(
+    "ix_notifications_outbox",
+    Notification.mail,
+    Notification.due,
+    sqlite_where=sa.text("mail IN ('pending', 'digest')"),
+    postgresql_where=sa.text("mail IN ('pending', 'digest')"),
+)

@@ -14,7 +14,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import monitor, search
 from .exceptions import Conflict, DomainError, Forbidden, Invalid, NotFound, StaleEdit
 from .extensions import db
-from .models import Change, Comment, Priority, Site, Ticket, TicketType, User, utcnow
+from .models import Change, Comment, Priority, Rating, Site, Ticket, TicketType, User, utcnow
 from .visibility import can_see, subscribed_site_ids
 from .workflow import (
     WORKFLOWS,
@@ -124,12 +124,14 @@ def _new_ticket(actor: User, *, parent: Ticket | None = None, **given: Any) -> T
     _check_site(actor, given.get("site"))
     values = _clean(**given)
     ticket_type = values.get("ticket_type")
+    now = utcnow()
     ticket = Ticket(
         author=actor,
         state=current_workflow().initial,
         reporting_type=ticket_type.reporting_type if ticket_type else None,
         parent=parent,
-        created=utcnow(),
+        created=now,
+        state_since=now,
         **values,
     )
     initial = {"author": actor, "state": ticket.state, "parent": parent, **values}
@@ -306,6 +308,79 @@ def delete_ticket(*, actor: User, ticket: Ticket) -> Change:
     return _apply(actor, ticket, "deleted", {"deleted": now})
 
 
+@unit_of_work
+def rate(*, actor: User, ticket: Ticket, rating: int) -> Change | None:
+    """The author's word on the work, once the ticket is solved (Lino's rating). It can
+    be changed until the ticket is closed; a closed ticket can still be rated once."""
+    _require_visible(actor, ticket)
+    why_not = _rating_refused(actor, ticket)
+    if why_not:
+        raise Forbidden(why_not)
+    try:
+        value = Rating(int(rating))
+    except (TypeError, ValueError):
+        raise Invalid("Choose one of the ratings.", fields={"rating": "Unknown rating."}) from None
+    return _apply(actor, ticket, "rating", {"rating": int(value)})
+
+
+def _rating_refused(actor: User, ticket: Ticket) -> str | None:
+    """Why ``actor`` may not rate the ticket now, or None when they may."""
+    wf = current_workflow()
+    if actor.id != ticket.author_id:
+        return "Only the ticket's author can rate the work."
+    if ticket.state not in wf.solved_states:
+        return "The work can be rated once the ticket is solved."
+    if ticket.state == wf.closed and ticket.rating is not None:
+        return "This ticket is closed: its rating is final."
+    return None
+
+
+def autoclose_after() -> timedelta | None:
+    """How long a solved ticket waits for its author before it closes by itself; None
+    when auto-close is off (the setting is 0, or the workflow has no "ready" state)."""
+    hours = current_app.config["AUTOCLOSE_AFTER"]
+    if not hours or current_workflow().ready is None:
+        return None
+    return hours if isinstance(hours, timedelta) else timedelta(hours=float(hours))
+
+
+def closes_at(ticket: Ticket) -> datetime | None:
+    """When auto-close will close this ticket, if nobody moves it before."""
+    after = autoclose_after()
+    if after is None or ticket.state != current_workflow().ready:
+        return None
+    return ticket.state_since + after
+
+
+def autoclose() -> list[int]:
+    """Close every ticket that has waited in the ready state for longer than
+    AUTOCLOSE_AFTER, as the system (the worker and ``flask autoclose`` call this). Each
+    ticket is its own transaction: one the author reopens meanwhile stays open."""
+    after = autoclose_after()
+    if after is None:
+        return []
+    cutoff = utcnow() - after
+    query = sa.select(Ticket.id).where(
+        Ticket.state == current_workflow().ready,
+        Ticket.state_since <= cutoff,
+        Ticket.deleted.is_(None),
+    )
+    due = list(db.session.scalars(query.order_by(Ticket.id)))
+    db.session.rollback()  # end the read, so each close begins its own write
+    return [ticket_id for ticket_id in due if _autoclose_one(ticket_id, cutoff)]
+
+
+@unit_of_work
+def _autoclose_one(ticket_id: int, cutoff: datetime) -> Change | None:
+    wf = current_workflow()
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or ticket.deleted or ticket.state != wf.ready:
+        return None
+    if ticket.state_since > cutoff:
+        return None
+    return _apply(None, ticket, "autoclose", {"state": wf.closed})
+
+
 @dataclass
 class Actions:
     """What a person may do to a ticket: the page shows these buttons and no others."""
@@ -317,6 +392,7 @@ class Actions:
     delete: bool
     states: list[State]
     download_monitor: bool
+    rate: bool
 
 
 def actions_for(actor: User, ticket: Ticket) -> Actions:
@@ -336,6 +412,7 @@ def actions_for(actor: User, ticket: Ticket) -> Actions:
         delete=actor.is_admin,
         states=next_states(wf, ticket.state, staff=staff, author=author),
         download_monitor=bool(current_app.config[setting]),
+        rate=_rating_refused(actor, ticket) is None,
     )
 
 
@@ -351,15 +428,29 @@ def require_monitor_download(actor: User, ticket: Ticket) -> None:
         raise Forbidden("Downloading the change monitor is turned off for you.")
 
 
-def _apply(actor: User, ticket: Ticket, kind: str, values: dict[str, Any]) -> Change | None:
-    """Record and set the values that really change; None when nothing does."""
+def _apply(
+    actor: User | None, ticket: Ticket, kind: str, values: dict[str, Any]
+) -> Change | None:
+    """Record and set the values that really change; None when nothing does. ``actor``
+    None is the system (auto-close)."""
     fields = monitor.diff(ticket, values)
     if not fields:
         return None
     change = monitor.record(db.session, ticket, actor=actor, kind=kind, fields=fields)
     for name, (_, new) in fields.items():
         setattr(ticket, name, new)
+    if "state" in fields:
+        _entered_state(ticket, change.created)
     return change
+
+
+def _entered_state(ticket: Ticket, now: datetime) -> None:
+    """Keep when the ticket entered its state, and when it was solved."""
+    ticket.state_since = now
+    if ticket.state not in current_workflow().solved_states:
+        ticket.resolved = None
+    elif ticket.resolved is None:
+        ticket.resolved = now
 
 
 def require_site() -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from . import csvexport
 from .extensions import db
-from .models import Change, Priority, Site, Ticket, TicketType, User
+from .models import Change, Priority, Rating, Site, Ticket, TicketType, User
 from .workflow import Workflow
 
 FIELD_LABELS = {
@@ -53,6 +53,8 @@ KIND_LABELS = {
     "duplicate": "marked this ticket as a duplicate",
     "child": "spawned a child ticket",
     "deleted": "deleted this ticket",
+    "rating": "rated the work",
+    "autoclose": "closed this ticket automatically",
 }
 USER_FIELDS = {"author", "assignee", "last_commenter"}
 TICKET_FIELDS = {"duplicate_of", "parent", "child"}
@@ -114,6 +116,8 @@ class _Names:
             return self.wf.describe(value).label
         if name == "priority" and value.isdigit():
             return Priority(int(value)).label
+        if name == "rating" and value.isdigit():
+            return Rating(int(value)).label
         if name == "private":
             return "yes" if value == "true" else "no"
         if name in TICKET_FIELDS:

@@ -35,6 +35,10 @@ class Workflow:
     # simpletickets: a staff member who moves an unassigned ticket out of its initial
     # state gets it assigned.
     claim_on_open: bool = False
+    # "Solved, waiting for the author's word" (auto-closed after AUTOCLOSE_AFTER), if the
+    # workflow has such a state, and the final state of work well done.
+    ready: str | None = None
+    closed: str = ""
 
     def state(self, name: str) -> State:
         for s in self.states:
@@ -56,6 +60,12 @@ class Workflow:
     @property
     def active_states(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.states if s.active)
+
+    @property
+    def solved_states(self) -> tuple[str, ...]:
+        """The states of a solved ticket: its resolution time ends when it enters one, and
+        its author may rate the work there."""
+        return tuple(name for name in (self.ready, self.closed) if name)
 
 
 def may_move(wf: Workflow, current: str, target: str, *, staff: bool, author: bool) -> bool:
@@ -97,6 +107,8 @@ LINO = Workflow(
     initial="new",
     author_moves=frozenset({("new", "cancelled"), ("ready", "closed"), ("ready", "opened")}),
     on_take={"new": "opened"},
+    ready="ready",
+    closed="closed",
 )
 
 SIMPLETICKETS = Workflow(
@@ -114,6 +126,8 @@ SIMPLETICKETS = Workflow(
     author_moves=frozenset({("solved", "assigned")}),
     on_take={"new": "assigned"},
     claim_on_open=True,
+    ready="solved",
+    closed="closed",
 )
 
 SPIRE = Workflow(
@@ -127,6 +141,7 @@ SPIRE = Workflow(
     initial="ready",
     author_moves=frozenset({("ready", "done"), ("in_progress", "done")}),
     on_take={"ready": "in_progress"},
+    closed="done",
 )
 
 WORKFLOWS: dict[str, Workflow] = {wf.name: wf for wf in (LINO, SIMPLETICKETS, SPIRE)}
