@@ -428,9 +428,7 @@ def require_monitor_download(actor: User, ticket: Ticket) -> None:
         raise Forbidden("Downloading the change monitor is turned off for you.")
 
 
-def _apply(
-    actor: User | None, ticket: Ticket, kind: str, values: dict[str, Any]
-) -> Change | None:
+def _apply(actor: User | None, ticket: Ticket, kind: str, values: dict[str, Any]) -> Change | None:
     """Record and set the values that really change; None when nothing does. ``actor``
     None is the system (auto-close)."""
     fields = monitor.diff(ticket, values)
