@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, errors, monitor, templating  # noqa: F401 - monitor installs the write guard
+from . import cli, errors, monitor, notify, templating  # noqa: F401 - they install session hooks
 from .config import load_config
 from .extensions import csrf, db, login_manager, migrate
 from .htmx import vary_on_htmx
@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .main import bp as main_bp
+    from .notifications import bp as notifications_bp
     from .sites import bp as sites_bp
     from .tickets import bp as tickets_bp
 
@@ -54,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(tickets_bp)
     app.register_blueprint(sites_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(notifications_bp)
     errors.init_app(app)
     cli.init_app(app)
     templating.init_app(app)

@@ -4,12 +4,14 @@ passwords, and puts people into the staff and admin groups."""
 from __future__ import annotations
 
 import re
+from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import notify
 from .exceptions import Invalid, NotFound
 from .extensions import db
 from .models import Group, User
@@ -92,6 +94,16 @@ def change_password(*, user: User, current: str, new: str) -> None:
             fields={"new": f"Use at least {MIN_PASSWORD} characters."},
         )
     user.set_password(new)
+    db.session.commit()
+
+
+def update_settings(*, user: User, display_name: str, timezone: str, mail_mode: str) -> None:
+    """What a person sets for themselves: their name, timezone and e-mail mode."""
+    if timezone not in available_timezones() | {"UTC"}:
+        raise Invalid("Choose a timezone from the list.", fields={"timezone": "Unknown."})
+    user.display_name = display_name.strip()
+    user.timezone = timezone
+    notify.set_mail_mode(user, mail_mode)
     db.session.commit()
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
-from . import accounts, demo, generate
+from . import accounts, demo, generate, services, worker
 from .exceptions import DomainError
 from .models import User
 
@@ -15,6 +16,7 @@ from .models import User
 def init_app(app: Flask) -> None:
     for command in (
         create_groups, create_admin, add_to_group, remove_from_group, seed_demo, generate_data,
+        run_worker, autoclose,
     ):  # fmt: skip
         app.cli.add_command(command)
 
@@ -111,3 +113,27 @@ def generate_data(tickets: int, comments_per_ticket: int, seed: int) -> None:
         ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())
         + f" in {seconds:.1f} s"
     )
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Do one round and stop (for cron).")
+@click.option("--interval", type=click.FloatRange(0.1), help="Seconds between rounds.")
+def run_worker(once: bool, interval: float | None) -> None:
+    """Deliver notifications (mail, digests) and auto-close solved tickets, until stopped."""
+    current_app.logger.setLevel(logging.INFO)
+    if once:
+        done = worker.run_once()
+        click.echo(", ".join(f"{v} {k}" for k, v in done.items()))
+    else:
+        worker.run(interval)
+
+
+@click.command("autoclose")
+def autoclose() -> None:
+    """Close the solved tickets that have waited longer than AUTOCLOSE_AFTER."""
+    closed = services.autoclose()
+    if services.autoclose_after() is None:
+        click.echo("Auto-close is off (AUTOCLOSE_AFTER is 0, or the workflow has no ready state).")
+    else:
+        numbers = ", ".join(f"#{n}" for n in closed)
+        click.echo(f"Closed {len(closed)} ticket(s){': ' + numbers if closed else ''}.")

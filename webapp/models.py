@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask import current_app
@@ -175,6 +176,14 @@ class User(UserMixin, db.Model):
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The user's timezone (UTC when the stored name is unknown)."""
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in

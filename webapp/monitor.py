@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from .models import Change, ChangeField, Comment, Ticket, User, utcnow
 
 _MONITORED = "tessera_monitored_tickets"
+_RECORDED = "tessera_recorded_changes"
 
 
 class UnrecordedTicketWrite(RuntimeError):
@@ -63,7 +64,14 @@ def record(
         version=version,
     )
     session.add(change)
+    session.info.setdefault(_RECORDED, []).append(change)
     return change
+
+
+def take_recorded(session: Session) -> list[Change]:
+    """The changes recorded in this transaction that nobody has taken yet (the
+    notifications take them just before the transaction commits)."""
+    return session.info.pop(_RECORDED, [])
 
 
 def diff(ticket: Ticket, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -97,3 +105,4 @@ def _refuse_unrecorded(session: Session, flush_context, instances) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_MONITORED, None)
+    session.info.pop(_RECORDED, None)

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from zoneinfo import available_timezones
+
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..forms import Form
+from ..models import MailMode
 
 
 class LoginForm(Form):
@@ -37,3 +41,20 @@ class ChangePasswordForm(Form):
         "New password again",
         validators=[DataRequired(), EqualTo("new", message="The passwords differ.")],
     )
+
+
+class SettingsForm(Form):
+    display_name = StringField(
+        "Your name", validators=[Optional(), Length(max=100)],
+        description="Shown to others instead of your username.",
+    )  # fmt: skip
+    timezone = SelectField("Timezone", description="Times are shown, and mailed, in this zone.")
+    mail_mode = RadioField(
+        "E-mail about notifications",
+        choices=[SelectChoice(m.value, m.label) for m in MailMode],
+        description="Every notification is also under the bell, whatever you choose here.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = sorted(available_timezones() | {"UTC"})

@@ -1,4 +1,4 @@
-"""Sign-in, registration, sign-out and password change."""
+"""Sign-in, registration, sign-out, a person's own settings and password change."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .. import accounts
 from ..extensions import login_manager
 from ..models import User
 from . import bp
-from .forms import ChangePasswordForm, LoginForm, RegisterForm
+from .forms import ChangePasswordForm, LoginForm, RegisterForm, SettingsForm
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see this page."
@@ -94,3 +94,17 @@ def change_password():
         flash("Your password is changed. Your other sessions are signed out.", "success")
         return redirect(url_for("main.home"), code=303)
     return render_template("auth/password.html", form=form), form.status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def settings():
+    form = SettingsForm(obj=current_user)
+    form.submit(lambda: accounts.update_settings(
+        user=current_user, display_name=form.display_name.data or "",
+        timezone=form.timezone.data, mail_mode=form.mail_mode.data,
+    ))  # fmt: skip
+    if form.done:
+        flash("Your settings are saved.", "success")
+        return redirect(url_for("auth.settings"), code=303)
+    return render_template("auth/settings.html", form=form), form.status

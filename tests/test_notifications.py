@@ -1,0 +1,249 @@
+"""Who hears about what, written with the change itself, read in the app."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import AuthActions, csrf_token
+from tests.factories import make_site, make_ticket, make_user
+from webapp import notify, services
+from webapp.extensions import db
+from webapp.models import Change, Comment, MailState, Notification
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def people(app):
+    alice, bob = make_user("alice"), make_user("bob")
+    dan = make_user("dan")
+    people = {
+        "alice": alice,
+        "bob": bob,
+        "carol": make_user("carol"),
+        "sam": make_user("sam", role="staff"),
+        "tom": make_user("tom", role="staff"),
+        "ada": make_user("ada", role="admin"),
+        "dan": dan,
+    }
+    people["site"] = make_site("Webshop", alice, bob, dan)
+    dan.active = False
+    db.session.commit()
+    return people
+
+
+def told(ticket=None, change=None) -> dict[str, str]:
+    """Who was notified (username: reason) of a ticket's latest change, or of ``change``."""
+    if change is None:
+        change = db.session.scalar(
+            sa.select(Change).where(Change.ticket_id == ticket.id).order_by(Change.id.desc())
+        )
+    notes = db.session.scalars(sa.select(Notification).where(Notification.change_id == change.id))
+    return {n.recipient.username: n.reason for n in notes}
+
+
+def test_a_new_ticket_tells_the_sites_subscribers_and_every_admin(people):
+    ticket = make_ticket(people["alice"], site=people["site"])
+    # Not alice (she acted), not carol (not subscribed), not sam (staff, not admin),
+    # not dan (deactivated).
+    assert told(ticket) == {"bob": "created", "ada": "created"}
+
+
+def test_a_private_ticket_is_not_announced_to_subscribers(people):
+    ticket = make_ticket(people["alice"], site=people["site"], private=True)
+    assert told(ticket) == {"ada": "created"}
+
+
+def test_a_comment_tells_author_assignee_and_subscribers_but_not_the_one_who_wrote_it(people):
+    ticket = make_ticket(people["alice"], site=people["site"])
+    services.take(actor=people["sam"], ticket=ticket)
+    services.comment(actor=people["bob"], ticket=ticket, body="Same here since Tuesday.")
+    assert told(ticket) == {"alice": "commented", "sam": "commented"}
+    services.comment(actor=people["sam"], ticket=ticket, body="Looking into it.")
+    assert told(ticket) == {"alice": "commented", "bob": "commented"}
+
+
+def test_an_assignment_tells_the_new_assignee_and_the_one_it_was_taken_from(people):
+    ticket = make_ticket(people["alice"], site=people["site"])
+    services.assign(actor=people["ada"], ticket=ticket, assignee=people["sam"])
+    assert told(ticket) == {"sam": "assigned", "alice": "changed", "bob": "changed"}
+    services.steal(actor=people["tom"], ticket=ticket)
+    assert told(ticket) == {"sam": "changed", "alice": "changed", "bob": "changed"}
+
+
+def test_nobody_who_may_not_see_the_ticket_hears_of_it(people):
+    ticket = make_ticket(people["alice"], site=people["site"], private=True)
+    services.comment(actor=people["sam"], ticket=ticket, body="Can you send a screenshot?")
+    assert told(ticket) == {"alice": "commented"}  # bob follows the site, but it is private
+    services.edit(actor=people["alice"], ticket=ticket, version=ticket.version, private=False)
+    assert told(ticket) == {"bob": "changed"}  # now he may see it
+    services.delete_ticket(actor=people["ada"], ticket=ticket)
+    assert told(ticket) == {}  # a deleted ticket is seen by nobody
+
+
+def test_notifications_are_written_in_the_transaction_of_the_change(people, monkeypatch):
+    ticket = make_ticket(people["alice"], site=people["site"])
+    change = services.comment(actor=people["sam"], ticket=ticket, body="On it.")
+    notes = db.session.scalars(sa.select(Notification).where(Notification.change_id == change.id))
+    assert {n.created for n in notes} == {change.created}
+
+    def broken(*args):
+        raise RuntimeError("no notification can be written")
+
+    monkeypatch.setattr(notify, "_mail_plan", broken)
+    with pytest.raises(RuntimeError):
+        services.comment(actor=people["sam"], ticket=ticket, body="A second comment.")
+    db.session.rollback()
+    # Without its notifications the comment is not there either.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 1
+    kinds = db.session.scalars(sa.select(Change.kind).where(Change.ticket_id == ticket.id))
+    assert list(kinds) == ["created", "comment"]
+
+
+def test_mail_is_planned_by_each_recipients_choice(people, app):
+    app.config["MAIL_SERVER"] = "127.0.0.1"
+    people["bob"].mail_mode = "daily"
+    people["ada"].mail_mode = "none"
+    db.session.commit()
+    ticket = make_ticket(people["alice"], site=people["site"])
+    notes = {n.recipient.username: n for n in ticket_notes(ticket)}
+    assert notes["bob"].mail == MailState.DIGEST
+    assert notes["ada"].mail == MailState.OFF
+    app.config["MAIL_SERVER"] = ""
+    services.comment(actor=people["sam"], ticket=ticket, body="Without a mail server.")
+    assert {n.mail for n in ticket_notes(ticket)[-2:]} == {MailState.OFF}
+
+
+def ticket_notes(ticket) -> list[Notification]:
+    query = sa.select(Notification).where(Notification.ticket_id == ticket.id)
+    return list(db.session.scalars(query.order_by(Notification.id)))
+
+
+# -- In the app ----------------------------------------------------------------------------
+
+
+def signed_in(app, username: str):
+    client = app.test_client()
+    AuthActions(client).login(username)
+    return client
+
+
+def bell(html: str) -> str:
+    match = re.search(r'class="badge" data-count="(\d+)">([^<]*)<', html)
+    assert match, "no bell on the page"
+    return match.group(2)
+
+
+def test_the_bell_counts_unread_notifications_and_the_page_lists_them(people, app):
+    ticket = make_ticket(people["alice"], site=people["site"], summary="Checkout is slow")
+    services.comment(actor=people["alice"], ticket=ticket, body="Very slow **today**.")
+    bob = signed_in(app, "bob")
+    html = bob.get("/").get_data(as_text=True)
+    assert bell(html) == "2"
+    assert bell(bob.get("/notifications/bell").get_data(as_text=True)) == "2"
+    page = bob.get("/notifications").get_data(as_text=True)
+    assert f"#{ticket.id} Checkout is slow: Alice commented" in page
+    assert f"#{ticket.id} Checkout is slow: Alice reported this ticket" in page
+    assert "Very slow **today**." in page  # an excerpt, as text
+    carol = signed_in(app, "carol")
+    assert bell(carol.get("/").get_data(as_text=True)) == "0"
+    assert "No notifications yet" in carol.get("/notifications").get_data(as_text=True)
+
+
+def test_opening_a_notification_marks_it_read_and_lands_on_the_change(people, app):
+    ticket = make_ticket(people["alice"], site=people["site"])
+    change = services.comment(actor=people["alice"], ticket=ticket, body="More detail.")
+    note = db.session.scalar(
+        sa.select(Notification).where(
+            Notification.change_id == change.id, Notification.recipient == people["bob"]
+        )
+    )
+    bob = signed_in(app, "bob")
+    token = csrf_token(bob, "/notifications")
+    response = bob.post(f"/notifications/{note.id}/open", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert response.location.endswith(f"/tickets/{ticket.id}#comment-{change.comment_id}")
+    assert bell(bob.get("/").get_data(as_text=True)) == "1"
+    # Another person's notification is not there for bob.
+    (ada_note,) = [n for n in ticket_notes(ticket) if n.recipient == people["ada"]]
+    response = bob.post(f"/notifications/{ada_note.id}/open", data={"csrf_token": token})
+    assert response.status_code == 404
+
+
+def test_mark_read_and_mark_all_read_with_htmx(people, app):
+    ticket = make_ticket(people["alice"], site=people["site"])
+    services.comment(actor=people["alice"], ticket=ticket, body="One.")
+    services.comment(actor=people["alice"], ticket=ticket, body="Two.")
+    bob = signed_in(app, "bob")
+    token = csrf_token(bob, "/notifications")
+    first = [n for n in ticket_notes(ticket) if n.recipient == people["bob"]][0]
+    response = bob.post(f"/notifications/{first.id}/read", headers={**HTMX, "X-CSRFToken": token})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'id="notification-{first.id}" class="notification"' in html  # no longer unseen
+    assert 'id="bell"' in html and 'hx-swap-oob="true"' in html and bell(html) == "2"
+    response = bob.post("/notifications/read-all", headers={**HTMX, "X-CSRFToken": token})
+    assert bell(response.get_data(as_text=True)) == "0"
+    assert "unseen" not in response.get_data(as_text=True)
+    # Without JavaScript: back to the page.
+    response = bob.post(f"/notifications/{first.id}/read", data={"csrf_token": token})
+    assert response.status_code == 303 and response.location.endswith("/notifications")
+
+
+def test_the_bell_refresh_of_a_signed_out_browser_is_a_bare_401(client):
+    response = client.get("/notifications/bell")
+    assert response.status_code == 401 and response.get_data() == b""
+
+
+def test_a_broken_page_link_is_a_400(people, app):
+    bob = signed_in(app, "bob")
+    response = bob.get("/notifications?before=abc")
+    assert response.status_code == 400
+    assert "must be a number" in response.get_data(as_text=True)
+
+
+def test_older_notifications_are_a_page_away(people, app):
+    ticket = make_ticket(people["alice"], site=people["site"])
+    for n in range(notify.PAGE_SIZE + 2):
+        services.comment(actor=people["alice"], ticket=ticket, body=f"Comment number {n}.")
+    bob = signed_in(app, "bob")
+    page = bob.get("/notifications").get_data(as_text=True)
+    assert page.count('class="notification unseen"') == notify.PAGE_SIZE
+    older = re.search(r'href="(/notifications\?before=\d+)"', page).group(1)
+    rest = bob.get(older).get_data(as_text=True)
+    assert rest.count('class="notification unseen"') == 3  # 2 comments and the new ticket
+    assert "Older notifications" not in rest
+
+
+def test_a_notification_about_a_ticket_one_may_no_longer_see_is_gone(people, app):
+    ticket = make_ticket(people["alice"], site=people["site"])
+    bob = signed_in(app, "bob")
+    assert bell(bob.get("/").get_data(as_text=True)) == "1"
+    services.edit(actor=people["alice"], ticket=ticket, version=ticket.version, private=True)
+    assert bell(bob.get("/").get_data(as_text=True)) == "0"
+    assert f"#{ticket.id}" not in bob.get("/notifications").get_data(as_text=True)
+
+
+def test_settings_choose_the_mail_mode_and_waiting_mail_follows(people, app):
+    app.config["MAIL_SERVER"] = "127.0.0.1"
+    ticket = make_ticket(people["alice"], site=people["site"])
+    (waiting,) = [n for n in ticket_notes(ticket) if n.recipient == people["bob"]]
+    assert waiting.mail == MailState.PENDING
+    bob = signed_in(app, "bob")
+    page = bob.get("/account").get_data(as_text=True)
+    assert "Daily digest" in page
+    data = {"csrf_token": csrf_token(bob, "/account"), "display_name": "Bob B.",
+            "timezone": "Europe/Berlin", "mail_mode": "daily"}  # fmt: skip
+    response = bob.post("/account", data=data)
+    assert response.status_code == 303
+    db.session.refresh(waiting)
+    assert waiting.mail == MailState.DIGEST
+    assert waiting.due.astimezone(people["bob"].zone).hour == app.config["DIGEST_HOUR"]
+    bad = bob.post("/account", data={**data, "mail_mode": "hourly", "timezone": "Mars/Base"})
+    assert bad.status_code == 422
+    assert "Not a valid choice" in bad.get_data(as_text=True)
+    db.session.refresh(people["bob"])
+    assert people["bob"].timezone == "Europe/Berlin"

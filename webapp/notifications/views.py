@@ -1,0 +1,64 @@
+"""The bell and the notifications page: read, mark read, mark all read. Opening a
+notification marks it read and lands on the change it is about."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import notify, services
+from ..extensions import login_manager
+from ..htmx import is_htmx
+from . import bp
+
+
+@bp.before_request
+def _signed_in():
+    """Signed-in users only; the bell's refresh gets a bare 401 (not the sign-in page,
+    which htmx would draw into the header)."""
+    if not current_user.is_authenticated:
+        if request.endpoint == "notifications.bell":
+            return "", 401
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.get("/notifications")
+def index():
+    before = request.args.get("before", "")
+    if before and not before.isdigit():
+        abort(400, "That page link is broken: 'before' must be a number.")
+    items, older = notify.page(
+        current_user, services.current_workflow(), before=int(before) if before else None
+    )
+    return render_template("notifications/index.html", items=items, older=older)
+
+
+@bp.get("/notifications/bell")
+def bell():
+    return render_template("notifications/_bell.html")
+
+
+@bp.post("/notifications/<int:notification_id>/open")
+def open_one(notification_id: int):
+    note = notify.mark_seen(current_user, notification_id)
+    anchor = notify.anchor(note.change)
+    return redirect(url_for("tickets.detail", ticket_id=note.ticket_id, _anchor=anchor), 303)
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+def mark_read(notification_id: int):
+    note = notify.mark_seen(current_user, notification_id)
+    if not is_htmx():
+        return redirect(url_for(".index"), 303)
+    (item,) = notify.items([note], services.current_workflow())
+    return render_template("notifications/_marked.html", item=item)
+
+
+@bp.post("/notifications/read-all")
+def mark_all_read():
+    notify.mark_all_seen(current_user)
+    if not is_htmx():
+        return redirect(url_for(".index"), 303)
+    items, older = notify.page(current_user, services.current_workflow())
+    return render_template("notifications/_all_marked.html", items=items, older=older)

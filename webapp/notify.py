@@ -1,0 +1,262 @@
+"""Who hears about a ticket change, and the notifications people read in the app.
+
+Every change the monitor records in a transaction is turned into notifications just before
+that transaction commits (a ``before_commit`` hook), so a change and its notifications are
+written together or not at all. Who is told:
+
+- a new ticket: the subscribers of its site (unless it is private) and every admin;
+- any other change or a comment: the author, the assignee (and the one it was taken
+  from), and the subscribers of its site (unless it is private);
+- never the person who acted, never a deactivated account, and never anyone the one
+  visibility rule does not let see the ticket.
+
+Each notification also says whether and when it is to be mailed (the outbox columns): at
+once, in the recipient's daily digest, or not at all. ``notify_mail`` delivers them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from sqlalchemy import event
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from . import mailer, monitor, timeline
+from .exceptions import Invalid, NotFound
+from .extensions import db
+from .models import (
+    Change,
+    Group,
+    MailMode,
+    MailState,
+    Notification,
+    Subscription,
+    Ticket,
+    User,
+    user_groups,
+    utcnow,
+)
+from .visibility import can_see, visible_tickets
+from .workflow import Workflow
+
+PAGE_SIZE = 30
+BELL_CAP = 99
+WAITING_FOR_MAIL = (MailState.PENDING.value, MailState.DIGEST.value)
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_recorded(session: Session) -> None:
+    changes = monitor.take_recorded(session)
+    if changes:
+        session.flush()  # every id known: a new ticket's author, a new change's own
+    for change in changes:
+        _notify(session, change)
+
+
+def _notify(session: Session, change: Change) -> None:
+    ticket = change.ticket
+    if ticket.deleted is not None:
+        return
+    assignee = next((f for f in change.fields if f.field == "assignee"), None)
+    people = {ticket.author_id, ticket.assignee_id}
+    if assignee is not None and assignee.old:
+        people.add(int(assignee.old))
+    who = [User.id.in_(people - {None})]
+    if ticket.site_id is not None and not ticket.private:
+        subscribers = sa.select(Subscription.user_id).where(Subscription.site_id == ticket.site_id)
+        who.append(User.id.in_(subscribers))
+    if change.kind == "created":
+        admins = (
+            sa.select(user_groups.c.user_id)
+            .join(Group, Group.id == user_groups.c.group_id)
+            .where(Group.name == current_app.config["ADMIN_GROUP"])
+        )
+        who.append(User.id.in_(admins))
+    query = (
+        sa.select(User)
+        .where(User.active, sa.or_(*who))
+        .options(selectinload(User.groups), selectinload(User.subscriptions))
+    )
+    actor = change.actor.id if change.actor is not None else None
+    for user in session.scalars(query):
+        if user.id == actor or not can_see(user, ticket):
+            continue
+        if change.kind == "created":
+            reason = "created"
+        elif assignee is not None and assignee.new == str(user.id):
+            reason = "assigned"
+        elif change.kind == "comment":
+            reason = "commented"
+        else:
+            reason = "changed"
+        session.add(
+            Notification(
+                recipient=user,
+                ticket=ticket,
+                change=change,
+                reason=reason,
+                created=change.created,
+                **_mail_plan(user, change.created),
+            )
+        )
+
+
+def _mail_plan(user: User, now: datetime) -> dict:
+    """Whether and when a new notification for ``user`` is to be mailed."""
+    if not mailer.enabled() or not user.email or user.mail_mode == MailMode.NONE:
+        return {"mail": MailState.OFF.value, "due": None}
+    if user.mail_mode == MailMode.DAILY:
+        return {"mail": MailState.DIGEST.value, "due": next_digest(user, now)}
+    return {"mail": MailState.PENDING.value, "due": now}
+
+
+def next_digest(user: User, after: datetime) -> datetime:
+    """The next DIGEST_HOUR o'clock in the user's timezone after ``after`` (UTC)."""
+    local = after.astimezone(user.zone)
+    moment = local.replace(
+        hour=current_app.config["DIGEST_HOUR"], minute=0, second=0, microsecond=0
+    )
+    if moment <= local:
+        moment += timedelta(days=1)
+    return moment.astimezone(UTC)
+
+
+def set_mail_mode(user: User, mode: str) -> None:
+    """Change how ``user`` gets e-mail; notifications not mailed yet follow the new mode.
+    The caller commits."""
+    try:
+        user.mail_mode = MailMode(mode).value
+    except ValueError:
+        raise Invalid("Choose how to get e-mail.", fields={"mail_mode": "Unknown."}) from None
+    waiting = db.session.scalars(
+        sa.select(Notification).where(
+            Notification.recipient_id == user.id,
+            Notification.mail.in_(WAITING_FOR_MAIL),
+            Notification.lease.is_(None),
+        )
+    )
+    now = utcnow()
+    for note in waiting:
+        plan = _mail_plan(user, now)
+        note.mail, note.due = plan["mail"], plan["due"]
+
+
+# -- Reading them in the app -------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """One notification as the notifications page shows it."""
+
+    notification: Notification
+    headline: str
+    entry: timeline.Entry
+
+    @property
+    def url(self) -> str:
+        note = self.notification
+        return url_for("tickets.detail", ticket_id=note.ticket_id, _anchor=anchor(note.change))
+
+
+def anchor(change: Change) -> str:
+    """Where a change is on its ticket's page (the timeline entry's id)."""
+    if change.kind == "comment" and change.comment_id:
+        return f"comment-{change.comment_id}"
+    return f"change-{change.id}"
+
+
+def headline(note: Notification, entry: timeline.Entry) -> str:
+    """ "#12 Printer jams: Alice commented", the same in the app and in e-mails."""
+    action = "assigned it to you" if note.reason == "assigned" else entry.action
+    return f"#{note.ticket.id} {note.ticket.summary}: {entry.actor} {action}"
+
+
+def unread_count(user: User) -> int:
+    """Unread notifications about tickets the user may still see, counted to BELL_CAP + 1."""
+    unread = (
+        sa.select(Notification.id)
+        .join(Ticket, Ticket.id == Notification.ticket_id)
+        .where(Notification.recipient_id == user.id, Notification.seen.is_(None))
+        .where(visible_tickets(user))
+        .limit(BELL_CAP + 1)
+        .subquery()
+    )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(unread)) or 0
+
+
+def page(user: User, wf: Workflow, *, before: int | None = None) -> tuple[list[Item], int | None]:
+    """The user's notifications, newest first, PAGE_SIZE at a time; with the id to pass
+    as ``before`` for the next page (None on the last)."""
+    query = (
+        sa.select(Notification)
+        .join(Ticket, Ticket.id == Notification.ticket_id)
+        .where(Notification.recipient_id == user.id, visible_tickets(user))
+        .order_by(Notification.id.desc())
+        .limit(PAGE_SIZE + 1)
+        .options(
+            joinedload(Notification.ticket),
+            joinedload(Notification.change).options(
+                selectinload(Change.fields), joinedload(Change.actor), joinedload(Change.comment)
+            ),
+        )
+    )
+    if before is not None:
+        query = query.where(Notification.id < before)
+    notes = list(db.session.scalars(query).unique())
+    more = len(notes) > PAGE_SIZE
+    notes = notes[:PAGE_SIZE]
+    return items(notes, wf), notes[-1].id if more else None
+
+
+def items(notes: list[Notification], wf: Workflow) -> list[Item]:
+    entries = timeline.describe([n.change for n in notes], wf)
+    return [Item(n, headline(n, e), e) for n, e in zip(notes, entries, strict=True)]
+
+
+def find(user: User, notification_id: int) -> Notification:
+    """One of the user's notifications about a ticket they may see; NotFound otherwise."""
+    note = db.session.scalar(
+        sa.select(Notification)
+        .join(Ticket, Ticket.id == Notification.ticket_id)
+        .where(
+            Notification.id == notification_id,
+            Notification.recipient_id == user.id,
+            visible_tickets(user),
+        )
+    )
+    if note is None:
+        raise NotFound("There is no such notification.")
+    return note
+
+
+def mark_seen(user: User, notification_id: int) -> Notification:
+    """Mark one notification read. One read in the app before it was mailed is not
+    mailed any more."""
+    note = find(user, notification_id)
+    if note.seen is None:
+        note.seen = utcnow()
+        if note.mail in WAITING_FOR_MAIL and note.lease is None:
+            note.mail = MailState.OFF.value
+    db.session.commit()
+    return note
+
+
+def mark_all_seen(user: User) -> None:
+    now = utcnow()
+    mine = sa.and_(Notification.recipient_id == user.id, Notification.seen.is_(None))
+    db.session.execute(
+        sa.update(Notification)
+        .where(mine, Notification.mail.in_(WAITING_FOR_MAIL), Notification.lease.is_(None))
+        .values(mail=MailState.OFF.value)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(Notification)
+        .where(mine)
+        .values(seen=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
