@@ -4,13 +4,14 @@ route is missing from it."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
 from tests.permissions_table import TABLE, VISITORS
 from webapp import accounts, administration, create_app, services
 from webapp.extensions import db
-from webapp.models import TicketType
+from webapp.models import Notification, TicketType
 
 USERNAMES = {"owner": "alice", "other": "bob", "subscriber": "carol", "staff": "sam",
              "admin": "ada", "deactivated": "dan"}  # fmt: skip
@@ -26,10 +27,14 @@ def scene(app) -> dict[str, int]:
     db.session.add(kind)
     db.session.commit()
     ticket = make_ticket(alice, "The printer jams", site=site)
-    note = services.comment(actor=alice, ticket=ticket, body="It is red.").comment
+    change = services.comment(actor=alice, ticket=ticket, body="It is red.")
+    told = db.session.scalar(
+        sa.select(Notification.id).where(Notification.change_id == change.id)
+    )  # carol's, as she follows the site
     staff_group = accounts.role_group(app.config["STAFF_GROUP"])
-    return {"ticket": ticket.id, "comment": note.id, "site": site.id, "user": bob.id,
-            "group": staff_group.id, "type": kind.id, "staff_user": sam.id}  # fmt: skip
+    return {"ticket": ticket.id, "comment": change.comment.id, "site": site.id, "user": bob.id,
+            "group": staff_group.id, "type": kind.id, "staff_user": sam.id,
+            "notification": told}  # fmt: skip
 
 
 def visitor_client(app, visitor: str, ids: dict[str, int]):
@@ -45,7 +50,8 @@ def visitor_client(app, visitor: str, ids: dict[str, int]):
 
 def url_for_row(app, endpoint: str, ids: dict[str, int]) -> str:
     values = {"ticket_id": ids["ticket"], "comment_id": ids["comment"], "site_id": ids["site"],
-              "user_id": ids["user"], "group_id": ids["group"], "type_id": ids["type"]}  # fmt: skip
+              "user_id": ids["user"], "group_id": ids["group"], "type_id": ids["type"],
+              "notification_id": ids["notification"]}  # fmt: skip
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     args = {k: v for k, v in values.items() if k in rule.arguments}
     with app.test_request_context():

@@ -15,13 +15,11 @@ from .extensions import db
 
 def run_once() -> dict[str, int]:
     """One round; returns what it did."""
-    done = {
+    return {
         "mailed": notify_mail.deliver_pending(),
         "in digests": notify_mail.deliver_digests(),
         "closed": len(services.autoclose()),
     }
-    db.session.remove()
-    return done
 
 
 def run(interval: float | None = None) -> None:
@@ -38,9 +36,9 @@ def run(interval: float | None = None) -> None:
             done = run_once()
         except Exception:
             log.exception("worker round failed; trying again in %s s", pause)
-            db.session.rollback()
-            db.session.remove()
             done = {}
+        finally:
+            db.session.remove()  # each round starts from a fresh session
         if any(done.values()):
             log.info("worker: %s", ", ".join(f"{v} {k}" for k, v in done.items() if v))
         else:

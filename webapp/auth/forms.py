@@ -4,7 +4,7 @@ from zoneinfo import available_timezones
 
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
 
 from ..forms import Form
 from ..models import MailMode
@@ -48,10 +48,14 @@ class SettingsForm(Form):
         "Your name", validators=[Optional(), Length(max=100)],
         description="Shown to others instead of your username.",
     )  # fmt: skip
-    timezone = SelectField("Timezone", description="Times are shown, and mailed, in this zone.")
+    timezone = SelectField(
+        "Timezone", validators=[InputRequired()],
+        description="Times are shown, and mailed, in this zone.",
+    )  # fmt: skip
     mail_mode = RadioField(
         "E-mail about notifications",
         choices=[SelectChoice(m.value, m.label) for m in MailMode],
+        validators=[InputRequired()],
         description="Every notification is also under the bell, whatever you choose here.",
     )
 
