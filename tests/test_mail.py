@@ -3,7 +3,12 @@ the server is down, and each exactly once, also with two workers at a time."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -208,3 +213,31 @@ def test_a_worker_round_mails_and_closes(sink, people, app):
     ready, closed = texts
     assert "reopen it before 16 Nov 2026, 16:00 UTC" in ready
     assert "System closed this ticket automatically" in closed
+
+
+def test_the_worker_runs_until_stopped_and_delivers_meanwhile(sink, people, app, database_url):
+    """``flask --app webapp worker`` as a process: it mails what comes in while it runs
+    and stops cleanly on SIGTERM."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TESSERA_SECRET_KEY": "worker-test",
+        "TESSERA_MAIL_SERVER": "127.0.0.1",
+        "TESSERA_MAIL_PORT": str(sink.port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "webapp", "worker", "--interval", "0.2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        make_ticket(people["alice"], site=people["site"])
+        db.session.commit()
+        deadline = time.monotonic() + 30
+        while not sink.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(sink.messages) == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "worker stopped" in output and "1 mailed" in output
