@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import AuthActions
 from tests.factories import make_ticket, make_user
 from webapp import services
 from webapp.extensions import db
@@ -39,7 +40,9 @@ def test_a_ready_ticket_closes_after_the_delay_as_the_system(scene):
     assert ticket.state == "closed" and ticket.resolved == SOLVED_AT
     change = db.session.scalar(sa.select(Change).order_by(Change.id.desc()))
     assert (change.kind, change.actor, change.created) == (
-        "autoclose", None, SOLVED_AT + timedelta(hours=6)
+        "autoclose",
+        None,
+        SOLVED_AT + timedelta(hours=6),
     )
     assert [(f.field, f.old, f.new) for f in change.fields] == [("state", "ready", "closed")]
     told = db.session.scalars(sa.select(Notification).where(Notification.change_id == change.id))
@@ -114,3 +117,14 @@ def test_the_worker_command_does_one_round_on_request(scene, runner):
         result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0
     assert result.output == "0 mailed, 0 in digests, 1 closed\n"
+
+
+def test_the_author_is_told_until_when_to_reopen(scene, app):
+    alice, sam, ticket = scene
+    client = app.test_client()
+    AuthActions(client).login("alice")
+    page = client.get("/notifications").get_data(as_text=True)
+    assert page.count("reopen the ticket before 16 Nov 2026, 15:00") == 1
+    client = app.test_client()
+    AuthActions(client).login("sam")
+    assert "reopen the ticket before" not in client.get("/notifications").get_data(as_text=True)

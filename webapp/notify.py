@@ -24,7 +24,7 @@ from flask import current_app, url_for
 from sqlalchemy import event
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from . import mailer, monitor, timeline
+from . import mailer, monitor, services, timeline
 from .exceptions import Invalid, NotFound
 from .extensions import db
 from .models import (
@@ -154,6 +154,17 @@ class Item:
     notification: Notification
     headline: str
     entry: timeline.Entry
+
+    @property
+    def closes(self) -> datetime | None:
+        """For the author of a ticket this change solved: when auto-close will close it
+        (as the change left it), so they know how long they have to reopen it."""
+        note, change = self.notification, self.notification.change
+        after = services.autoclose_after()
+        moved = next((f.new for f in change.fields if f.field == "state"), None)
+        if after is None or moved != services.current_workflow().ready:
+            return None
+        return change.created + after if note.recipient_id == note.ticket.author_id else None
 
     @property
     def url(self) -> str:

@@ -125,15 +125,6 @@ def compose(notes: list[Notification]) -> EmailMessage:
 
 def _item(item: notify.Item, recipient: User) -> MailItem:
     note, change = item.notification, item.notification.change
-    closes = ""
-    after = services.autoclose_after()
-    moved = {f.field: f.new for f in change.fields}.get("state")
-    if (
-        after is not None
-        and recipient.id == note.ticket.author_id
-        and moved == services.current_workflow().ready
-    ):
-        closes = _local(change.created + after, recipient)
     comment = change.comment.body if change.kind == "comment" and change.comment else ""
     lines = [line for line in item.entry.lines if change.kind != "created" or line.field == "state"]
     return MailItem(
@@ -143,7 +134,7 @@ def _item(item: notify.Item, recipient: User) -> MailItem:
         comment=comment,
         comment_html=markup.render(comment) if comment else "",
         url=external_url("tickets.detail", ticket_id=note.ticket_id, _anchor=notify.anchor(change)),
-        closes=closes,
+        closes=_local(item.closes, recipient) if item.closes else "",
     )
 
 
