@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from . import search
 from .extensions import db
-from .models import Change, Priority, Site, Subscription, Ticket, TicketType, User
+from .models import Change, Priority, Rating, Site, Subscription, Ticket, TicketType, User
 from .visibility import visible_tickets
 from .workflow import Workflow
 
@@ -78,7 +78,11 @@ SORTABLE = {
     "modified": Ticket.modified,
     "created": Ticket.created,
     "ref": Ticket.ref,
+    "deadline": Ticket.deadline,
 }
+# Columns that may be NULL: a NULL sorts last whatever the direction (a ticket without a
+# deadline or a reference comes after those with one), and the cursor knows it.
+NULLS_LAST = frozenset({Ticket.ref, Ticket.deadline})
 YES_NO = {"yes": True, "no": False}
 FLAG_FILTERS = ("private", "todo", "active", "assigned", "has_site")
 DATE_FILTERS = (
@@ -129,7 +133,22 @@ class View:
                     raise ValueError
             except ValueError:
                 errors["after"] = "That page link is broken; showing the first page."
-        return cls(tab, filters, sort, after, errors)
+        view = cls(tab, filters, sort, after, errors)
+        if not view._cursor_fits():
+            view.errors["after"] = "That page link is broken; showing the first page."
+            view.after = None
+        return view
+
+    def _cursor_fits(self) -> bool:
+        """Whether the cursor's values are what the sort columns hold (a date for a date)."""
+        columns = [SORTABLE.get(key.lstrip("-")) for key in self.order()]  # None: rank
+        try:
+            for column, value in zip(columns, self.after or [], strict=False):
+                if column is not None:
+                    _restore(column, value)
+        except (TypeError, ValueError):
+            return False
+        return True
 
     def order(self) -> tuple[str, ...]:
         if self.sort:
@@ -197,6 +216,9 @@ def filtered(user: User, wf: Workflow, filters: dict[str, Any]):
     for name, clause in flags.items():
         if name in f:
             clauses.append(clause if f[name] else sa.not_(clause))
+    if "rating" in f:
+        value = f["rating"]
+        clauses.append(Ticket.rating.is_(None) if value == "none" else Ticket.rating == value)
     if "deadline_before" in f:
         clauses.append(Ticket.deadline < f["deadline_before"])
     for name, column in (("created", Ticket.created), ("modified", Ticket.modified)):
@@ -227,7 +249,7 @@ def page(user: User, wf: Workflow, view: View, size: int | None = None) -> Page:
     top = query.with_only_columns(Ticket.id.label("top_id"), *keys).limit(size + 1).subquery()
     top_keys = [top.c[f"key{i}"] for i in range(len(keys))]
     order = [
-        _direction(key, desc, nulls_last=column is Ticket.ref)
+        _direction(key, desc, nulls_last=column in NULLS_LAST)
         for key, (column, desc) in zip(top_keys, sort_columns, strict=True)
     ]
     query = (
@@ -335,7 +357,7 @@ def _ordered_query(user: User, wf: Workflow, view: View) -> tuple[sa.Select, lis
 def _direction(column, desc: bool, *, nulls_last: bool | None = None):
     ordered = column.desc() if desc else column.asc()
     if nulls_last is None:
-        nulls_last = column is Ticket.ref
+        nulls_last = column in NULLS_LAST
     return ordered.nulls_last() if nulls_last else ordered
 
 
@@ -349,7 +371,7 @@ def _after(sort_columns, values: list):
         earlier = zip(sort_columns[:i], values[:i], strict=True)
         equal = [_equals(c, _restore(c, v)) for (c, _), v in earlier]
         beyond = column < value if desc else column > value
-        if column is Ticket.ref:
+        if column in NULLS_LAST:
             beyond = sa.or_(beyond, column.is_(None))
         clauses.append(sa.and_(*equal, beyond))
     return sa.or_(*clauses)
@@ -360,13 +382,18 @@ def _equals(column, value):
 
 
 def _restore(column, value):
-    if value is not None and column in (Ticket.modified, Ticket.created):
+    """A cursor's JSON value as the column holds it."""
+    if value is None:
+        return None
+    if column in (Ticket.modified, Ticket.created):
         return datetime.fromisoformat(value)
+    if column is Ticket.deadline:
+        return date.fromisoformat(value)
     return value
 
 
 def _jsonable(value):
-    return value.isoformat() if isinstance(value, datetime) else value
+    return value.isoformat() if isinstance(value, date) else value  # datetimes too
 
 
 def _start_of(day: date) -> datetime:
@@ -398,6 +425,14 @@ def _parse_filters(args: Mapping[str, str], wf: Workflow, errors: dict[str, str]
             filters["priority"] = int(args["priority"])
         else:
             errors["priority"] = "Unknown priority."
+    if args.get("rating"):
+        value = args["rating"]
+        if value == "none":
+            filters["rating"] = value
+        elif value.isdigit() and int(value) in set(Rating):
+            filters["rating"] = int(value)
+        else:
+            errors["rating"] = "Unknown rating: choose one of the ratings, or 'none'."
     if args.get("state"):
         if wf.has_state(args["state"]):
             filters["state"] = args["state"]

@@ -1,15 +1,15 @@
-"""What every template can use: the workflow, role flags and time formatting."""
+"""What every template can use: the workflow, role flags, time formatting and deadlines."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_login import current_user
 
-from . import markup, services
-from .models import Priority, Ticket
+from . import markup, notify, services
+from .models import MailMode, Priority, Rating, Ticket, utcnow
 
 
 def init_app(app: Flask) -> None:
@@ -17,9 +17,13 @@ def init_app(app: Flask) -> None:
         lambda: {
             "workflow": services.current_workflow(),
             "Priority": Priority,
+            "Rating": Rating,
             "actions_for": _actions_for,
+            "overdue": overdue,
+            "unread_notifications": _unread_notifications,
         }
     )
+    app.add_template_filter(lambda mode: MailMode(mode).label, "mail_mode_label")
     app.add_template_filter(local_time, "when")
     app.add_template_filter(markup.render, "markdown")
     app.add_template_filter(capped, "capped")
@@ -37,12 +41,28 @@ def _actions_for(ticket: Ticket) -> services.Actions:
     return services.actions_for(current_user, ticket)
 
 
+def _unread_notifications() -> int:
+    return notify.unread_count(current_user)
+
+
+def _viewer_zone() -> ZoneInfo:
+    return current_user.zone if current_user.is_authenticated else ZoneInfo("UTC")
+
+
 def local_time(moment: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
     """A stored UTC time in the viewer's timezone."""
     if moment is None:
         return ""
-    try:
-        zone = ZoneInfo(current_user.timezone if current_user.is_authenticated else "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return moment.astimezone(zone).strftime(fmt)
+    return moment.astimezone(_viewer_zone()).strftime(fmt)
+
+
+def local_today() -> date:
+    """Today's date where the viewer is: a deadline is a day on their calendar."""
+    return utcnow().astimezone(_viewer_zone()).date()
+
+
+def overdue(ticket: Ticket) -> bool:
+    """Whether the ticket is still being worked on and its deadline was before today."""
+    if ticket.deadline is None or ticket.deadline >= local_today():
+        return False
+    return services.current_workflow().describe(ticket.state).active

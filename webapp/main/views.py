@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import abort, current_app, render_template
 from flask_login import current_user, login_required
 
 from .. import accounts, dashboard
+from .. import statistics as stats
 from ..extensions import db
 from . import bp
 
@@ -20,6 +21,21 @@ def home():
         panels=dashboard.panels_for(current_user),
         team=staff if current_user.is_admin else [],
         candidates=staff,
+    )
+
+
+@bp.get("/statistics")
+@login_required
+def statistics():
+    """The dashboard of figures, with the boxes the settings give the viewer's role."""
+    boxes = stats.boxes_for(current_user)
+    if not boxes:
+        who = "staff" if current_user.is_staff else "ticket owners"
+        abort(403, f"The statistics are turned off for {who}.")
+    return render_template(
+        "main/statistics.html",
+        figures=stats.statistics_for(current_user, boxes),
+        duration=stats.human_duration,
     )
 
 

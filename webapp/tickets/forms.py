@@ -10,6 +10,8 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
+    RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -19,7 +21,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from ..exceptions import Invalid
 from ..extensions import db
 from ..forms import Form
-from ..models import Priority, ReportingType, Site, SiteState, TicketType, User
+from ..models import Priority, Rating, ReportingType, Site, SiteState, TicketType, User
 from ..visibility import subscribed_site_ids
 
 EMPTY = ("", "—")
@@ -129,6 +131,23 @@ class CommentForm(Form):
 
 class StateForm(Form):
     state = StringField("State", validators=[DataRequired()])
+
+
+class RatingForm(Form):
+    rating = RadioField(
+        "Rating",
+        choices=[SelectChoice(int(r), r.label) for r in Rating],
+        coerce=int,
+        validators=[InputRequired(message="Choose one of the ratings.")],
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        """One clear message for any value that is not a rating (WTForms has two)."""
+        valid = super().validate(extra_validators)
+        if self.rating.errors:
+            names = ", ".join(r.label.lower() for r in Rating)
+            self.rating.errors = [f"Choose one of the ratings: {names}."]
+        return valid
 
 
 class AssignForm(Form):

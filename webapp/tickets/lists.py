@@ -23,7 +23,7 @@ BULK_CAP = 1000
 SUGGESTIONS = 5
 CSV_HEADER = (
     "number", "summary", "state", "priority", "site", "type", "author", "assignee",
-    "end_user", "created", "modified", "deadline", "private", "reference",
+    "end_user", "created", "modified", "deadline", "private", "reference", "rating",
 )  # fmt: skip
 
 
@@ -198,4 +198,5 @@ def _csv_row(t: Ticket) -> tuple:
         t.assignee.username if t.assignee else "", t.end_user_name,
         t.created.strftime("%Y-%m-%dT%H:%M:%SZ"), t.modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
         t.deadline.isoformat() if t.deadline else "", "yes" if t.private else "no", t.ref or "",
+        t.rating_label,
     )  # fmt: skip

@@ -34,6 +34,7 @@ from .forms import (
     CommentForm,
     DuplicateForm,
     EditForm,
+    RatingForm,
     StateForm,
     TicketForm,
 )
@@ -119,6 +120,12 @@ def change_state(ticket_id: int):
     return _act(
         ticket_id, lambda t: services.change_state(actor=current_user, ticket=t, state=state)
     )
+
+
+@bp.post("/tickets/<int:ticket_id>/rating")
+def rate(ticket_id: int):
+    rating = _valid(RatingForm()).rating.data
+    return _act(ticket_id, lambda t: services.rate(actor=current_user, ticket=t, rating=rating))
 
 
 @bp.post("/tickets/<int:ticket_id>/comments")
@@ -274,6 +281,8 @@ def _detail_context(ticket: Ticket) -> dict[str, Any]:
         "duplicate_form": DuplicateForm(formdata=None),
         "child_form": ChildForm(formdata=None),
         "actions": services.actions_for(current_user, ticket),
+        "rating_form": RatingForm(formdata=None, rating=ticket.rating),
+        "closes_at": services.closes_at(ticket),
         "candidates": accounts.staff_members() if current_user.is_staff else [],
         "entries": entries,
         "linkable": _linkable(texts),
