@@ -13,6 +13,7 @@ from . import accounts, services
 from .extensions import db
 from .models import (
     Priority,
+    Rating,
     ReportingType,
     Site,
     SiteState,
@@ -452,10 +453,28 @@ def _tickets(users: dict[str, User], sites: dict[str, Site], types) -> int:
                     body=_line(OWNER_COMMENTS if step % 2 else STAFF_COMMENTS, i + step),
                 )
             mover = author if (ticket.state, state) in wf.author_moves else worker
+            if state == wf.ready and step == len(path) - 1:
+                # Solved an hour ago: the author still has time to reopen it.
+                moment = max(moment, utcnow() - timedelta(hours=1, minutes=30))
             moment = _act(
                 moment, rng, services.change_state, actor=mover, ticket=ticket, state=state
             )
+        if ticket.state in wf.solved_states and not author.is_staff and i % 3:
+            moment = _act(
+                moment, rng, services.rate, actor=author, ticket=ticket,
+                rating=RATINGS[i % len(RATINGS)],
+            )  # fmt: skip
+        elif ticket.state in wf.active_states and i % 3 == 0:
+            # Some open work has a deadline: a few of them have passed.
+            deadline = (utcnow() + timedelta(days=i % 9 - 3)).date()
+            moment = _act(
+                moment, rng, services.edit, actor=worker, ticket=ticket,
+                version=ticket.version, deadline=deadline,
+            )  # fmt: skip
     return len(TICKETS)
+
+
+RATINGS = [Rating.VERY_GOOD, Rating.GOOD, Rating.GOOD, Rating.SATISFYING, Rating.DEFICIENT]
 
 
 def _line(lines: list[str], n: int) -> str:
