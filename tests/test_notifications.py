@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
 from webapp import notify, services
 from webapp.extensions import db
-from webapp.models import Change, Comment, MailState, Notification
+from webapp.models import Change, Comment, MailState, Notification, clock_at
 
 HTMX = {"HX-Request": "true"}
 
@@ -247,3 +248,22 @@ def test_settings_choose_the_mail_mode_and_waiting_mail_follows(people, app):
     assert "Not a valid choice" in bad.get_data(as_text=True)
     db.session.refresh(people["bob"])
     assert people["bob"].timezone == "Europe/Berlin"
+
+
+def test_notifications_read_long_ago_are_deleted_unread_ones_stay(people, app):
+    with clock_at(datetime(2026, 1, 5, tzinfo=UTC)):
+        ticket = make_ticket(people["alice"], site=people["site"])
+        services.comment(actor=people["alice"], ticket=ticket, body="Still broken.")
+    bob_first = [n.id for n in ticket_notes(ticket) if n.recipient == people["bob"]][0]
+    with clock_at(datetime(2026, 1, 6, tzinfo=UTC)):
+        notify.mark_seen(people["bob"], bob_first)
+    with clock_at(datetime(2026, 4, 5, tzinfo=UTC)):
+        assert notify.forget_old() == 0  # read 89 days ago
+    with clock_at(datetime(2026, 4, 6, 0, 1, tzinfo=UTC)):
+        assert notify.forget_old() == 1
+    assert bob_first not in {n.id for n in ticket_notes(ticket)}
+    assert len(ticket_notes(ticket)) == 2  # ada's and bob's unread ones stay
+    app.config["NOTIFICATIONS_KEEP_DAYS"] = 0
+    notify.mark_all_seen(people["ada"])
+    with clock_at(datetime(2030, 1, 1, tzinfo=UTC)):
+        assert notify.forget_old() == 0

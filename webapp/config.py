@@ -48,6 +48,8 @@ class Defaults:
     DEFAULT_MAIL_MODE = "immediately"
     # Local hour (in each recipient's timezone) at which daily digests go out.
     DIGEST_HOUR = 7
+    # Days a notification is kept after it was read (0: for ever); unread ones are kept.
+    NOTIFICATIONS_KEEP_DAYS = 90
     # Seconds the worker sleeps between rounds.
     WORKER_INTERVAL = 5
     # The statistics boxes each kind of user sees (simpletickets' ST_SETT_*): any of

@@ -271,3 +271,19 @@ def mark_all_seen(user: User) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+def forget_old() -> int:
+    """Delete notifications read more than NOTIFICATIONS_KEEP_DAYS ago (Lino keeps them 14
+    days); unread ones stay. Returns how many went."""
+    days = current_app.config["NOTIFICATIONS_KEEP_DAYS"]
+    if not days:
+        return 0
+    cutoff = utcnow() - timedelta(days=days)
+    result = db.session.execute(
+        sa.delete(Notification)
+        .where(Notification.seen < cutoff, Notification.mail.not_in(WAITING_FOR_MAIL))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_login import current_user
 
-from . import markup, notify, services
+from . import markup, notify, services, statistics
 from .models import MailMode, Priority, Rating, Ticket, utcnow
 
 
@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
             "actions_for": _actions_for,
             "overdue": overdue,
             "unread_notifications": _unread_notifications,
+            "statistics_boxes": lambda: statistics.boxes_for(current_user),
         }
     )
     app.add_template_filter(lambda mode: MailMode(mode).label, "mail_mode_label")
