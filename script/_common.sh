@@ -19,4 +19,6 @@ venv_install() {
   python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
   [ -x .venv/bin/python ] || python3 -m venv .venv
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$1"
+  # The translations' .mo files are built here, never committed.
+  .venv/bin/python -c 'from webapp.i18n import compile_catalogs; compile_catalogs()'
 }

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, errors, monitor, notify, templating  # noqa: F401 - they install session hooks
+from . import cli, errors, i18n, monitor, notify, templating  # noqa: F401 - session hooks
 from .config import load_config
 from .extensions import csrf, db, login_manager, migrate
 from .htmx import vary_on_htmx
@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=resource_dir("migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    i18n.init_app(app)
 
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp

@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -58,18 +59,18 @@ def create_user(
     username, email = username.strip().lower(), email.strip().lower()
     errors: dict[str, str] = {}
     if not USERNAME_RE.match(username):
-        errors["username"] = (
+        errors["username"] = _(
             "Use 2 to 40 letters, digits, dots, dashes or underscores, starting with a "
             "letter or digit."
         )
     elif db.session.scalar(sa.select(User.id).where(User.username == username)):
-        errors["username"] = "This username is taken."
+        errors["username"] = _("This username is taken.")
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
-        errors["email"] = "An account with this e-mail address exists already."
+        errors["email"] = _("An account with this e-mail address exists already.")
     if check_password_rules and len(password) < MIN_PASSWORD:
-        errors["password"] = f"Use at least {MIN_PASSWORD} characters."
+        errors["password"] = _("Use at least %(n)d characters.", n=MIN_PASSWORD)
     if errors:
-        raise Invalid("Please correct the marked fields.", fields=errors)
+        raise Invalid(_("Please correct the marked fields."), fields=errors)
     user = User(
         username=username,
         email=email,
@@ -87,11 +88,13 @@ def create_user(
 def change_password(*, user: User, current: str, new: str) -> None:
     """Set a new password; every other session of the user ends with the old one."""
     if not user.check_password(current):
-        raise Invalid("Your current password is not correct.", fields={"current": "Not correct."})
+        raise Invalid(
+            _("Your current password is not correct."), fields={"current": _("Not correct.")}
+        )
     if len(new) < MIN_PASSWORD:
         raise Invalid(
-            "The new password is too short.",
-            fields={"new": f"Use at least {MIN_PASSWORD} characters."},
+            _("The new password is too short."),
+            fields={"new": _("Use at least %(n)d characters.", n=MIN_PASSWORD)},
         )
     user.set_password(new)
     db.session.commit()
@@ -100,7 +103,7 @@ def change_password(*, user: User, current: str, new: str) -> None:
 def update_settings(*, user: User, display_name: str, timezone: str, mail_mode: str) -> None:
     """What a person sets for themselves: their name, timezone and e-mail mode."""
     if timezone not in available_timezones() | {"UTC"}:
-        raise Invalid("Choose a timezone from the list.", fields={"timezone": "Unknown."})
+        raise Invalid(_("Choose a timezone from the list."), fields={"timezone": _("Unknown.")})
     user.display_name = display_name.strip()
     user.timezone = timezone
     notify.set_mail_mode(user, mail_mode)
@@ -131,7 +134,10 @@ def role_group(name: str) -> Group:
     """One of the two role groups, by its configured name."""
     names = {current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"]}
     if name not in names:
-        raise NotFound(f"There is no group {name!r}; the groups are {', '.join(sorted(names))}.")
+        raise NotFound(
+            _("There is no group %(name)r; the groups are %(groups)s.", name=name,
+              groups=", ".join(sorted(names)))
+        )  # fmt: skip
     ensure_groups()
     return db.session.scalar(sa.select(Group).where(Group.name == name))
 

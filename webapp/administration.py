@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
-from . import accounts, services, subscriptions
+from . import accounts, i18n, services, subscriptions
 from .exceptions import Conflict, Forbidden, Invalid
 from .extensions import db
 from .models import (
@@ -20,8 +21,6 @@ from .models import (
     TicketType,
     User,
 )
-
-LANGUAGES = ("en", "de")
 
 
 def log(actor: User, action: str, target: str, details: str = "") -> None:
@@ -51,8 +50,8 @@ def update_user(*, actor: User, user: User, display_name: str, email: str, langu
     email = email.strip().lower()
     taken = db.session.scalar(sa.select(User.id).where(User.email == email, User.id != user.id))
     if taken:
-        raise Invalid("Please correct the marked fields.",
-                      fields={"email": "Another account has this address."})  # fmt: skip
+        raise Invalid(_("Please correct the marked fields."),
+                      fields={"email": _("Another account has this address.")})  # fmt: skip
     changes = {"display_name": display_name.strip(), "email": email,
                "language": _language(language)}  # fmt: skip
     changed = {k: v for k, v in changes.items() if getattr(user, k) != v}
@@ -69,7 +68,7 @@ def set_active(*, actor: User, user: User, active: bool) -> None:
     """Deactivate (they cannot sign in; their tickets stay) or reactivate a user."""
     _require_admin(actor)
     if not active and user.id == actor.id:
-        raise Conflict("You cannot deactivate yourself.")
+        raise Conflict(_("You cannot deactivate yourself."))
     if user.active == active:
         return
     user.active = active
@@ -82,8 +81,8 @@ def set_active(*, actor: User, user: User, active: bool) -> None:
 def reset_password(*, actor: User, user: User, password: str) -> None:
     _require_admin(actor)
     if len(password) < accounts.MIN_PASSWORD:
-        rule = f"Use at least {accounts.MIN_PASSWORD} characters."
-        raise Invalid("The password is too short.", fields={"password": rule})
+        rule = _("Use at least %(n)d characters.", n=accounts.MIN_PASSWORD)
+        raise Invalid(_("The password is too short."), fields={"password": rule})
     accounts.set_password(user=user, password=password)
     log(actor, "reset password", f"user:{user.id}", user.username)
 
@@ -101,7 +100,7 @@ def remove_member(*, actor: User, user: User, group: Group) -> bool:
     if group.name == current_app.config["ADMIN_GROUP"] and user.id == actor.id:
         admins = [u for u in group_members(group) if u.active]
         if len(admins) <= 1:
-            raise Conflict("You are the last admin: make someone else admin first.")
+            raise Conflict(_("You are the last admin: make someone else admin first."))
     removed = accounts.remove_from_group(user=user, group=group)
     if removed:
         log(actor, "remove from group", f"user:{user.id}", f"{user.username} ← {group.name}")
@@ -118,8 +117,8 @@ def save_site(*, actor: User, site: Site | None, name: str, description: str, st
     _require_admin(actor)
     name = name.strip()
     if state not in {s.value for s in SiteState}:
-        raise Invalid("Unknown state.", fields={"state": "Choose a state."})
-    _require_unique_name(Site, name, site, "site")
+        raise Invalid(_("Unknown state."), fields={"state": _("Choose a state.")})
+    _require_unique_name(Site, name, site, _("site"))
     created = site is None
     site = site or Site()
     site.name, site.description, site.state = name, description.strip(), state
@@ -143,8 +142,8 @@ def save_ticket_type(*, actor: User, ticket_type: TicketType | None, name: str,
     _require_admin(actor)
     name = name.strip()
     if reporting_type and reporting_type not in {r.value for r in ReportingType}:
-        raise Invalid("Unknown reporting type.", fields={"reporting_type": "Choose one."})
-    _require_unique_name(TicketType, name, ticket_type, "type")
+        raise Invalid(_("Unknown reporting type."), fields={"reporting_type": _("Choose one.")})
+    _require_unique_name(TicketType, name, ticket_type, _("type"))
     created = ticket_type is None
     ticket_type = ticket_type or TicketType()
     ticket_type.name, ticket_type.reporting_type = name, reporting_type or None
@@ -168,16 +167,16 @@ def _require_unique_name(model, name: str, current, what: str) -> None:
     if current is not None:
         clash = clash.where(model.id != current.id)
     if not name or db.session.scalar(clash):
-        raise Invalid("Please correct the marked fields.",
-                      fields={"name": f"Give a name no other {what} has."})  # fmt: skip
+        rule = _("Give a name no other %(what)s has.", what=what)
+        raise Invalid(_("Please correct the marked fields."), fields={"name": rule})
 
 
 def _require_admin(actor: User) -> None:
     if not actor.is_admin:
-        raise Forbidden("Only admins can do this.")
+        raise Forbidden(_("Only admins can do this."))
 
 
 def _language(value: str) -> str:
-    if value not in LANGUAGES:
-        raise Invalid("Unknown language.", fields={"language": "Choose a language."})
+    if value not in i18n.LANGUAGES:
+        raise Invalid(_("Unknown language."), fields={"language": _("Choose a language.")})
     return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from .extensions import db
@@ -30,15 +31,15 @@ def panels_for(user: User) -> list[Panel]:
     by_priority = (Ticket.priority.desc(), Ticket.id.desc())
     mine = (
         "mine",
-        "Your open tickets",
-        "You have no open tickets.",
+        _("Your open tickets"),
+        _("You have no open tickets."),
         sa.and_(Ticket.author_id == user.id, active),
         (Ticket.modified.desc(),),
     )
     done = (
         "done",
-        "Your recently finished tickets",
-        "None of your tickets is finished yet.",
+        _("Your recently finished tickets"),
+        _("None of your tickets is finished yet."),
         sa.and_(Ticket.author_id == user.id, sa.not_(active)),
         (Ticket.modified.desc(),),
     )
@@ -48,15 +49,15 @@ def panels_for(user: User) -> list[Panel]:
         specs = [
             (
                 "work",
-                "Assigned to you",
-                "Nothing is assigned to you.",
+                _("Assigned to you"),
+                _("Nothing is assigned to you."),
                 sa.and_(Ticket.assignee_id == user.id, active),
                 by_priority,
             ),
             (
                 "triage",
-                "To triage",
-                "Every new ticket has been triaged.",
+                _("To triage"),
+                _("Every new ticket has been triaged."),
                 Ticket.state == wf.initial,
                 by_priority,
             ),

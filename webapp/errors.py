@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
@@ -12,16 +14,23 @@ from .extensions import db
 from .htmx import is_htmx
 
 MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Please sign in first.",
-    403: "You are not allowed to do this.",
-    404: "There is nothing here, or you may not see it.",
-    405: "This address does not accept that kind of request.",
-    409: "Someone else changed this in the meantime.",
-    413: "What you sent is too large.",
-    422: "Some of what you entered is not valid.",
-    500: "Something went wrong on our side. Nothing you saved is lost; please try again.",
+    400: _l("The request could not be understood."),
+    401: _l("Please sign in first."),
+    403: _l("You are not allowed to do this."),
+    404: _l("There is nothing here, or you may not see it."),
+    405: _l("This address does not accept that kind of request."),
+    409: _l("Someone else changed this in the meantime."),
+    413: _l("What you sent is too large."),
+    422: _l("Some of what you entered is not valid."),
+    500: _l("Something went wrong on our side. Nothing you saved is lost; please try again."),
 }
+
+TITLES = {
+    400: _l("Bad request"), 401: _l("Please sign in"), 403: _l("Not allowed"),
+    404: _l("Not found"), 405: _l("Method not allowed"), 409: _l("Conflict"),
+    413: _l("Too large"), 422: _l("Not valid"), 429: _l("Too many requests"),
+    500: _l("Server error"), 503: _l("Unavailable"),
+}  # fmt: skip
 
 
 def render_error(status: int, message: str | None = None):
@@ -29,7 +38,7 @@ def render_error(status: int, message: str | None = None):
     instead of the element the request meant to replace."""
     context = {
         "status": status,
-        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "title": TITLES.get(status) or HTTP_STATUS_CODES.get(status, "Error"),
         "message": message or MESSAGES.get(status, ""),
     }
     if is_htmx():
@@ -43,8 +52,10 @@ def init_app(app: Flask) -> None:
     def csrf_error(e: CSRFError):
         return render_error(
             400,
-            "This form has expired or is missing its security token. "
-            "Reload the page and try again.",
+            _(
+                "This form has expired or is missing its security token. "
+                "Reload the page and try again."
+            ),
         )
 
     @app.errorhandler(DomainError)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from .exceptions import Invalid
@@ -20,7 +21,7 @@ class Form(FlaskForm):
         valid = super().validate(extra_validators)
         for field in self:
             if isinstance(field.data, str) and "\x00" in field.data:
-                field.errors = [*field.errors, "This field contains a NUL character."]
+                field.errors = [*field.errors, _l("This field contains a NUL character.")]
                 valid = False
         return valid
 

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from . import search
@@ -48,28 +50,28 @@ def _subscribed(user: User):
 
 
 TABS = (
-    Tab("triage", "To triage", ("-priority", "-id"), True,
+    Tab("triage", _l("To triage"), ("-priority", "-id"), True,
         lambda u, wf: Ticket.state == wf.initial),
-    Tab("work", "My work", ("-priority", "-modified", "-id"), True,
+    Tab("work", _l("My work"), ("-priority", "-modified", "-id"), True,
         lambda u, wf: sa.and_(_active(wf), Ticket.assignee_id == u.id)),
-    Tab("unassigned", "Unassigned", ("-priority", "-modified", "-id"), True,
+    Tab("unassigned", _l("Unassigned"), ("-priority", "-modified", "-id"), True,
         lambda u, wf: sa.and_(_active(wf), Ticket.assignee_id.is_(None))),
-    Tab("mine", "My tickets", ("-priority", "-id"), False,
+    Tab("mine", _l("My tickets"), ("-priority", "-id"), False,
         lambda u, wf: sa.and_(_active(wf), Ticket.author_id == u.id)),
-    Tab("feedback", "Needing my feedback", ("-priority", "-id"), False,
+    Tab("feedback", _l("Needing my feedback"), ("-priority", "-id"), False,
         lambda u, wf: sa.and_(
             Ticket.state == "talk", _subscribed(u),
             sa.or_(Ticket.last_commenter_id.is_(None), Ticket.last_commenter_id != u.id),
         ), needs_state="talk"),
-    Tab("waiting", "Waiting for others", ("-modified", "-id"), False,
+    Tab("waiting", _l("Waiting for others"), ("-modified", "-id"), False,
         lambda u, wf: sa.and_(Ticket.state == "talk", Ticket.last_commenter_id == u.id),
         needs_state="talk"),
-    Tab("active", "Active", ("-id",), False, lambda u, wf: _active(wf)),
-    Tab("public", "Public", ("-id",), False, lambda u, wf: Ticket.private.is_(False)),
+    Tab("active", _l("Active"), ("-id",), False, lambda u, wf: _active(wf)),
+    Tab("public", _l("Public"), ("-id",), False, lambda u, wf: Ticket.private.is_(False)),
     # "> " rather than IS NOT NULL (the same here: an empty ref is stored as NULL) lets
     # SQLite walk ix_tickets_ref.
-    Tab("ref", "With reference", ("ref", "-id"), True, lambda u, wf: Ticket.ref > ""),
-    Tab("all", "All", ("-id",), False, lambda u, wf: sa.true()),
+    Tab("ref", _l("With reference"), ("ref", "-id"), True, lambda u, wf: Ticket.ref > ""),
+    Tab("all", _l("All"), ("-id",), False, lambda u, wf: sa.true()),
 )  # fmt: skip
 TAB_BY_KEY = {tab.key: tab for tab in TABS}
 SORTABLE = {
@@ -118,12 +120,12 @@ class View:
         keys = {t.key for t in tabs_for(user, wf)}
         tab = args.get("tab") or default_tab(user)
         if tab not in keys:
-            errors["tab"] = f"There is no list {tab!r} for you."
+            errors["tab"] = _("There is no list %(tab)r for you.", tab=tab)
             tab = default_tab(user)
         filters = _parse_filters(args, wf, errors)
         sort = args.get("sort", "")
         if sort and sort.lstrip("-") not in SORTABLE:
-            errors["sort"] = f"Cannot sort by {sort.lstrip('-')!r}."
+            errors["sort"] = _("Cannot sort by %(key)r.", key=sort.lstrip("-"))
             sort = ""
         after = None
         if args.get("after"):
@@ -132,10 +134,10 @@ class View:
                 if not isinstance(after, list):
                     raise ValueError
             except ValueError:
-                errors["after"] = "That page link is broken; showing the first page."
+                errors["after"] = _("That page link is broken; showing the first page.")
         view = cls(tab, filters, sort, after, errors)
         if not view._cursor_fits():
-            view.errors["after"] = "That page link is broken; showing the first page."
+            view.errors["after"] = _("That page link is broken; showing the first page.")
             view.after = None
         return view
 
@@ -416,15 +418,15 @@ def _parse_filters(args: Mapping[str, str], wf: Workflow, errors: dict[str, str]
             if args[name].isdigit():
                 filters[name] = int(args[name])
             else:
-                errors[name] = f"{label} must be a number."
+                errors[name] = _("%(label)s must be a number.", label=label)
 
-    number("site", "Site")
-    number("type", "Type")
+    number("site", _("Site"))
+    number("type", _("Type"))
     if args.get("priority"):
         if args["priority"].isdigit() and int(args["priority"]) in set(Priority):
             filters["priority"] = int(args["priority"])
         else:
-            errors["priority"] = "Unknown priority."
+            errors["priority"] = _("Unknown priority.")
     if args.get("rating"):
         value = args["rating"]
         if value == "none":
@@ -432,12 +434,12 @@ def _parse_filters(args: Mapping[str, str], wf: Workflow, errors: dict[str, str]
         elif value.isdigit() and int(value) in set(Rating):
             filters["rating"] = int(value)
         else:
-            errors["rating"] = "Unknown rating: choose one of the ratings, or 'none'."
+            errors["rating"] = _("Unknown rating: choose one of the ratings, or 'none'.")
     if args.get("state"):
         if wf.has_state(args["state"]):
             filters["state"] = args["state"]
         else:
-            errors["state"] = f"Unknown state {args['state']!r}."
+            errors["state"] = _("Unknown state %(state)r.", state=args["state"])
     if args.get("assignee"):
         value = args["assignee"]
         if value in ("me", "none"):
@@ -445,11 +447,11 @@ def _parse_filters(args: Mapping[str, str], wf: Workflow, errors: dict[str, str]
         elif value.isdigit():
             filters["assignee"] = int(value)
         else:
-            errors["assignee"] = "Assignee must be a user, 'me' or 'none'."
+            errors["assignee"] = _("Assignee must be a user, 'me' or 'none'.")
     for name in ("author", "end_user", "q"):
         value = args.get(name, "").strip()
         if len(value) > 200 or "\x00" in value:
-            errors[name] = "Too long, or not text."
+            errors[name] = _("Too long, or not text.")
         elif value:
             filters[name] = value.lower() if name == "author" else value
     for name in FLAG_FILTERS:
@@ -457,11 +459,11 @@ def _parse_filters(args: Mapping[str, str], wf: Workflow, errors: dict[str, str]
             if args[name] in YES_NO:
                 filters[name] = YES_NO[args[name]]
             else:
-                errors[name] = "Choose yes or no."
+                errors[name] = _("Choose yes or no.")
     for name in DATE_FILTERS:
         if args.get(name):
             try:
                 filters[name] = date.fromisoformat(args[name])
             except ValueError:
-                errors[name] = "Give a date as YYYY-MM-DD."
+                errors[name] = _("Give a date as YYYY-MM-DD.")
     return filters

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -66,7 +67,13 @@ class Priority(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.capitalize()
+        return PRIORITY_LABELS[self]
+
+
+PRIORITY_LABELS = {
+    Priority.LOW: _l("Low"), Priority.NORMAL: _l("Normal"), Priority.HIGH: _l("High"),
+    Priority.URGENT: _l("Urgent"), Priority.CRITICAL: _l("Critical"),
+}  # fmt: skip
 
 
 class SiteState(enum.StrEnum):
@@ -84,7 +91,13 @@ class SiteState(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return SITE_STATE_LABELS[self]
+
+
+SITE_STATE_LABELS = {
+    SiteState.DRAFT: _l("Draft"), SiteState.ACTIVE: _l("Active"), SiteState.STABLE: _l("Stable"),
+    SiteState.SLEEPING: _l("Sleeping"), SiteState.CLOSED: _l("Closed"),
+}  # fmt: skip
 
 
 class ReportingType(enum.StrEnum):
@@ -95,7 +108,7 @@ class ReportingType(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return _l("Regular") if self is ReportingType.REGULAR else _l("Free")
 
 
 class MailMode(enum.StrEnum):
@@ -107,9 +120,9 @@ class MailMode(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"immediately": "Immediately", "daily": "Daily digest", "none": "No e-mail"}[
-            self.value
-        ]
+        labels = {"immediately": _l("Immediately"), "daily": _l("Daily digest"),
+                  "none": _l("No e-mail")}  # fmt: skip
+        return labels[self.value]
 
 
 class Rating(enum.IntEnum):
@@ -124,7 +137,14 @@ class Rating(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.replace("_", " ").capitalize()
+        return RATING_LABELS[self]
+
+
+RATING_LABELS = {
+    Rating.VERY_GOOD: _l("Very good"), Rating.GOOD: _l("Good"),
+    Rating.SATISFYING: _l("Satisfying"), Rating.DEFICIENT: _l("Deficient"),
+    Rating.INSUFFICIENT: _l("Insufficient"), Rating.UNRATABLE: _l("Unratable"),
+}  # fmt: skip
 
 
 user_groups = sa.Table(

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -130,7 +131,7 @@ def set_mail_mode(user: User, mode: str) -> None:
     try:
         user.mail_mode = MailMode(mode).value
     except ValueError:
-        raise Invalid("Choose how to get e-mail.", fields={"mail_mode": "Unknown."}) from None
+        raise Invalid(_("Choose how to get e-mail."), fields={"mail_mode": _("Unknown.")}) from None
     waiting = db.session.scalars(
         sa.select(Notification).where(
             Notification.recipient_id == user.id,
@@ -239,7 +240,7 @@ def find(user: User, notification_id: int) -> Notification:
         )
     )
     if note is None:
-        raise NotFound("There is no such notification.")
+        raise NotFound(_("There is no such notification."))
     return note
 
 

@@ -4,6 +4,7 @@ open. Subscribers see a site's tickets that are not private (see visibility.py).
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from .exceptions import Forbidden, NotFound
 from .extensions import db
@@ -21,7 +22,7 @@ def may_open(user: User, site: Site) -> bool:
 def subscribe(*, actor: User, site: Site) -> bool:
     """Follow a site; False when already following."""
     if not may_open(actor, site):
-        raise NotFound("There is no such site.")
+        raise NotFound(_("There is no such site."))
     if not SiteState(site.state).exposed and not actor.is_staff:
         raise Forbidden(f"{site.name} is {site.state}: it takes no new subscribers.")
     return set_subscription(user=actor, site=site, subscribed=True)

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from flask_babel import format_number
 from flask_login import current_user
 
-from . import markup, notify, services, statistics
+from . import i18n, markup, notify, services, statistics
 from .models import MailMode, Priority, Rating, Ticket, utcnow
 
 
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
     )
     app.add_template_filter(lambda mode: MailMode(mode).label, "mail_mode_label")
     app.add_template_filter(local_time, "when")
+    app.add_template_filter(i18n.format_day, "day")
     app.add_template_filter(markup.render, "markdown")
     app.add_template_filter(capped, "capped")
 
@@ -34,8 +36,8 @@ def capped(count: int, cap: int, partial: bool = False) -> str:
     """A count that was only counted up to ``cap`` + 1: "1,000+" rather than a guess; a
     ``partial`` count (of part of a large filtered list) is "at least": "312+"."""
     if count > cap:
-        return f"{cap:,}+"
-    return f"{count:,}+" if partial else f"{count:,}"
+        return f"{format_number(cap)}+"
+    return f"{format_number(count)}+" if partial else format_number(count)
 
 
 def _actions_for(ticket: Ticket) -> services.Actions:
@@ -50,11 +52,11 @@ def _viewer_zone() -> ZoneInfo:
     return current_user.zone if current_user.is_authenticated else ZoneInfo("UTC")
 
 
-def local_time(moment: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
-    """A stored UTC time in the viewer's timezone."""
+def local_time(moment: datetime | None) -> str:
+    """A stored UTC time in the viewer's timezone and language."""
     if moment is None:
         return ""
-    return moment.astimezone(_viewer_zone()).strftime(fmt)
+    return i18n.format_moment(moment, _viewer_zone())
 
 
 def local_today() -> date:

@@ -1,5 +1,6 @@
 """Ticket workflows as data plus pure functions: the states, the moves between them and who
-may make each. No Flask here; the services ask these functions, the forms are built from them.
+may make each. The services ask these functions, the forms are built from them; labels are
+lazily translated (German names from the reference table).
 
 Staff (and admins) may move any ticket to any other state. A ticket's author may make only
 the moves the workflow lists in ``author_moves``. Colours name a palette entry of app.css.
@@ -8,6 +9,8 @@ the moves the workflow lists in ``author_moves``. Colours name a palette entry o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
@@ -93,16 +96,16 @@ def claims(wf: Workflow, current: str, *, staff: bool, assigned: bool) -> bool:
 
 LINO = Workflow(
     name="lino",
-    label="Lino",
+    label=_l("Lino"),
     states=(
-        State(10, "new", "New", "⚹", "red", active=True, todo=True),
-        State(15, "talk", "Talk", "☎", "purple", active=True),
-        State(20, "opened", "Open", "☉", "blue", active=True, todo=True),
-        State(22, "working", "Working", "⚒", "amber", active=True, todo=True),
-        State(30, "sleeping", "Sleeping", "☾", "slate", active=False),
-        State(40, "ready", "Ready", "☐", "teal", active=True),
-        State(50, "closed", "Closed", "☑", "green", active=False),
-        State(60, "cancelled", "Refused", "☒", "grey", active=False),
+        State(10, "new", _l("New"), "⚹", "red", active=True, todo=True),
+        State(15, "talk", _l("Talk"), "☎", "purple", active=True),
+        State(20, "opened", _l("Open"), "☉", "blue", active=True, todo=True),
+        State(22, "working", _l("Working"), "⚒", "amber", active=True, todo=True),
+        State(30, "sleeping", _l("Sleeping"), "☾", "slate", active=False),
+        State(40, "ready", _l("Ready"), "☐", "teal", active=True),
+        State(50, "closed", _l("Closed"), "☑", "green", active=False),
+        State(60, "cancelled", _l("Refused"), "☒", "grey", active=False),
     ),
     initial="new",
     author_moves=frozenset({("new", "cancelled"), ("ready", "closed"), ("ready", "opened")}),
@@ -113,13 +116,13 @@ LINO = Workflow(
 
 SIMPLETICKETS = Workflow(
     name="simpletickets",
-    label="simpletickets",
+    label=_l("simpletickets"),
     states=(
-        State(1, "new", "New", "⚹", "red", active=True, todo=True),
-        State(2, "assigned", "Assigned", "☉", "brown", active=True, todo=True),
-        State(5, "in_progress", "In progress", "⚒", "blue", active=True, todo=True),
-        State(8, "solved", "Solved", "☐", "grey", active=True),
-        State(9, "closed", "Closed", "☑", "grey", active=False),
+        State(1, "new", _l("New"), "⚹", "red", active=True, todo=True),
+        State(2, "assigned", _l("Assigned"), "☉", "brown", active=True, todo=True),
+        State(5, "in_progress", _l("In progress"), "⚒", "blue", active=True, todo=True),
+        State(8, "solved", _l("Solved"), "☐", "grey", active=True),
+        State(9, "closed", _l("Closed"), "☑", "grey", active=False),
     ),
     initial="new",
     # An owner who is not happy with the solution reopens it; a closed one is final.
@@ -132,11 +135,11 @@ SIMPLETICKETS = Workflow(
 
 SPIRE = Workflow(
     name="spire",
-    label="spire",
+    label=_l("spire"),
     states=(
-        State(1, "ready", "Ready", "☐", "grey", active=True, todo=True),
-        State(2, "in_progress", "In progress", "⚒", "blue", active=True, todo=True),
-        State(3, "done", "Done", "☑", "green", active=False),
+        State(1, "ready", _l("Ready"), "☐", "grey", active=True, todo=True),
+        State(2, "in_progress", _l("In progress"), "⚒", "blue", active=True, todo=True),
+        State(3, "done", _l("Done"), "☑", "green", active=False),
     ),
     initial="ready",
     author_moves=frozenset({("ready", "done"), ("in_progress", "done")}),

@@ -1,22 +1,25 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from .. import i18n
 from ..forms import Form
 from ..models import ReportingType, SiteState
 
-LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LANGUAGES = list(i18n.LANGUAGES.items())
 
 
 class UserForm(Form):
-    username = StringField("Username", validators=[DataRequired(), Length(min=2, max=40)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(min=2, max=40)])
     email = EmailField(
-        "E-mail", validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)]
+        _l("E-mail"),
+        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
     )
-    display_name = StringField("Name", validators=[Optional(), Length(max=100)])
-    language = SelectField("Language")
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=1024)])
+    display_name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
+    language = SelectField(_l("Language"))
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=1024)])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -31,13 +34,15 @@ class EditUserForm(UserForm):
 
 
 class PasswordForm(Form):
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=1024)])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=8, max=1024)]
+    )
 
 
 class SiteForm(Form):
-    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=10_000)])
-    state = SelectField("State", default="active")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
+    state = SelectField(_l("State"), default="active")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -45,9 +50,9 @@ class SiteForm(Form):
 
 
 class TypeForm(Form):
-    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
-    reporting_type = SelectField("Reporting type")
-    active = BooleanField("Active", default=True)
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    reporting_type = SelectField(_l("Reporting type"))
+    active = BooleanField(_l("Active"), default=True)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -55,4 +60,4 @@ class TypeForm(Form):
 
 
 class MemberForm(Form):
-    user = StringField("Username or e-mail", validators=[DataRequired(), Length(max=254)])
+    user = StringField(_l("Username or e-mail"), validators=[DataRequired(), Length(max=254)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import accounts, administration
@@ -23,7 +24,7 @@ def _admins_only():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not current_user.is_admin:
-        abort(403, "The admin area is for admins.")
+        abort(403, _("The admin area is for admins."))
     return None
 
 
@@ -67,7 +68,7 @@ def user(user_id: int):
         email=form.email.data, language=form.language.data,
     ))  # fmt: skip
     if form.done:
-        flash("Saved.", "success")
+        flash(_("Saved."), "success")
         return redirect(url_for(".user", user_id=person.id), code=303)
     page = render_template(
         "admin/user.html", person=person, form=form, password_form=PasswordForm(formdata=None)
@@ -89,7 +90,7 @@ def reset_password(user_id: int):
     person = _get(User, user_id)
     form = PasswordForm()
     if not form.validate_on_submit():
-        raise Invalid("Use at least 8 characters for the new password.")
+        raise Invalid(_("Use at least 8 characters for the new password."))
     administration.reset_password(actor=current_user, user=person, password=form.password.data)
     flash(f"{person.username} has a new password; their sessions have ended.", "success")
     return redirect(url_for(".user", user_id=person.id), code=303)
@@ -106,7 +107,8 @@ def add_member(group_id: int):
     form = MemberForm()
     person = accounts.find_user(form.user.data or "") if form.validate_on_submit() else None
     if person is None:
-        return _members(group, error=f"There is no user {form.user.data or ''!r}.", status=422)
+        error = _("There is no user %(user)r.", user=form.user.data or "")
+        return _members(group, error=error, status=422)
     administration.add_member(actor=current_user, user=person, group=group)
     return _members(group)
 
@@ -143,7 +145,7 @@ def site(site_id: int):
         description=form.description.data or "", state=form.state.data,
     ))  # fmt: skip
     if form.done:
-        flash("Saved.", "success")
+        flash(_("Saved."), "success")
         return redirect(url_for(".site", site_id=place.id), code=303)
     subscribers = db.session.scalars(
         sa.select(User).join(Subscription).where(Subscription.site_id == place.id)
@@ -162,7 +164,7 @@ def add_subscriber(site_id: int):
     form = MemberForm()
     person = accounts.find_user(form.user.data or "") if form.validate_on_submit() else None
     if person is None:
-        raise Invalid(f"There is no user {form.user.data or ''!r}.")
+        raise Invalid(_("There is no user %(user)r.", user=form.user.data or ""))
     administration.set_subscribed(actor=current_user, site=place, user=person, subscribed=True)
     return redirect(url_for(".site", site_id=place.id), code=303)
 
@@ -192,7 +194,7 @@ def edit_type(type_id: int):
     ticket_type = _get(TicketType, type_id)
     form = TypeForm()
     if not form.validate_on_submit():
-        raise Invalid("A type needs a name.")
+        raise Invalid(_("A type needs a name."))
     administration.save_ticket_type(
         actor=current_user, ticket_type=ticket_type, name=form.name.data,
         reporting_type=form.reporting_type.data, active=form.active.data,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
@@ -11,52 +12,51 @@ from ..models import MailMode
 
 
 class LoginForm(Form):
-    username = StringField("Username or e-mail", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
-    remember = BooleanField("Keep me signed in")
+    username = StringField(_l("Username or e-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    remember = BooleanField(_l("Keep me signed in"))
 
 
 class RegisterForm(Form):
-    username = StringField("Username", validators=[DataRequired(), Length(min=2, max=40)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(min=2, max=40)])
     email = EmailField(
-        "E-mail", validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)]
+        _l("E-mail"),
+        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
     )
-    display_name = StringField("Your name", validators=[Optional(), Length(max=100)])
+    display_name = StringField(_l("Your name"), validators=[Optional(), Length(max=100)])
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[DataRequired(), Length(min=8, max=1024)],
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        "Password again",
+        _l("Password again"),
         render_kw={"autocomplete": "new-password"},
-        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
 
 
 class ChangePasswordForm(Form):
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
-    new = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=1024)])
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=1024)])
     confirm = PasswordField(
-        "New password again",
-        validators=[DataRequired(), EqualTo("new", message="The passwords differ.")],
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The passwords differ."))],
     )
 
 
 class SettingsForm(Form):
-    display_name = StringField(
-        "Your name", validators=[Optional(), Length(max=100)],
-        description="Shown to others instead of your username.",
+    display_name = StringField(_l("Your name"), validators=[Optional(), Length(max=100)],
+        description=_l("Shown to others instead of your username."),
     )  # fmt: skip
-    timezone = SelectField(
-        "Timezone", validators=[InputRequired()],
-        description="Times are shown, and mailed, in this zone.",
+    timezone = SelectField(_l("Timezone"), validators=[InputRequired()],
+        description=_l("Times are shown, and mailed, in this zone."),
     )  # fmt: skip
     mail_mode = RadioField(
-        "E-mail about notifications",
+        _l("E-mail about notifications"),
         choices=[SelectChoice(m.value, m.label) for m in MailMode],
         validators=[InputRequired()],
-        description="Every notification is also under the bell, whatever you choose here.",
+        description=_l("Every notification is also under the bell, whatever you choose here."),
     )
 
     def __init__(self, *args, **kwargs) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts
@@ -14,7 +16,7 @@ from . import bp
 from .forms import ChangePasswordForm, LoginForm, RegisterForm, SettingsForm
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please sign in to see this page."
+login_manager.login_message = _l("Please sign in to see this page.")
 login_manager.login_message_category = "info"
 
 
@@ -48,7 +50,7 @@ def login():
         return render_template("auth/login.html", form=form), 422 if form.is_submitted() else 200
     user = accounts.authenticate(form.username.data, form.password.data)
     if user is None:
-        error = "Wrong username or password."
+        error = _("Wrong username or password.")
         return render_template("auth/login.html", form=form, error=error), 401
     session.clear()
     login_user(user, remember=form.remember.data)
@@ -59,14 +61,14 @@ def login():
 def logout():
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"), code=303)
 
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     if not current_app.config["REGISTRATION_ENABLED"]:
-        abort(403, "Registration is turned off here. Ask an administrator for an account.")
+        abort(403, _("Registration is turned off here. Ask an administrator for an account."))
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegisterForm()
@@ -76,7 +78,7 @@ def register():
     ))  # fmt: skip
     if form.done:
         login_user(user)
-        flash(f"Welcome, {user.name}! Your account is ready.", "success")
+        flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
         return redirect(url_for("main.home"), code=303)
     return render_template("auth/register.html", form=form), form.status
 
@@ -91,7 +93,7 @@ def change_password():
     if form.done:
         # This session gets the new token; every other one still holds the old.
         login_user(current_user._get_current_object())
-        flash("Your password is changed. Your other sessions are signed out.", "success")
+        flash(_("Your password is changed. Your other sessions are signed out."), "success")
         return redirect(url_for("main.home"), code=303)
     return render_template("auth/password.html", form=form), form.status
 
@@ -105,6 +107,6 @@ def settings():
         timezone=form.timezone.data, mail_mode=form.mail_mode.data,
     ))  # fmt: skip
     if form.done:
-        flash("Your settings are saved.", "success")
+        flash(_("Your settings are saved."), "success")
         return redirect(url_for("auth.settings"), code=303)
     return render_template("auth/settings.html", form=form), form.status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, current_app, render_template
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import accounts, dashboard
@@ -30,8 +31,9 @@ def statistics():
     """The dashboard of figures, with the boxes the settings give the viewer's role."""
     boxes = stats.boxes_for(current_user)
     if not boxes:
-        who = "staff" if current_user.is_staff else "ticket owners"
-        abort(403, f"The statistics are turned off for {who}.")
+        if current_user.is_staff:
+            abort(403, _("The statistics are turned off for staff."))
+        abort(403, _("The statistics are turned off for ticket owners."))
     return render_template(
         "main/statistics.html",
         figures=stats.statistics_for(current_user, boxes),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
@@ -37,7 +38,7 @@ def mine():
 @bp.get("/all")
 def everything():
     if not current_user.is_staff:
-        abort(403, "Only staff see every site.")
+        abort(403, _("Only staff see every site."))
     sites = db.session.scalars(sa.select(Site).order_by(Site.name)).all()
     return render_template("sites/list.html", sites=sites, scope="all", show_all=True)
 

@@ -1,0 +1,77 @@
+"""Languages: the interface, e-mails included, in English or German (Flask-Babel).
+
+A signed-in person reads their own language (their settings); anyone else the best match
+of the browser's Accept-Language, else DEFAULT_LANGUAGE. Dates and times are formatted for
+the language, in the person's timezone. The catalogues are in ``webapp/translations``; the
+``.mo`` files are compiled from them by the install and the test setup (``compile_catalogs``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_date
+from babel.dates import format_datetime as babel_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import Babel, get_locale
+from flask_login import current_user
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+LANGUAGES = {"en": "English", "de": "Deutsch"}
+# How a day and a moment are written: "22 Nov 2026, 14:05" / "22. Nov. 2026, 14:05".
+DATE_PATTERNS = {"en": "d MMM y", "de": "d. MMM y"}
+
+babel = Babel()
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        locale_selector=_locale,
+        default_translation_directories=str(TRANSLATIONS),
+    )
+
+
+def _locale() -> str:
+    if has_request_context():
+        if current_user.is_authenticated and current_user.language in LANGUAGES:
+            return current_user.language
+        best = request.accept_languages.best_match(LANGUAGES)
+        if best:
+            return best
+    return current_app.config["DEFAULT_LANGUAGE"]
+
+
+def language() -> str:
+    """The language being spoken now (a request's, or the one ``force_locale`` set)."""
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in LANGUAGES else "en"
+
+
+def format_day(day: date, lang: str | None = None) -> str:
+    lang = lang or language()
+    return babel_date(day, DATE_PATTERNS[lang], locale=lang)
+
+
+def format_moment(moment: datetime, zone: ZoneInfo, lang: str | None = None) -> str:
+    """A stored UTC moment, as a local time in ``zone``."""
+    lang = lang or language()
+    return babel_datetime(moment, f"{DATE_PATTERNS[lang]}, HH:mm", tzinfo=zone, locale=lang)
+
+
+def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:
+    """Compile every ``messages.po`` below ``directory`` into its ``messages.mo`` (what
+    ``pybabel compile`` does); returns the files written."""
+    written = []
+    for po in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        mo = po.with_suffix(".mo")
+        with mo.open("wb") as f:
+            write_mo(f, catalog)
+        written.append(mo)
+    return written
