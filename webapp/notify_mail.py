@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from flask_babel import force_locale, ngettext
 from sqlalchemy.orm import joinedload, selectinload
 
-from . import mailer, markup, notify, outbox, services
+from . import i18n, mailer, markup, notify, outbox, services
 from .extensions import db
 from .models import Change, MailState, Notification, User, utcnow
 
@@ -97,13 +98,20 @@ def _load(ids: list[int]) -> list[Notification]:
 def compose(notes: list[Notification]) -> EmailMessage:
     """One mail to one recipient about one notification, or a digest of several."""
     recipient = notes[0].recipient
+    with force_locale(recipient.language):
+        return _compose(recipient, notes)
+
+
+def _compose(recipient: User, notes: list[Notification]) -> EmailMessage:
     wf = services.current_workflow()
     mail_items = [_item(item, recipient) for item in notify.items(notes, wf)]
     site = current_app.config["SITE_NAME"]
     if len(mail_items) == 1:
         subject = f"[{site}] {mail_items[0].headline}"
     else:
-        subject = f"[{site}] {len(mail_items)} notifications"
+        subject = f"[{site}] " + ngettext(
+            "%(num)d notification", "%(num)d notifications", len(mail_items)
+        )
     context = {
         "recipient": recipient,
         "items": mail_items,
@@ -149,7 +157,9 @@ def external_url(endpoint: str, _anchor: str | None = None, **values) -> str:
 
 
 def _local(moment: datetime, user: User) -> str:
-    return moment.astimezone(user.zone).strftime("%d %b %Y, %H:%M %Z")
+    """A moment as the recipient reads it: their language, their timezone, named."""
+    local = i18n.format_moment(moment, user.zone, user.language)
+    return f"{local} {moment.astimezone(user.zone).tzname()}"
 
 
 def _mail_domain() -> str:

@@ -11,6 +11,7 @@ from itertools import pairwise
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from .extensions import db
 from .models import Priority, Rating, Site, Ticket, TicketType, User, utcnow
@@ -186,7 +187,8 @@ def _open_by(active: sa.ColumnElement[bool]) -> tuple[list[Count], list[Count], 
     by: dict[str, list[Count]] = {"site": [], "type": []}
     for row in rows:
         if row.kind in by:
-            by[row.kind].append(Count(row.key, row.label or f"No {row.kind}", row.n))
+            nothing = _("No site") if row.kind == "site" else _("No type")
+            by[row.kind].append(Count(row.key, row.label or nothing, row.n))
     return by_priority, sorted(by["site"], key=_most_first), sorted(by["type"], key=_most_first)
 
 
@@ -279,4 +281,4 @@ def human_duration(span: timedelta | None) -> str:
         return f"{days} d {hours} h" if hours else f"{days} d"
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min" if minutes else "under 1 min"
+    return f"{minutes} min" if minutes else _("under 1 min")
