@@ -1,0 +1,83 @@
+"""Every interface string is translatable, and the German catalogue is complete and up to
+date; a German user reads German states, dates and mails."""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).parent.parent
+CATALOGUE = ROOT / "webapp/translations/de/LC_MESSAGES/messages.po"
+# Words that are the same in every language: names and abbreviations.
+# A capitalised string literal inside {{ }} or {% %}, not passed to gettext; CamelCase
+# literals are code (a form field's type), not text.
+LITERAL = re.compile(r"""(?<!_\()(?<!gettext\()["']([A-Z][^"']*[a-z][^"']*)["']""")
+CAMEL_CASE = re.compile(r"^[A-Z][a-z]+[A-Z]\w*$")
+UNTRANSLATED = {"Tessera", "CSV", "Markdown", "htmx", "Lino", "simpletickets", "spire", "UTC"}
+
+
+def pybabel(*args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "babel.messages.frontend", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+
+
+def test_the_catalogues_hold_every_string_of_the_code_and_templates(tmp_path):
+    pot = tmp_path / "messages.pot"
+    extract = pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
+                      "-o", str(pot), "--no-location", "--sort-output", ".")  # fmt: skip
+    assert extract.returncode == 0, extract.stderr
+    check = pybabel("update", "--check", "--ignore-pot-creation-date", "--no-fuzzy-matching",
+                    "-i", str(pot), "-d", "webapp/translations")  # fmt: skip
+    assert check.returncode == 0, "catalogues out of date: run bash script/i18n\n" + check.stderr
+
+
+def test_the_german_catalogue_is_complete():
+    with CATALOGUE.open("rb") as f:
+        catalog = read_po(f)
+    missing = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
+    assert missing == [], f"{len(missing)} strings without a German translation"
+    for message in catalog:
+        if message.id and "%(" in str(message.id):
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            names = set(re.findall(r"%\((\w+)\)", ids[0]))
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            for string in strings:
+                assert set(re.findall(r"%\((\w+)\)", string)) == names, message.id
+
+
+def visible_text(source: str, *, markup: bool) -> list[str]:
+    """The words of a template that reach people without passing through gettext."""
+    source = re.sub(r"{#.*?#}", " ", source, flags=re.S)
+    source = re.sub(r"{% block page_class %}.*?{% endblock %}", " ", source, flags=re.S)
+    source = re.sub(r"{%-?\s*trans\b.*?endtrans\s*-?%}", " ", source, flags=re.S)
+    texts = []
+    for expression in re.findall(r"{%.*?%}|{{.*?}}", source, flags=re.S):
+        # A capitalised string literal in an expression is a text too, unless translated.
+        texts += [t for t in LITERAL.findall(expression) if not CAMEL_CASE.match(t)]
+    source = re.sub(r"{%.*?%}|{{.*?}}", " ", source, flags=re.S)
+    if markup:
+        source = re.sub(r"<(script|style)\b.*?</\1>", " ", source, flags=re.S)
+        texts += re.findall(r'\b(?:title|aria-label|placeholder|alt)="([^"]*)"', source)
+        source = re.sub(r"<[^>]*>", " ", source, flags=re.S)
+    texts.append(html.unescape(source))
+    words = []
+    for text in texts:
+        words += [w for w in re.findall(r"[^\W\d_]{2,}", text) if w not in UNTRANSLATED]
+    return words
+
+
+TEMPLATES = sorted(
+    p for p in (ROOT / "templates").rglob("*") if p.suffix in (".html", ".txt") and p.is_file()
+)
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT / "templates")))
+def test_templates_show_no_text_outside_gettext(path):
+    words = visible_text(path.read_text(), markup=path.suffix == ".html")
+    assert words == [], f"untranslatable text in {path.name}: {' '.join(words[:20])}"
