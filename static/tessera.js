@@ -106,11 +106,17 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
-      document.querySelectorAll("details.menu[open]").forEach((menu) => (menu.open = false));
+      document.querySelectorAll("details.menu[open]").forEach((menu) => {
+        menu.open = false;
+        // Focus must not stay on a button the closed menu now hides.
+        if (menu.contains(document.activeElement)) menu.querySelector("summary").focus();
+      });
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target) || !list()) return;
     const row = current();
+    // Enter opens the current row; on a button, link or menu it keeps doing what it does there.
+    if (event.key === "Enter" && !(row && event.target === row)) return;
     const act = {
       j: () => move(1),
       k: () => move(-1),
@@ -118,7 +124,7 @@
       t: () => row && row.querySelector("button.take") && row.querySelector("button.take").click(),
       a: () => openMenu(row, "assign-menu"),
       s: () => openMenu(row, "state-menu"),
-      Enter: () => row && event.target === row && row.querySelector("td.summary a").click(),
+      Enter: () => row.querySelector("td.summary a").click(),
       "/": () => document.getElementById("filter-q") && document.getElementById("filter-q").focus(),
       "?": showKeys,
     }[event.key];
@@ -126,6 +132,75 @@
       event.preventDefault();
       act();
     }
+  });
+
+  // Focus after a swap. When htmx replaced what had the focus, the focus would fall back to
+  // <body>; put it on the same control in the new content if it is still there, else on what
+  // was swapped in: the row, the ticket's header, the new comment (all tabindex="-1").
+  let swap = null; // what the main swap replaces, and where the focus was
+  let oob = null; // the same for an out-of-band swap that took the focus away
+
+  function describe(el) {
+    if (!el || el === document.body) return null;
+    return { id: el.id, tag: el.tagName, name: el.getAttribute("name"), value: el.getAttribute("value"),
+      href: el.getAttribute("href"), text: el.textContent.trim() };
+  }
+
+  function same(root, was) {
+    if (!root || !was) return null;
+    if (was.id) return document.getElementById(was.id);
+    const candidates = root.querySelectorAll(was.tag);
+    return Array.from(candidates).find((el) => (was.name !== null || was.href !== null || el.textContent.trim() === was.text)
+      && el.getAttribute("name") === was.name && el.getAttribute("value") === was.value
+      && el.getAttribute("href") === was.href) || null;
+  }
+
+  function focusOn(el) {
+    if (!el) return false;
+    if (!el.matches("a[href], button, input, select, textarea, summary, [tabindex]")) el.setAttribute("tabindex", "-1");
+    el.focus({ preventScroll: true });
+    if (document.activeElement !== el) return false;
+    if (el.matches("#ticket-list tr.ticket-row")) setCurrent(el);
+    el.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
+  const CONTROLS = "button, a[href], input:not([type=hidden]), select, textarea";
+  const focusLost = () => !document.activeElement || document.activeElement === document.body;
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    const elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    const styled = elt && elt.closest("[hx-swap]");
+    const style = styled ? styled.getAttribute("hx-swap").split(" ")[0] : "innerHTML";
+    const active = document.activeElement;
+    swap = { target, style, prev: target.previousElementSibling, parent: target.parentElement,
+      had: target.contains(active) ? describe(active) : null, byUser: !(elt && elt.matches("[hx-trigger^='every']")) };
+    oob = null;
+  });
+
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const target = event.detail.target;
+    if (target && target.id && target.contains(document.activeElement)) oob = { id: target.id, had: describe(document.activeElement) };
+  });
+
+  document.addEventListener("htmx:afterSettle", () => {
+    const memo = swap;
+    swap = null;
+    if (!memo || !focusLost()) return;
+    let fresh = null;
+    if (memo.style === "outerHTML") fresh = memo.prev ? memo.prev.nextElementSibling : memo.parent && memo.parent.firstElementChild;
+    else if (memo.style === "beforeend") fresh = memo.target.lastElementChild;
+    else fresh = memo.target;
+    // What the visitor added (a comment) is where they look next; else where the focus was.
+    if (memo.byUser && memo.style === "beforeend" && focusOn(fresh)) return;
+    if (oob && !memo.had) {
+      const root = document.getElementById(oob.id);
+      if (focusOn(same(root, oob.had)) || focusOn(root)) return;
+    }
+    if (!fresh || !fresh.isConnected || focusOn(same(fresh, memo.had))) return;
+    const control = fresh.hasAttribute("tabindex") ? null : fresh.querySelector(CONTROLS);
+    if (!focusOn(control)) focusOn(fresh);
   });
 
   document.addEventListener("htmx:afterSettle", restore);

@@ -94,12 +94,13 @@ class Client(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url):
+def app(database_url, tmp_path):
     app = create_app(
         {
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret",
             "TESTING": True,
+            "ATTACHMENTS_DIR": str(tmp_path / "attachments"),
         }
     )
     app.test_client_class = Client

@@ -6,8 +6,9 @@ who is neither author nor subscriber); ``subscriber`` (carol, who follows the ti
 site); ``staff`` (sam); ``admin`` (ada); ``deactivated`` (dan, signed in, then
 deactivated: his session is over). The ticket is public, new and unassigned.
 
-URLs use the scene's ids: ticket, comment, site, user (bob), group (staff), type.
-POST rows carry form data that lets the allowed visitors succeed.
+URLs use the scene's ids: ticket, comment, site, user (bob), group (staff), type, and
+attachment (a PNG alice attached to the ticket). POST rows carry form data that lets the
+allowed visitors succeed; a value starting with "@" is a file of that name.
 """
 
 from __future__ import annotations
@@ -92,6 +93,11 @@ TABLE: list[tuple[str, str, dict[str, int], dict[str, str] | None]] = [
     ("GET", "tickets.delete", ticket(403, 403, 403, admin=200), None),
     ("POST", "tickets.delete", ticket(403, 403, 403, admin=303), {}),
     ("GET", "tickets.monitor_csv", ticket(200, 200, 200), None),
+    ("POST", "tickets.attach", ticket(303, 303, 303), {"file": "@notes.txt"}),
+    ("GET", "tickets.download", ticket(200, 200, 200), None),
+    ("GET", "tickets.thumbnail", ticket(200, 200, 200), None),
+    # Alice attached it: she and staff may remove it, carol (who sees it) may not.
+    ("POST", "tickets.remove_attachment", ticket(303, 403, 303), {}),
     ("GET", "sites.mine", signed_in(200), None),
     ("GET", "sites.everything", staff_only(200), None),
     ("GET", "sites.detail", signed_in(200), None),

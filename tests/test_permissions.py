@@ -3,15 +3,19 @@ route is missing from it."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import sqlalchemy as sa
+from PIL import Image
+from werkzeug.datastructures import FileStorage
 
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
 from tests.permissions_table import TABLE, VISITORS
 from webapp import accounts, administration, create_app, services
 from webapp.extensions import db
-from webapp.models import Notification, TicketType
+from webapp.models import Attachment, Notification, TicketType
 
 USERNAMES = {"owner": "alice", "other": "bob", "subscriber": "carol", "staff": "sam",
              "admin": "ada", "deactivated": "dan"}  # fmt: skip
@@ -28,13 +32,22 @@ def scene(app) -> dict[str, int]:
     db.session.commit()
     ticket = make_ticket(alice, "The printer jams", site=site)
     change = services.comment(actor=alice, ticket=ticket, body="It is red.")
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, "PNG")
+    png.seek(0)
+    attached = services.attach(
+        actor=alice, ticket=ticket, files=[FileStorage(png, filename="shot.png")]
+    )
+    attachment = db.session.scalar(
+        sa.select(Attachment.id).where(Attachment.ticket_id == attached.ticket_id)
+    )
     told = db.session.scalar(
         sa.select(Notification.id).where(Notification.change_id == change.id)
     )  # carol's, as she follows the site
     staff_group = accounts.role_group(app.config["STAFF_GROUP"])
     return {"ticket": ticket.id, "comment": change.comment.id, "site": site.id, "user": bob.id,
             "group": staff_group.id, "type": kind.id, "staff_user": sam.id,
-            "notification": told}  # fmt: skip
+            "notification": told, "attachment": attachment}  # fmt: skip
 
 
 def visitor_client(app, visitor: str, ids: dict[str, int]):
@@ -51,7 +64,8 @@ def visitor_client(app, visitor: str, ids: dict[str, int]):
 def url_for_row(app, endpoint: str, ids: dict[str, int]) -> str:
     values = {"ticket_id": ids["ticket"], "comment_id": ids["comment"], "site_id": ids["site"],
               "user_id": ids["user"], "group_id": ids["group"], "type_id": ids["type"],
-              "notification_id": ids["notification"]}  # fmt: skip
+              "notification_id": ids["notification"],
+              "attachment_id": ids["attachment"]}  # fmt: skip
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     args = {k: v for k, v in values.items() if k in rule.arguments}
     with app.test_request_context():
@@ -74,9 +88,11 @@ def test_permission_cell(app, method, endpoint, visitor):
         response = client.get(url + ("?since=0" if endpoint == "tickets.poll" else ""))
     else:
         form = {k: v.format(**ids) for k, v in (data or {}).items()}
+        form.update({k: (io.BytesIO(b"x"), v[1:]) for k, v in form.items() if v.startswith("@")})
         signed_out = visitor in ("anonymous", "deactivated")
         form["csrf_token"] = csrf_token(client, "/login" if signed_out else "/")
         response = client.post(url, data=form)
+    response.close()  # a download holds its file open until then
     assert response.status_code == expected, f"{method} {url} as {visitor}"
 
 

@@ -10,12 +10,13 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
 
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
 from webapp import services
 from webapp.extensions import db
-from webapp.models import Ticket, TicketType
+from webapp.models import Attachment, Notification, Ticket, TicketType
 
 HTMX = {"HX-Request": "true"}
 
@@ -217,10 +218,19 @@ def test_no_route_shows_a_ticket_to_someone_who_may_not_see_it(app, desk):
     bob = make_user("bob")
     secret = make_ticket(bob, "SECRET-MARKER payroll", private=True)
     note = services.comment(actor=bob, ticket=secret, body="SECRET-MARKER in a comment").comment
+    file = FileStorage(io.BytesIO(b"SECRET-MARKER in a file"), filename="SECRET-MARKER.txt")
+    services.attach(actor=bob, ticket=secret, files=[file])
+    carl = make_user("carl", role="staff")  # staff hear of it: one notification id to try
+    services.assign(actor=carl, ticket=secret, assignee=carl)
+    services.comment(actor=bob, ticket=secret, body="SECRET-MARKER for staff")
+    attached = db.session.scalar(sa.select(Attachment.id).where(Attachment.ticket_id == secret.id))
+    told = db.session.scalar(sa.select(Notification.id).where(Notification.recipient == carl))
     client = signed_in(app, "alice")
     values = {
         "ticket_id": secret.id,
         "comment_id": note.id,
+        "attachment_id": attached,
+        "notification_id": told,
         "site_id": 1,
         "user_id": 1,
         "group_id": 1,

@@ -63,8 +63,14 @@ class Defaults:
     DEFAULT_TIMEZONE = "UTC"
     # Name shown in the header and the page titles.
     SITE_NAME = "Tessera"
-    # Largest accepted request body, in bytes.
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Attachments: the largest file, and the most all files of one ticket may have (MB).
+    MAX_UPLOAD_MB = 10
+    MAX_TICKET_UPLOADS_MB = 100
+    # Where attached files are kept; empty: the folder "attachments" in the instance folder.
+    ATTACHMENTS_DIR = ""
+    # Largest accepted request body, in bytes. Empty: a ticket's worth of files
+    # (MAX_TICKET_UPLOADS_MB) and 1 MB for the rest of the form.
+    MAX_CONTENT_LENGTH = None
     # Cookies are marked Secure when served over HTTPS (set true behind a TLS proxy).
     SESSION_COOKIE_SECURE = False
     SESSION_COOKIE_HTTPONLY = True
@@ -87,6 +93,9 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     else:
         app.config.from_mapping(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
+    if not app.config.get("MAX_CONTENT_LENGTH"):
+        uploads = float(app.config["MAX_TICKET_UPLOADS_MB"]) + 1
+        app.config["MAX_CONTENT_LENGTH"] = int(uploads * 1024 * 1024)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
 

@@ -6,7 +6,7 @@ from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
 from .exceptions import DomainError
@@ -68,6 +68,18 @@ def init_app(app: Flask) -> None:
         if e.code is None or e.code < 400:
             return e
         return render_error(e.code, _own_description(e))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(e: RequestEntityTooLarge):
+        return render_error(
+            413,
+            _(
+                "What you sent is too large: a file may have %(file)s MB, and the files of "
+                "a ticket %(ticket)s MB together.",
+                file=app.config["MAX_UPLOAD_MB"],
+                ticket=app.config["MAX_TICKET_UPLOADS_MB"],
+            ),
+        )
 
     @app.errorhandler(InternalServerError)
     def server_error(e: InternalServerError):

@@ -245,6 +245,10 @@ class User(UserMixin, db.Model):
     def role(self) -> str:
         return "admin" if self.is_admin else "staff" if self.is_staff else "owner"
 
+    @property
+    def role_label(self) -> str:
+        return {"admin": _l("admin"), "staff": _l("staff"), "owner": _l("owner")}[self.role]
+
 
 @sa.event.listens_for(User, "expire")
 @sa.event.listens_for(User, "refresh")
@@ -402,6 +406,49 @@ class Comment(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="comments")
     author: Mapped[User] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="comment", order_by="Attachment.id"
+    )
+
+
+class Attachment(db.Model):
+    """A file on a ticket, or on one of its comments. The file lives in the attachments
+    folder under ``stored_name``, a random name (see attachments.py); ``name`` is the one
+    its uploader gave it. A removed attachment keeps its row (its file is deleted), so the
+    history still names it and its address stays a 404."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    comment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("comments.id", ondelete="SET NULL"), index=True
+    )
+    uploader_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    # What it is served as: a verified image's type, else application/octet-stream.
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    # Recognised by its content and decoded by Pillow: it has a thumbnail.
+    is_image: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship()
+    comment: Mapped[Comment | None] = relationship(back_populates="attachments")
+    uploader: Mapped[User] = relationship()
+
+    @property
+    def size_label(self) -> str:
+        """The size as people read it: 512 bytes, 12.5 KB, 3.2 MB."""
+        if self.size < 1024:
+            return f"{self.size} bytes"
+        if self.size < 1024 * 1024:
+            return f"{self.size / 1024:.1f} KB"
+        return f"{self.size / 1024 / 1024:.1f} MB"
 
 
 class Change(db.Model):

@@ -1,16 +1,18 @@
 """The change monitor: how a ticket change is recorded, and the guard that refuses a ticket
-(or comment) write that did not pass through ``record`` — and so through the services."""
+(or comment, or attachment) write that did not pass through ``record`` — and so through
+the services."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .models import Change, ChangeField, Comment, Ticket, User, utcnow
+from .models import Attachment, Change, ChangeField, Comment, Ticket, User, utcnow
 
 _MONITORED = "tessera_monitored_tickets"
 _RECORDED = "tessera_recorded_changes"
@@ -43,13 +45,16 @@ def record(
     kind: str,
     fields: dict[str, tuple[Any, Any]],
     comment: Comment | None = None,
+    more: Sequence[tuple[str, Any, Any]] = (),
 ) -> Change:
-    """Add one change event with a row per field (name: (old, new)) and allow the write."""
+    """Add one change event with a row per field (name: (old, new)) and allow the write.
+    ``more`` rows (name, old, new) follow, for a field that changes more than once in one
+    change: several files attached at once."""
     session.info.setdefault(_MONITORED, set()).add(id(ticket))
     with session.no_autoflush:
         rows = [
             ChangeField(field=name, old=raw(old), new=raw(new))
-            for name, (old, new) in fields.items()
+            for name, old, new in [(n, o, v) for n, (o, v) in fields.items()] + list(more)
         ]
         version = ticket.version + 1 if ticket.version else 1
     now = utcnow()
@@ -90,7 +95,7 @@ def _refuse_unrecorded(session: Session, flush_context, instances) -> None:
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Ticket):
             ticket = obj
-        elif isinstance(obj, Comment):
+        elif isinstance(obj, Comment | Attachment):
             ticket = obj.ticket
         else:
             continue

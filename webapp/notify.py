@@ -182,7 +182,7 @@ def anchor(change: Change) -> str:
 
 def headline(note: Notification, entry: timeline.Entry) -> str:
     """ "#12 Printer jams: Alice commented", the same in the app and in e-mails."""
-    action = "assigned it to you" if note.reason == "assigned" else entry.action
+    action = _("assigned it to you") if note.reason == "assigned" else entry.action
     return f"#{note.ticket.id} {note.ticket.summary}: {entry.actor} {action}"
 
 

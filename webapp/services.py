@@ -12,20 +12,34 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import IO, Any, ParamSpec, Protocol, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import format_number
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import monitor, search
+from . import attachments, monitor, search
 from .exceptions import Conflict, DomainError, Forbidden, Invalid, NotFound, StaleEdit
 from .extensions import db
-from .models import Change, Comment, Priority, Rating, Site, Ticket, TicketType, User, utcnow
-from .visibility import can_see, subscribed_site_ids
+from .models import (
+    Attachment,
+    Change,
+    Comment,
+    Priority,
+    Rating,
+    Site,
+    Ticket,
+    TicketType,
+    User,
+    utcnow,
+)
+from .visibility import can_see, subscribed_site_ids, visible_tickets
 from .workflow import (
     WORKFLOWS,
     State,
@@ -63,7 +77,7 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        for _ in range(ATTEMPTS):
+        for _attempt in range(ATTEMPTS):
             try:
                 result = fn(*args, **kwargs)
                 db.session.commit()
@@ -73,7 +87,7 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
             except DomainError:
                 db.session.rollback()
                 raise
-        raise Conflict("This ticket is changing very quickly right now. Please try again.")
+        raise Conflict(_("This ticket is changing very quickly right now. Please try again."))
 
     return run
 
@@ -93,7 +107,7 @@ def create_ticket(
 ) -> Ticket:
     """Report a ticket; the actor is its author for good."""
     if (end_user_name or end_user_email) and not actor.is_staff:
-        raise Forbidden("Only staff can report a ticket on behalf of someone else.")
+        raise Forbidden(_("Only staff can report a ticket on behalf of someone else."))
     return _new_ticket(
         actor,
         summary=summary,
@@ -112,7 +126,7 @@ def spawn_child(*, actor: User, parent: Ticket, summary: str, description: str) 
     """A new ticket whose parent is this one, on the same site (Lino's "spawn child")."""
     _require_visible(actor, parent)
     if not (actor.is_staff or actor.id == parent.author_id):
-        raise Forbidden("Only staff and the ticket's author can spawn child tickets.")
+        raise Forbidden(_("Only staff and the ticket's author can spawn child tickets."))
     child = _new_ticket(
         actor, summary=summary, description=description, site=parent.site, parent=parent
     )
@@ -146,20 +160,26 @@ def _new_ticket(actor: User, *, parent: Ticket | None = None, **given: Any) -> T
 def mark_duplicate(*, actor: User, ticket: Ticket, original: Ticket | None) -> Change | None:
     """Say this ticket reports the same problem as an earlier one (or, with None, that it
     does not). Each keeps its own state; the chain of originals ends at the root."""
-    _require_staff(actor, ticket, "mark duplicates")
+    _require_staff(actor, ticket, _("Only staff can mark duplicates."))
     if original is not None:
         _require_visible(actor, original)
         if original.id == ticket.id:
-            raise Invalid("A ticket cannot be a duplicate of itself.")
+            raise Invalid(_("A ticket cannot be a duplicate of itself."))
         if original.id > ticket.id:
             raise Invalid(
-                f"#{original.id} is newer than #{ticket.id}: mark the newer ticket as the "
-                "duplicate of the older one."
-            )
+                _(
+                    "#%(original)d is newer than #%(ticket)d: mark the newer ticket as the "
+                    "duplicate of the older one.",
+                    original=original.id, ticket=ticket.id,
+                )
+            )  # fmt: skip
         node: Ticket | None = original
         while node is not None:  # numbers fall along the chain, but a cycle must never be
             if node.id == ticket.id:
-                raise Invalid(f"#{original.id} is already a duplicate of #{ticket.id}.")
+                raise Invalid(
+                    _("#%(original)d is already a duplicate of #%(ticket)d.",
+                      original=original.id, ticket=ticket.id)
+                )  # fmt: skip
             node = node.duplicate_of
     return _apply(actor, ticket, "duplicate", {"duplicate_of": original})
 
@@ -173,7 +193,9 @@ def edit(*, actor: User, ticket: Ticket, version: int, **values: Any) -> Change 
     allowed = _editable_fields(actor, ticket)
     refused = sorted(set(values) - set(allowed))
     if refused:
-        raise Forbidden(f"You cannot change {', '.join(refused)} of this ticket.")
+        raise Forbidden(
+            _("You cannot change %(fields)s of this ticket.", fields=", ".join(refused))
+        )
     changed = monitor.diff(ticket, _clean(**values))
     if "site" in changed:
         _check_site(actor, changed["site"][1])
@@ -186,12 +208,14 @@ def edit(*, actor: User, ticket: Ticket, version: int, **values: Any) -> Change 
         clash = set(changed) & {f.field for c in since for f in c.fields}
         if clash:
             raise StaleEdit(
-                "Someone changed this ticket while you were editing it. "
-                "Your text is still in the form: compare, then save again.",
+                _(
+                    "Someone changed this ticket while you were editing it. "
+                    "Your text is still in the form: compare, then save again."
+                ),
                 changes=list(since),
-                fields={name: "Changed by someone else meanwhile." for name in clash},
+                fields={name: _("Changed by someone else meanwhile.") for name in clash},
             )
-    change = _apply(actor, ticket, "edited", {k: new for k, (_, new) in changed.items()})
+    change = _apply(actor, ticket, "edited", {k: new for k, (_old, new) in changed.items()})
     if {"summary", "description"} & set(changed):
         _reindex(ticket)
     return change
@@ -200,11 +224,11 @@ def edit(*, actor: User, ticket: Ticket, version: int, **values: Any) -> Change 
 @unit_of_work
 def take(*, actor: User, ticket: Ticket) -> Change:
     """Make an unassigned ticket the actor's; a new ticket moves on as the workflow says."""
-    _require_staff(actor, ticket, "take tickets")
+    _require_staff(actor, ticket, _("Only staff can take tickets."))
     if ticket.assignee is not None:
         if ticket.assignee_id == actor.id:
-            raise Conflict("This ticket is yours already.")
-        raise Conflict(f"{ticket.assignee.name} has taken this ticket.")
+            raise Conflict(_("This ticket is yours already."))
+        raise Conflict(_("%(name)s has taken this ticket.", name=ticket.assignee.name))
     values: dict[str, Any] = {"assignee": actor}
     values["state"] = state_after_take(current_workflow(), ticket.state)
     return _apply(actor, ticket, "take", values)
@@ -213,22 +237,22 @@ def take(*, actor: User, ticket: Ticket) -> Change:
 @unit_of_work
 def steal(*, actor: User, ticket: Ticket) -> Change:
     """Take a ticket that someone else has: a deliberate act, recorded as such."""
-    _require_staff(actor, ticket, "take tickets")
+    _require_staff(actor, ticket, _("Only staff can take tickets."))
     if ticket.assignee is None:
-        raise Conflict("Nobody has this ticket: take it instead.")
+        raise Conflict(_("Nobody has this ticket: take it instead."))
     if ticket.assignee_id == actor.id:
-        raise Conflict("This ticket is yours already.")
+        raise Conflict(_("This ticket is yours already."))
     return _apply(actor, ticket, "steal", {"assignee": actor})
 
 
 @unit_of_work
 def assign(*, actor: User, ticket: Ticket, assignee: User | None) -> Change | None:
     """Give the ticket to a staff member, or to nobody."""
-    _require_staff(actor, ticket, "assign tickets")
+    _require_staff(actor, ticket, _("Only staff can assign tickets."))
     if assignee is not None and not (assignee.is_staff and assignee.active):
         raise Invalid(
-            f"{assignee.name} is not an active staff member.",
-            fields={"user": "Choose a staff member."},
+            _("%(name)s is not an active staff member.", name=assignee.name),
+            fields={"user": _("Choose a staff member.")},
         )
     kind = "assign" if assignee is not None else "unassign"
     return _apply(actor, ticket, kind, {"assignee": assignee})
@@ -240,14 +264,19 @@ def change_state(*, actor: User, ticket: Ticket, state: str) -> Change | None:
     _require_visible(actor, ticket)
     wf = current_workflow()
     if not wf.has_state(state):
-        raise Invalid(f"There is no state {state!r}.", fields={"state": "Unknown state."})
+        raise Invalid(
+            _("There is no state %(state)r.", state=state), fields={"state": _("Unknown state.")}
+        )
     if state == ticket.state:
         return None
     staff, author = actor.is_staff, actor.id == ticket.author_id
     if not may_move(wf, ticket.state, state, staff=staff, author=author):
         raise Forbidden(
-            f"You cannot move this ticket from {wf.describe(ticket.state).label} "
-            f"to {wf.state(state).label}."
+            _(
+                "You cannot move this ticket from %(old)s to %(new)s.",
+                old=wf.describe(ticket.state).label,
+                new=wf.state(state).label,
+            )  # fmt: skip
         )
     values: dict[str, Any] = {"state": state}
     if claims(wf, ticket.state, staff=staff, assigned=ticket.assignee_id is not None):
@@ -255,23 +284,194 @@ def change_state(*, actor: User, ticket: Ticket, state: str) -> Change | None:
     return _apply(actor, ticket, "state", values)
 
 
-@unit_of_work
-def comment(*, actor: User, ticket: Ticket, body: str) -> Change:
-    """Add a comment (the change's ``comment``); everyone who may see a ticket may."""
+def comment(
+    *, actor: User, ticket: Ticket, body: str, files: Sequence[IncomingFile] = ()
+) -> Change:
+    """Add a comment (the change's ``comment``), with files if given; everyone who may see
+    a ticket may. The comment and its files are saved together or not at all."""
     _require_visible(actor, ticket)
+    stored = _store_files(files)
+    return _or_discard(stored, lambda: _comment(actor, ticket, body, stored))
+
+
+@unit_of_work
+def _comment(actor: User, ticket: Ticket, body: str, stored: list[attachments.Stored]) -> Change:
     body = _clean(body=body)["body"]
     if not body:
-        raise Invalid("A comment cannot be empty.", fields={"body": "Write something."})
+        raise Invalid(_("A comment cannot be empty."), fields={"body": _("Write something.")})
     fields: dict[str, tuple[Any, Any]] = {"comment": (None, body)}
     fields.update(monitor.diff(ticket, {"last_commenter": actor}))
     note = Comment(ticket=ticket, author=actor, body=body, created=utcnow())
     change = monitor.record(
-        db.session, ticket, actor=actor, kind="comment", fields=fields, comment=note
-    )
+        db.session, ticket, actor=actor, kind="comment", fields=fields, comment=note,
+        more=_file_rows(stored),
+    )  # fmt: skip
     ticket.last_commenter = actor
     db.session.add(note)
+    _add_attachments(actor, ticket, stored, note)
     _reindex(ticket)
     return change
+
+
+class IncomingFile(Protocol):
+    """An uploaded file as the services take it (werkzeug's FileStorage is one)."""
+
+    filename: str | None
+    stream: IO[bytes]
+
+
+def attach(*, actor: User, ticket: Ticket, files: Sequence[IncomingFile]) -> Change:
+    """Attach files to a ticket; everyone who may see it may. Each file may have
+    MAX_UPLOAD_MB, all files of the ticket together MAX_TICKET_UPLOADS_MB; an upload
+    refused for any reason leaves nothing behind, on disk or in the database."""
+    _require_visible(actor, ticket)
+    stored = _store_files(files)
+    if not stored:
+        raise Invalid(_("Choose a file to attach."), fields={"file": _("Choose a file to attach.")})
+    return _or_discard(stored, lambda: _attach(actor, ticket, stored))
+
+
+@unit_of_work
+def _attach(actor: User, ticket: Ticket, stored: list[attachments.Stored]) -> Change:
+    change = monitor.record(
+        db.session, ticket, actor=actor, kind="attachment_added", fields={},
+        more=_file_rows(stored),
+    )  # fmt: skip
+    _add_attachments(actor, ticket, stored, None)
+    return change
+
+
+def remove_attachment(*, actor: User, attachment: Attachment) -> Change:
+    """Take a file off its ticket (its uploader and staff may). The file is deleted once
+    the removal is committed; the history keeps its name."""
+    change = _remove_attachment(actor, attachment)
+    attachments.delete(attachment.stored_name)
+    return change
+
+
+@unit_of_work
+def _remove_attachment(actor: User, attachment: Attachment) -> Change:
+    _require_visible(actor, attachment.ticket)
+    if attachment.removed is not None:
+        raise NotFound(_("This file has been removed."))
+    why_not = _removal_refused(actor, attachment)
+    if why_not:
+        raise Forbidden(why_not)
+    change = monitor.record(
+        db.session,
+        attachment.ticket,
+        actor=actor,
+        kind="attachment_removed",
+        fields={"attachment": (attachment.name, None)},
+    )
+    attachment.removed = change.created
+    return change
+
+
+def visible_attachment(actor: User, attachment_id: int) -> Attachment:
+    """An attachment (not removed) of a ticket the actor may see; NotFound otherwise,
+    whether or not it exists."""
+    found = db.session.scalar(
+        sa.select(Attachment)
+        .join(Ticket, Ticket.id == Attachment.ticket_id)
+        .where(
+            Attachment.id == attachment_id,
+            Attachment.removed.is_(None),
+            visible_tickets(actor),
+        )
+    )
+    if found is None:
+        raise NotFound(_("There is no such file, or you may not see it."))
+    return found
+
+
+def attachments_of(ticket: Ticket) -> list[Attachment]:
+    """The files a ticket has now (removed ones are only in its history), oldest first."""
+    query = (
+        sa.select(Attachment)
+        .where(Attachment.ticket_id == ticket.id, Attachment.removed.is_(None))
+        .options(joinedload(Attachment.uploader))
+        .order_by(Attachment.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def may_remove_attachment(actor: User, attachment: Attachment) -> bool:
+    return _removal_refused(actor, attachment) is None
+
+
+def _removal_refused(actor: User, attachment: Attachment) -> str | None:
+    if actor.is_staff or actor.id == attachment.uploader_id:
+        return None
+    return _("Only the person who attached a file and staff can remove it.")
+
+
+def _store_files(files: Sequence[IncomingFile]) -> list[attachments.Stored]:
+    """Write the chosen files to disk, each within MAX_UPLOAD_MB; when one is refused,
+    the ones written before it go too. (A form without a file sends one with no name.)"""
+    limit = attachments.limit_bytes("MAX_UPLOAD_MB")
+    stored: list[attachments.Stored] = []
+    for file in files:
+        if not file.filename:
+            continue
+        try:
+            stored.append(attachments.store(file.stream, file.filename, limit=limit))
+        except BaseException:
+            attachments.discard(stored)
+            raise
+    return stored
+
+
+def _or_discard(stored: list[attachments.Stored], action: Callable[[], R]) -> R:
+    """Run ``action``, the unit of work that records the stored files; when it fails,
+    the files go too, so a refused upload leaves nothing half-written."""
+    try:
+        return action()
+    except BaseException:
+        attachments.discard(stored)
+        raise
+
+
+def _file_rows(stored: list[attachments.Stored]) -> list[tuple[str, Any, Any]]:
+    """The monitor's rows for files attached: one per file, holding its name."""
+    return [("attachment", None, s.name) for s in stored]
+
+
+def _add_attachments(
+    actor: User, ticket: Ticket, stored: list[attachments.Stored], note: Comment | None
+) -> None:
+    """Add the stored files to the ticket, within MAX_TICKET_UPLOADS_MB. Called after
+    the change is recorded, as the query below flushes what is pending."""
+    if not stored:
+        return
+    used = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Attachment.size), 0)).where(
+            Attachment.ticket_id == ticket.id, Attachment.removed.is_(None)
+        )
+    )
+    adding = sum(s.size for s in stored)
+    limit = attachments.limit_bytes("MAX_TICKET_UPLOADS_MB")
+    if used + adding > limit:
+        mb = attachments.megabytes
+        message = (
+            _(
+                "A ticket's files may have %(limit)s MB together; this one has %(used)s MB "
+                "already, and these files have %(adding)s MB.",
+                limit=mb(limit),
+                used=mb(used),
+                adding=mb(adding),
+            )  # fmt: skip
+        )
+        raise Invalid(message, fields={"file": message})
+    now = utcnow()
+    for s in stored:
+        db.session.add(
+            Attachment(
+                ticket=ticket, comment=note, uploader=actor, name=s.name,
+                stored_name=s.stored_name, size=s.size, content_type=s.content_type,
+                is_image=s.is_image, created=now,
+            )
+        )  # fmt: skip
 
 
 @unit_of_work
@@ -281,7 +481,7 @@ def edit_comment(*, actor: User, comment: Comment, body: str) -> Change | None:
     require_comment_author(actor, comment)
     body = _clean(body=body)["body"]
     if not body:
-        raise Invalid("A comment cannot be empty.", fields={"body": "Write something."})
+        raise Invalid(_("A comment cannot be empty."), fields={"body": _("Write something.")})
     if body == comment.body:
         return None
     change = monitor.record(
@@ -303,7 +503,7 @@ def delete_ticket(*, actor: User, ticket: Ticket) -> Change:
     """Admins take a ticket off every page; its change monitor keeps who and when."""
     _require_visible(actor, ticket)
     if not actor.is_admin:
-        raise Forbidden("Only admins can delete tickets.")
+        raise Forbidden(_("Only admins can delete tickets."))
     now = utcnow()
     return _apply(actor, ticket, "deleted", {"deleted": now})
 
@@ -319,7 +519,8 @@ def rate(*, actor: User, ticket: Ticket, rating: int) -> Change | None:
     try:
         value = Rating(int(rating))
     except (TypeError, ValueError):
-        raise Invalid("Choose one of the ratings.", fields={"rating": "Unknown rating."}) from None
+        unknown = {"rating": _("Unknown rating.")}
+        raise Invalid(_("Choose one of the ratings."), fields=unknown) from None
     return _apply(actor, ticket, "rating", {"rating": int(value)})
 
 
@@ -327,11 +528,11 @@ def _rating_refused(actor: User, ticket: Ticket) -> str | None:
     """Why ``actor`` may not rate the ticket now, or None when they may."""
     wf = current_workflow()
     if actor.id != ticket.author_id:
-        return "Only the ticket's author can rate the work."
+        return _("Only the ticket's author can rate the work.")
     if ticket.state not in wf.solved_states:
-        return "The work can be rated once the ticket is solved."
+        return _("The work can be rated once the ticket is solved.")
     if ticket.state == wf.closed and ticket.rating is not None:
-        return "This ticket is closed: its rating is final."
+        return _("This ticket is closed: its rating is final.")
     return None
 
 
@@ -419,13 +620,13 @@ def actions_for(actor: User, ticket: Ticket) -> Actions:
 def require_comment_author(actor: User, comment: Comment) -> None:
     """Only the person who wrote a comment may edit it (staff neither)."""
     if comment.author_id != actor.id:
-        raise Forbidden("Only the person who wrote a comment can edit it.")
+        raise Forbidden(_("Only the person who wrote a comment can edit it."))
 
 
 def require_monitor_download(actor: User, ticket: Ticket) -> None:
     _require_visible(actor, ticket)
     if not actions_for(actor, ticket).download_monitor:
-        raise Forbidden("Downloading the change monitor is turned off for you.")
+        raise Forbidden(_("Downloading the change monitor is turned off for you."))
 
 
 def _apply(actor: User | None, ticket: Ticket, kind: str, values: dict[str, Any]) -> Change | None:
@@ -435,7 +636,7 @@ def _apply(actor: User | None, ticket: Ticket, kind: str, values: dict[str, Any]
     if not fields:
         return None
     change = monitor.record(db.session, ticket, actor=actor, kind=kind, fields=fields)
-    for name, (_, new) in fields.items():
+    for name, (_old, new) in fields.items():
         setattr(ticket, name, new)
     if "state" in fields:
         _entered_state(ticket, change.created)
@@ -465,12 +666,12 @@ def _check_site(actor: User, site: Site | None) -> None:
         return
     if site is None:
         if require_site():
-            raise Invalid("Choose a site.", fields={"site": "Choose the site this is about."})
+            raise Invalid(_("Choose a site."), fields={"site": _("Choose the site this is about.")})
         return
     if site.id not in subscribed_site_ids(actor):
         raise Invalid(
-            f"You are not subscribed to {site.name}.",
-            fields={"site": "Choose one of your sites."},
+            _("You are not subscribed to %(site)s.", site=site.name),
+            fields={"site": _("Choose one of your sites.")},
         )
 
 
@@ -485,9 +686,9 @@ def _editable_fields(actor: User, ticket: Ticket) -> tuple[str, ...]:
         return STAFF_FIELDS
     if actor.id == ticket.author_id:
         if ticket.state not in current_workflow().active_states:
-            raise Forbidden("This ticket is finished: it can no longer be edited.")
+            raise Forbidden(_("This ticket is finished: it can no longer be edited."))
         return AUTHOR_FIELDS
-    raise Forbidden("Only the author and staff can edit this ticket.")
+    raise Forbidden(_("Only the author and staff can edit this ticket."))
 
 
 def _clean(**values: Any) -> dict[str, Any]:
@@ -497,15 +698,16 @@ def _clean(**values: Any) -> dict[str, Any]:
         if isinstance(value, str):
             value = values[name] = value.strip()
             if "\x00" in value:
-                errors[name] = "This field contains a NUL character."
+                errors[name] = _("This field contains a NUL character.")
             elif len(value) > TEXT_LIMITS.get(name, 250):
-                errors[name] = f"At most {TEXT_LIMITS.get(name, 250):,} characters."
+                limit = format_number(TEXT_LIMITS.get(name, 250))
+                errors[name] = _("At most %(n)s characters.", n=limit)
     if "summary" in values and not values["summary"] and "summary" not in errors:
-        errors["summary"] = "Say in a few words what the problem is."
+        errors["summary"] = _("Say in a few words what the problem is.")
     if "description" in values and "description" not in errors:
         words = re.findall(r"\w+", values["description"])
         if len(words) < MIN_DESCRIPTION_WORDS:
-            errors["description"] = (
+            errors["description"] = _(
                 "Please describe the problem in a sentence or two: what you did, "
                 "what happened, what you expected."
             )
@@ -513,22 +715,22 @@ def _clean(**values: Any) -> dict[str, Any]:
         try:
             values["priority"] = int(Priority(int(values["priority"])))
         except ValueError:
-            errors["priority"] = "Choose one of the priorities."
+            errors["priority"] = _("Choose one of the priorities.")
     if values.get("deadline") is not None and not isinstance(values["deadline"], date):
-        errors["deadline"] = "Give a date."
+        errors["deadline"] = _("Give a date.")
     if "ref" in values and values["ref"] == "":
         values["ref"] = None
     if errors:
-        raise Invalid("Please correct the marked fields.", fields=errors)
+        raise Invalid(_("Please correct the marked fields."), fields=errors)
     return values
 
 
 def _require_visible(actor: User, ticket: Ticket) -> None:
     if not can_see(actor, ticket):
-        raise NotFound("There is no such ticket, or you may not see it.")
+        raise NotFound(_("There is no such ticket, or you may not see it."))
 
 
-def _require_staff(actor: User, ticket: Ticket, what: str) -> None:
+def _require_staff(actor: User, ticket: Ticket, refusal: str) -> None:
     _require_visible(actor, ticket)
     if not actor.is_staff:
-        raise Forbidden(f"Only staff can {what}.")
+        raise Forbidden(refusal)

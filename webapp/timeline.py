@@ -8,58 +8,65 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from . import csvexport
 from .extensions import db
-from .models import Change, Priority, Rating, Site, Ticket, TicketType, User
+from .models import Change, Comment, Priority, Rating, Site, Ticket, TicketType, User
 from .workflow import Workflow
 
 FIELD_LABELS = {
-    "summary": "Summary",
-    "description": "Description",
-    "author": "Author",
-    "assignee": "Assigned to",
-    "site": "Site",
-    "ticket_type": "Type",
-    "state": "State",
-    "priority": "Priority",
-    "private": "Private",
-    "end_user_name": "End user",
-    "end_user_email": "End user's e-mail",
-    "deadline": "Deadline",
-    "waiting_for": "Waiting for",
-    "upgrade_notes": "Resolution",
-    "ref": "Reference",
-    "reporting_type": "Reporting type",
-    "rating": "Rating",
-    "duplicate_of": "Duplicate of",
-    "parent": "Parent",
-    "child": "Child ticket",
-    "deleted": "Deleted",
-    "comment": "Comment",
-    "last_commenter": "Last commenter",
+    "summary": _l("Summary"),
+    "description": _l("Description"),
+    "author": _l("Author"),
+    "assignee": _l("Assigned to"),
+    "site": _l("Site"),
+    "ticket_type": _l("Type"),
+    "state": _l("State"),
+    "priority": _l("Priority"),
+    "private": _l("Private"),
+    "end_user_name": _l("End user"),
+    "end_user_email": _l("End user's e-mail"),
+    "deadline": _l("Deadline"),
+    "waiting_for": _l("Waiting for"),
+    "upgrade_notes": _l("Resolution"),
+    "ref": _l("Reference"),
+    "reporting_type": _l("Reporting type"),
+    "rating": _l("Rating"),
+    "duplicate_of": _l("Duplicate of"),
+    "parent": _l("Parent"),
+    "child": _l("Child ticket"),
+    "deleted": _l("Deleted"),
+    "comment": _l("Comment"),
+    "last_commenter": _l("Last commenter"),
+    "attachment": _l("Attachment"),
 }
 KIND_LABELS = {
-    "created": "reported this ticket",
-    "edited": "edited the ticket",
-    "take": "took this ticket",
-    "steal": "took this ticket over",
-    "assign": "assigned this ticket",
-    "unassign": "unassigned this ticket",
-    "state": "changed the state",
-    "comment": "commented",
-    "comment_edited": "edited a comment",
-    "duplicate": "marked this ticket as a duplicate",
-    "child": "spawned a child ticket",
-    "deleted": "deleted this ticket",
-    "rating": "rated the work",
-    "autoclose": "closed this ticket automatically",
+    "created": _l("reported this ticket"),
+    "edited": _l("edited the ticket"),
+    "take": _l("took this ticket"),
+    "steal": _l("took this ticket over"),
+    "assign": _l("assigned this ticket"),
+    "unassign": _l("unassigned this ticket"),
+    "state": _l("changed the state"),
+    "comment": _l("commented"),
+    "comment_edited": _l("edited a comment"),
+    "duplicate": _l("marked this ticket as a duplicate"),
+    "child": _l("spawned a child ticket"),
+    "deleted": _l("deleted this ticket"),
+    "rating": _l("rated the work"),
+    "autoclose": _l("closed this ticket automatically"),
+    "attachment_added": _l("attached"),
+    "attachment_removed": _l("removed"),
 }
+# Kinds whose action names the files: "attached report.pdf".
+FILE_KINDS = {"attachment_added", "attachment_removed"}
 USER_FIELDS = {"author", "assignee", "last_commenter"}
 TICKET_FIELDS = {"duplicate_of", "parent", "child"}
 # Shown in the timeline by other means (the comment itself) or not worth a line.
-HIDDEN_IN_TIMELINE = {"comment", "last_commenter", "author"}
+HIDDEN_IN_TIMELINE = {"comment", "last_commenter", "author", "attachment"}
 CSV_HEADER = ("timestamp", "actor", "action", "field", "old", "new")
 
 
@@ -102,14 +109,14 @@ class _Names:
         if kind == "user":
             user = self.users.get(int(value))
             if user is None:
-                return f"user {value}"
+                return _("user %(id)s", id=value)
             return user.username if self.export else user.name
         if kind == "site":
             site = self.sites.get(int(value))
-            return site.name if site else f"site {value}"
+            return site.name if site else _("site %(id)s", id=value)
         if kind == "type":
             ticket_type = self.types.get(int(value))
-            return ticket_type.name if ticket_type else f"type {value}"
+            return ticket_type.name if ticket_type else _("type %(id)s", id=value)
         if self.export:
             return value
         if name == "state":
@@ -119,7 +126,7 @@ class _Names:
         if name == "rating" and value.isdigit():
             return Rating(int(value)).label
         if name == "private":
-            return "yes" if value == "true" else "no"
+            return _("yes") if value == "true" else _("no")
         if name in TICKET_FIELDS:
             return f"#{value}"
         return value
@@ -132,9 +139,12 @@ def describe(changes: list[Change], wf: Workflow) -> list[Entry]:
     for change in changes:
         entry = Entry(
             change=change,
-            actor=change.actor.name if change.actor else "System",
+            actor=change.actor.name if change.actor else _("System"),
             action=KIND_LABELS.get(change.kind, change.kind),
         )
+        if change.kind in FILE_KINDS:
+            files = [f.new or f.old or "" for f in change.fields if f.field == "attachment"]
+            entry.action = f"{entry.action} {', '.join(files)}"
         for f in change.fields:
             if f.field not in HIDDEN_IN_TIMELINE:
                 label = FIELD_LABELS.get(f.field, f.field)
@@ -167,7 +177,11 @@ def history(ticket: Ticket) -> list[Change]:
     query = (
         sa.select(Change)
         .where(Change.ticket_id == ticket.id)
-        .options(selectinload(Change.fields), selectinload(Change.actor))
+        .options(
+            selectinload(Change.fields),
+            selectinload(Change.actor),
+            selectinload(Change.comment).selectinload(Comment.attachments),
+        )
         .order_by(Change.id)
     )
     return list(db.session.scalars(query))

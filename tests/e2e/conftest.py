@@ -47,7 +47,8 @@ def live_server(request, tmp_path_factory):
         url = f"sqlite:///{path}"
     else:
         url = new_postgres_database("e2e")
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "e2e-secret"})
+    files = str(tmp_path_factory.mktemp("attachments"))
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "e2e-secret", "ATTACHMENTS_DIR": files})
     with app.app_context():
         demo.seed(password="demo")
         db.session.remove()

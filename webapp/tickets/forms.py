@@ -4,6 +4,10 @@ nothing the services would refuse."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -28,24 +32,24 @@ EMPTY = ("", "—")
 
 
 class TicketForm(Form):
-    summary = StringField("Summary", validators=[DataRequired(), Length(max=250)])
+    summary = StringField(_l("Summary"), validators=[DataRequired(), Length(max=250)])
     description = TextAreaField(
-        "Description",
+        _l("Description"),
         validators=[DataRequired(), Length(max=100_000)],
-        description="What did you do, what happened, what did you expect? Markdown works.",
+        description=_l("What did you do, what happened, what did you expect? Markdown works."),
     )
-    site = SelectField("Site", validators=[Optional()])
-    ticket_type = SelectField("Type", validators=[Optional()])
-    priority = SelectField("Priority", default=str(int(Priority.NORMAL)))
+    site = SelectField(_l("Site"), validators=[Optional()])
+    ticket_type = SelectField(_l("Type"), validators=[Optional()])
+    priority = SelectField(_l("Priority"), default=str(int(Priority.NORMAL)))
     private = BooleanField(
-        "Private", description="Only you, the person working on it and staff will see it."
+        _l("Private"), description=_l("Only you, the person working on it and staff will see it.")
     )
     end_user_name = StringField(
-        "On behalf of", validators=[Optional(), Length(max=200)],
-        description="Someone without an account who reported this, by phone for example.",
+        _l("On behalf of"), validators=[Optional(), Length(max=200)],
+        description=_l("Someone without an account who reported this, by phone for example."),
     )  # fmt: skip
     end_user_email = EmailField(
-        "Their e-mail",
+        _l("Their e-mail"),
         validators=[Optional(), Length(max=254), Email(check_deliverability=False)],
     )
 
@@ -88,14 +92,13 @@ class TicketForm(Form):
 
 class EditForm(TicketForm):
     version = HiddenField(validators=[InputRequired()])
-    deadline = DateField("Deadline", validators=[Optional()])
-    waiting_for = StringField(
-        "Waiting for", validators=[Optional(), Length(max=200)],
-        description="What has to happen next, in one line.",
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    waiting_for = StringField(_l("Waiting for"), validators=[Optional(), Length(max=200)],
+        description=_l("What has to happen next, in one line."),
     )  # fmt: skip
-    upgrade_notes = TextAreaField("Resolution", validators=[Optional(), Length(max=100_000)])
-    ref = StringField("Reference", validators=[Optional(), Length(max=200)])
-    reporting_type = SelectField("Reporting type", validators=[Optional()])
+    upgrade_notes = TextAreaField(_l("Resolution"), validators=[Optional(), Length(max=100_000)])
+    ref = StringField(_l("Reference"), validators=[Optional(), Length(max=200)])
+    reporting_type = SelectField(_l("Reporting type"), validators=[Optional()])
 
     STAFF_ONLY = ("deadline", "waiting_for", "upgrade_notes", "ref", "reporting_type")
 
@@ -125,20 +128,48 @@ class EditForm(TicketForm):
 
 class CommentForm(Form):
     body = TextAreaField(
-        "Comment", validators=[DataRequired(message="Write something."), Length(max=100_000)]
+        _l("Comment"),
+        validators=[DataRequired(message=_l("Write something.")), Length(max=100_000)],
     )
 
 
+def _files_hint() -> str:
+    config = current_app.config
+    return _(
+        "Several at once, up to %(file)s MB each and %(ticket)s MB per ticket; "
+        "you can also drop them here.",
+        file=config["MAX_UPLOAD_MB"], ticket=config["MAX_TICKET_UPLOADS_MB"],
+    )  # fmt: skip
+
+
+class AttachForm(Form):
+    file = MultipleFileField(_l("Files"), id="attach-file")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.file.description = _files_hint()
+
+
+class NewCommentForm(CommentForm):
+    """A comment with files, if any: posted together, saved together."""
+
+    file = MultipleFileField(_l("Attach files"), id="comment-file")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.file.description = _files_hint()
+
+
 class StateForm(Form):
-    state = StringField("State", validators=[DataRequired()])
+    state = StringField(_l("State"), validators=[DataRequired()])
 
 
 class RatingForm(Form):
     rating = RadioField(
-        "Rating",
+        _l("Rating"),
         choices=[SelectChoice(int(r), r.label) for r in Rating],
         coerce=int,
-        validators=[InputRequired(message="Choose one of the ratings.")],
+        validators=[InputRequired(message=_l("Choose one of the ratings."))],
     )
 
     def validate(self, extra_validators=None) -> bool:
@@ -146,18 +177,17 @@ class RatingForm(Form):
         valid = super().validate(extra_validators)
         if self.rating.errors:
             names = ", ".join(r.label.lower() for r in Rating)
-            self.rating.errors = [f"Choose one of the ratings: {names}."]
+            self.rating.errors = [_("Choose one of the ratings: %(names)s.", names=names)]
         return valid
 
 
 class AssignForm(Form):
-    user = IntegerField("Assign to", validators=[Optional()])
+    user = IntegerField(_l("Assign to"), validators=[Optional()])
 
 
 class DuplicateForm(Form):
-    original = StringField(
-        "Duplicate of", validators=[Optional(), Length(max=12)],
-        description="The number of the earlier ticket, like 12 or #12; empty: not a duplicate.",
+    original = StringField(_l("Duplicate of"), validators=[Optional(), Length(max=12)],
+        description=_l("The number of the earlier ticket, like 12 or #12; empty: not a duplicate."),
     )  # fmt: skip
 
     def number(self) -> int | None:
@@ -166,10 +196,11 @@ class DuplicateForm(Form):
         if not text:
             return None
         if not text.isdigit():
-            raise Invalid("Give a ticket number.", fields={"original": "Give a ticket number."})
+            number = _("Give a ticket number.")
+            raise Invalid(number, fields={"original": number})
         return int(text)
 
 
 class ChildForm(Form):
-    summary = StringField("Summary", validators=[DataRequired(), Length(max=250)])
-    description = TextAreaField("Description", validators=[DataRequired(), Length(max=100_000)])
+    summary = StringField(_l("Summary"), validators=[DataRequired(), Length(max=250)])
+    description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=100_000)])

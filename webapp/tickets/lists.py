@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 from flask import Response, render_template, request, session, stream_with_context, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
@@ -82,7 +83,7 @@ def bulk():
     """Take, assign or move many tickets; each one is its own change, and every ticket
     that could not be changed is listed back with the reason."""
     if not current_user.is_staff:
-        raise Forbidden("Only staff can change many tickets at once.")
+        raise Forbidden(_("Only staff can change many tickets at once."))
     wf = services.current_workflow()
     action = request.form.get("action", "")
     ids = _bulk_ids(wf)
@@ -92,12 +93,12 @@ def bulk():
         ticket = db.session.get(Ticket, ticket_id)
         try:
             if ticket is None:
-                raise Invalid("There is no such ticket.")
+                raise Invalid(_("There is no such ticket."))
             change = act(ticket)
         except DomainError as e:
             results.append((ticket_id, ticket, e.message))
         else:
-            results.append((ticket_id, ticket, None if change else "Nothing to change."))
+            results.append((ticket_id, ticket, None if change else _("Nothing to change.")))
     context = {
         "results": results,
         "done": [t for _, t, failure in results if failure is None],
@@ -170,9 +171,9 @@ def _bulk_ids(wf) -> list[int]:
         return listing.matching_ids(current_user, wf, view, BULK_CAP)
     ids = request.form.getlist("ids")
     if not ids:
-        raise Invalid("Select at least one ticket.")
+        raise Invalid(_("Select at least one ticket."))
     if len(ids) > BULK_CAP or not all(i.isdigit() for i in ids):
-        raise Invalid(f"Select between 1 and {BULK_CAP} tickets.")
+        raise Invalid(_("Select between 1 and %(n)d tickets.", n=BULK_CAP))
     return [int(i) for i in ids]
 
 
@@ -186,9 +187,9 @@ def _bulk_action(action: str):
         value = request.form.get("user", "")
         assignee = db.session.get(User, int(value)) if value.isdigit() else None
         if value and assignee is None:
-            raise Invalid("There is no such user.")
+            raise Invalid(_("There is no such user."))
         return lambda t: services.assign(actor=current_user, ticket=t, assignee=assignee)
-    raise Invalid("Choose take, assign or state.")
+    raise Invalid(_("Choose take, assign or state."))
 
 
 def _csv_row(t: Ticket) -> tuple:

@@ -18,6 +18,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import accounts, administration, markup, services, timeline
@@ -30,10 +31,12 @@ from ..visibility import can_see, visible_tickets
 from . import bp
 from .forms import (
     AssignForm,
+    AttachForm,
     ChildForm,
     CommentForm,
     DuplicateForm,
     EditForm,
+    NewCommentForm,
     RatingForm,
     StateForm,
     TicketForm,
@@ -54,7 +57,10 @@ def new():
     form = TicketForm(user=current_user)
     ticket = form.submit(lambda: services.create_ticket(actor=current_user, **form.values()))
     if form.done:
-        flash(f"Ticket #{ticket.id} is reported. You will see here what happens to it.", "success")
+        reported = _(
+            "Ticket #%(id)d is reported. You will see here what happens to it.", id=ticket.id
+        )
+        flash(reported, "success")
         return redirect(url_for(".detail", ticket_id=ticket.id), code=303)
     return render_template("tickets/new.html", form=form), form.status
 
@@ -68,7 +74,7 @@ def detail(ticket_id: int):
 def edit(ticket_id: int):
     ticket = _visible(ticket_id)
     if not services.actions_for(current_user, ticket).edit:
-        abort(403, "You cannot edit this ticket.")
+        abort(403, _("You cannot edit this ticket."))
     form = EditForm(obj=_form_data(ticket), user=current_user)
     since: list = []
     status = 200
@@ -85,7 +91,7 @@ def edit(ticket_id: int):
             form.apply_errors(e.fields)
             status = 422
         else:
-            flash("Your changes are saved.", "success")
+            flash(_("Your changes are saved."), "success")
             return redirect(url_for(".detail", ticket_id=ticket.id), code=303)
     elif form.is_submitted():
         status = 422
@@ -108,7 +114,7 @@ def assign(ticket_id: int):
     form = _valid(AssignForm())
     assignee = db.session.get(User, form.user.data) if form.user.data is not None else None
     if form.user.data is not None and assignee is None:
-        raise Invalid("There is no such user.", fields={"user": "Unknown user."})
+        raise Invalid(_("There is no such user."), fields={"user": _("Unknown user.")})
     return _act(
         ticket_id, lambda t: services.assign(actor=current_user, ticket=t, assignee=assignee)
     )
@@ -131,11 +137,13 @@ def rate(ticket_id: int):
 @bp.post("/tickets/<int:ticket_id>/comments")
 def comment(ticket_id: int):
     ticket = _visible(ticket_id)
-    form = CommentForm()
+    form = NewCommentForm()
     if not form.validate_on_submit():
         return _comment_form_error(ticket, form)
     try:
-        change = services.comment(actor=current_user, ticket=ticket, body=form.body.data)
+        change = services.comment(
+            actor=current_user, ticket=ticket, body=form.body.data, files=form.file.data or []
+        )
     except Invalid as e:
         form.apply_errors(e.fields)
         return _comment_form_error(ticket, form)
@@ -144,8 +152,9 @@ def comment(ticket_id: int):
         return redirect(url_for(".detail", ticket_id=ticket.id, _anchor=anchor), 303)
     (entry,) = timeline.describe([change], services.current_workflow())
     return render_template(
-        "tickets/_comment_posted.html", ticket=ticket, entry=entry, form=CommentForm(formdata=None)
-    )
+        "tickets/_comment_posted.html", ticket=ticket, entry=entry,
+        form=NewCommentForm(formdata=None), **attachments_context(ticket),
+    )  # fmt: skip
 
 
 @bp.route("/tickets/<int:ticket_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
@@ -176,7 +185,7 @@ def mark_duplicate(ticket_id: int):
             sa.select(Ticket).where(Ticket.id == number, visible_tickets(current_user))
         )
         if original is None:
-            raise Invalid(f"There is no ticket #{number} that you may see.")
+            raise Invalid(_("There is no ticket #%(id)d that you may see.", id=number))
     services.mark_duplicate(actor=current_user, ticket=ticket, original=original)
     return redirect(url_for(".detail", ticket_id=ticket.id, _anchor="related"), code=303)
 
@@ -189,7 +198,7 @@ def spawn_child(ticket_id: int):
         actor=current_user, parent=parent, summary=form.summary.data,
         description=form.description.data,
     )  # fmt: skip
-    flash(f"Child ticket #{child.id} is reported.", "success")
+    flash(_("Child ticket #%(id)d is reported.", id=child.id), "success")
     return redirect(url_for(".detail", ticket_id=child.id), code=303)
 
 
@@ -198,11 +207,11 @@ def delete(ticket_id: int):
     """Admins only, after a confirmation page."""
     ticket = _visible(ticket_id)
     if not services.actions_for(current_user, ticket).delete:
-        abort(403, "Only admins can delete tickets.")
+        abort(403, _("Only admins can delete tickets."))
     form = Form()
     if form.validate_on_submit():
         administration.delete_ticket(actor=current_user, ticket=ticket)
-        flash(f"Ticket #{ticket.id} is deleted; its history is kept.", "success")
+        flash(_("Ticket #%(id)d is deleted; its history is kept.", id=ticket.id), "success")
         return redirect(url_for(".index"), code=303)
     return render_template("tickets/delete.html", ticket=ticket, form=form)
 
@@ -234,7 +243,7 @@ def _valid(form):
         errors = "; ".join(
             f"{form[name].label.text}: {' '.join(msgs)}" for name, msgs in form.errors.items()
         )
-        raise Invalid(errors or "The request is not complete.")
+        raise Invalid(errors or _("The request is not complete."))
     return form
 
 
@@ -265,10 +274,13 @@ def _detail_page(
     conflict: str | None = None,
     status: int = 200,
     comment_form: CommentForm | None = None,
+    attach_form: AttachForm | None = None,
 ):
     context = _detail_context(ticket)
     if comment_form is not None:
         context["comment_form"] = comment_form
+    if attach_form is not None:
+        context["attach_form"] = attach_form
     page = render_template("tickets/detail.html", ticket=ticket, conflict=conflict, **context)
     return page, status
 
@@ -286,7 +298,18 @@ def _detail_context(ticket: Ticket) -> dict[str, Any]:
         "candidates": accounts.staff_members() if current_user.is_staff else [],
         "entries": entries,
         "linkable": _linkable(texts),
-        "comment_form": CommentForm(formdata=None),
+        "comment_form": NewCommentForm(formdata=None),
+        **attachments_context(ticket),
+    }
+
+
+def attachments_context(ticket: Ticket) -> dict[str, Any]:
+    """The ticket's files for its page, each with whether the viewer may remove it."""
+    files = services.attachments_of(ticket)
+    return {
+        "attachments": files,
+        "removable": {a.id for a in files if services.may_remove_attachment(current_user, a)},
+        "attach_form": AttachForm(formdata=None),
     }
 
 

@@ -1,0 +1,82 @@
+"""Files on a ticket in the browser: picked several at once, dropped, refused when too large."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.e2e.test_lifecycle import signed_in_page
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), (40, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+def new_ticket(page, live_server, summary: str) -> str:
+    page.goto(f"{live_server}/tickets/new")
+    page.get_by_label("Summary").fill(summary)
+    page.get_by_label("Description").fill("The screen shows stripes after the update.")
+    page.get_by_label("Site").select_option(label="Webshop")
+    page.get_by_role("button", name="Report").click()
+    expect(page.get_by_role("heading", name=summary)).to_be_visible()
+    return page.url
+
+
+def test_two_files_picked_at_once_are_listed_with_a_thumbnail(browser, live_server):
+    page = signed_in_page(browser, live_server, "alice")
+    url = new_ticket(page, live_server, "Stripes on the screen")
+    section = page.locator("#attachments")
+    section.get_by_label("Files").set_input_files(
+        [
+            {"name": "stripes.png", "mimeType": "image/png", "buffer": png()},
+            {
+                "name": "<i onmouseover=alert(1)>notes.txt",
+                "mimeType": "text/plain",
+                "buffer": b"since Monday",
+            },
+        ]
+    )
+    section.get_by_role("button", name="Upload").click()
+    files = section.locator(".attachment")
+    expect(files).to_have_count(2)
+    expect(files.nth(0)).to_contain_text("stripes.png")
+    expect(files.nth(1)).to_contain_text("<i onmouseover=alert(1)>notes.txt")  # as text, not markup
+    thumbnail = files.nth(0).locator("img.attachment-thumb")
+    expect(thumbnail).to_be_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle()
+    )
+    expect(files.nth(1).locator("img")).to_have_count(0)
+    expect(page.locator("#timeline")).to_contain_text(
+        "attached stripes.png, <i onmouseover=alert(1)>notes.txt"
+    )
+    assert page.url == url  # swapped in place
+
+    with page.expect_download() as download:
+        files.nth(1).get_by_role("link", name="<i onmouseover=alert(1)>notes.txt").click()
+    assert download.value.suggested_filename.endswith("notes.txt")
+
+
+def test_a_dropped_file_is_sent_and_a_too_large_one_is_not(browser, live_server):
+    page = signed_in_page(browser, live_server, "alice")
+    new_ticket(page, live_server, "Scanner drops pages")
+    drop = """([name, size]) => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(size)], name, {type: "application/pdf"}));
+        const form = document.getElementById("attach-form");
+        form.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true}));
+    }"""
+    page.evaluate(drop, ["big.pdf", 11 * 1024 * 1024])
+    expect(page.locator("#attach-form [role=alert]")).to_have_text(
+        "Too large (a file may have 10 MB): big.pdf"
+    )
+    expect(page.locator("#attachments")).to_contain_text("No files yet.")
+
+    page.evaluate(drop, ["scan.pdf", 2 * 1024 * 1024])
+    expect(page.locator("#attachments .attachment")).to_have_count(1)
+    expect(page.locator("#attachments .attachment")).to_contain_text("scan.pdf")
+    expect(page.locator("#attachments .attachment")).to_contain_text("2.0 MB")
