@@ -15,6 +15,10 @@ from flask_migrate import upgrade
 
 from webapp import create_app
 from webapp.extensions import db
+from webapp.i18n import compile_catalogs
+
+# The translations are compiled here, as by the install: .mo files are never committed.
+compile_catalogs()
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 

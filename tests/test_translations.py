@@ -81,3 +81,73 @@ TEMPLATES = sorted(
 def test_templates_show_no_text_outside_gettext(path):
     words = visible_text(path.read_text(), markup=path.suffix == ".html")
     assert words == [], f"untranslatable text in {path.name}: {' '.join(words[:20])}"
+
+
+# -- A German user's view -------------------------------------------------------------------
+
+
+def test_a_german_owner_reads_german_states_dates_and_messages(app):
+    from datetime import UTC, datetime
+
+    from tests.conftest import AuthActions
+    from tests.factories import make_ticket, make_user
+    from webapp.models import clock_at
+
+    greta = make_user("greta", language="de", timezone="Europe/Berlin")
+    with clock_at(datetime(2026, 11, 22, 23, 30, tzinfo=UTC)):
+        ticket = make_ticket(greta, "Drucker streikt")
+    client = app.test_client()
+    AuthActions(client).login("greta")
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert "Neu" in page  # the state's German name
+    assert "23. Nov. 2026, 00:30" in page  # her timezone, German format
+    assert 'lang="de"' in page
+    token = _token(client, "/")
+    response = client.post(f"/tickets/{ticket.id}/take", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert "Nur das Team kann Tickets übernehmen." in response.get_data(as_text=True)
+
+
+def test_the_browser_language_is_used_before_sign_in(client):
+    page = client.get("/login", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    assert 'lang="de"' in page.get_data(as_text=True)
+    token = _token(client)
+    response = client.post(
+        "/login", data={"username": "nobody", "password": "wrong-password", "csrf_token": token},
+        headers={"Accept-Language": "de"},
+    )  # fmt: skip
+    assert "Falscher Benutzername oder falsches Passwort." in response.get_data(as_text=True)
+    english = client.post("/login", data={"username": "x", "password": "y", "csrf_token": token})
+    assert "Wrong username or password." in english.get_data(as_text=True)
+
+
+def test_a_german_recipient_gets_german_mail(app):
+    from datetime import UTC, datetime
+
+    from tests.factories import make_site, make_ticket, make_user
+    from tests.mailsink import MailSink, text_of
+    from webapp import notify_mail, services
+    from webapp.models import clock_at
+
+    sink = MailSink().start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port)
+    try:
+        greta = make_user("greta", language="de", timezone="Europe/Berlin", display_name="Greta")
+        sam = make_user("sam", role="staff", display_name="Sam")
+        with clock_at(datetime(2026, 11, 16, 10, tzinfo=UTC)):
+            ticket = make_ticket(greta, "Drucker streikt", site=make_site("Büro", greta))
+            services.comment(actor=sam, ticket=ticket, body="Schon unterwegs.")
+            notify_mail.deliver_pending()
+    finally:
+        sink.stop()
+    (mail,) = sink.to("greta@example.com")
+    assert mail["Subject"] == f"[Tessera] #{ticket.id} Drucker streikt: Sam hat kommentiert"
+    text = text_of(mail)
+    assert "Hallo Greta," in text and "16. Nov. 2026, 11:00 CET" in text
+    assert "Ticket öffnen:" in text
+
+
+def _token(client, path: str = "/login") -> str:
+    from tests.conftest import csrf_token
+
+    return csrf_token(client, path)

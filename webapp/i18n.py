@@ -8,6 +8,7 @@ the language, in the person's timezone. The catalogues are in ``webapp/translati
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -65,13 +66,18 @@ def format_moment(moment: datetime, zone: ZoneInfo, lang: str | None = None) -> 
 
 def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:
     """Compile every ``messages.po`` below ``directory`` into its ``messages.mo`` (what
-    ``pybabel compile`` does); returns the files written."""
+    ``pybabel compile`` does) unless the ``.mo`` is newer; returns the files written."""
     written = []
     for po in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
         with po.open("rb") as f:
             catalog = read_po(f)
-        mo = po.with_suffix(".mo")
-        with mo.open("wb") as f:
+        # Written aside and moved into place: processes starting together never read half.
+        part = mo.with_name(f".{mo.name}.{os.getpid()}")
+        with part.open("wb") as f:
             write_mo(f, catalog)
+        os.replace(part, mo)
         written.append(mo)
     return written

@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
             "overdue": overdue,
             "unread_notifications": _unread_notifications,
             "statistics_boxes": lambda: statistics.boxes_for(current_user),
+            "language": i18n.language,
         }
     )
     app.add_template_filter(lambda mode: MailMode(mode).label, "mail_mode_label")
