@@ -237,7 +237,7 @@ def test_settings_choose_the_mail_mode_and_waiting_mail_follows(people, app):
     page = bob.get("/account").get_data(as_text=True)
     assert "Daily digest" in page
     data = {"csrf_token": csrf_token(bob, "/account"), "display_name": "Bob B.",
-            "timezone": "Europe/Berlin", "mail_mode": "daily"}  # fmt: skip
+            "language": "de", "timezone": "Europe/Berlin", "mail_mode": "daily"}  # fmt: skip
     response = bob.post("/account", data=data)
     assert response.status_code == 303
     db.session.refresh(waiting)
@@ -245,9 +245,10 @@ def test_settings_choose_the_mail_mode_and_waiting_mail_follows(people, app):
     assert waiting.due.astimezone(people["bob"].zone).hour == app.config["DIGEST_HOUR"]
     bad = bob.post("/account", data={**data, "mail_mode": "hourly", "timezone": "Mars/Base"})
     assert bad.status_code == 422
-    assert "Not a valid choice" in bad.get_data(as_text=True)
+    assert bad.get_data(as_text=True).count('class="field-error"') == 2  # (now in German)
     db.session.refresh(people["bob"])
-    assert people["bob"].timezone == "Europe/Berlin"
+    assert (people["bob"].timezone, people["bob"].language) == ("Europe/Berlin", "de")
+    assert 'lang="de"' in bob.get("/account").get_data(as_text=True)
 
 
 def test_notifications_read_long_ago_are_deleted_unread_ones_stay(people, app):

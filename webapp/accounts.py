@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import notify
+from . import i18n, notify
 from .exceptions import Invalid, NotFound
 from .extensions import db
 from .models import Group, User
@@ -100,11 +100,16 @@ def change_password(*, user: User, current: str, new: str) -> None:
     db.session.commit()
 
 
-def update_settings(*, user: User, display_name: str, timezone: str, mail_mode: str) -> None:
-    """What a person sets for themselves: their name, timezone and e-mail mode."""
+def update_settings(
+    *, user: User, display_name: str, language: str, timezone: str, mail_mode: str
+) -> None:
+    """What a person sets for themselves: their name, language, timezone and e-mail mode."""
     if timezone not in available_timezones() | {"UTC"}:
         raise Invalid(_("Choose a timezone from the list."), fields={"timezone": _("Unknown.")})
+    if language not in i18n.LANGUAGES:
+        raise Invalid(_("Unknown language."), fields={"language": _("Choose a language.")})
     user.display_name = display_name.strip()
+    user.language = language
     user.timezone = timezone
     notify.set_mail_mode(user, mail_mode)
     db.session.commit()

@@ -7,6 +7,7 @@ from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
 
+from .. import i18n
 from ..forms import Form
 from ..models import MailMode
 
@@ -48,6 +49,10 @@ class ChangePasswordForm(Form):
 class SettingsForm(Form):
     display_name = StringField(_l("Your name"), validators=[Optional(), Length(max=100)],
         description=_l("Shown to others instead of your username."),
+    )  # fmt: skip
+    language = SelectField(
+        _l("Language"), validators=[InputRequired()],
+        choices=[SelectChoice(code, name) for code, name in i18n.LANGUAGES.items()],
     )  # fmt: skip
     timezone = SelectField(_l("Timezone"), validators=[InputRequired()],
         description=_l("Times are shown, and mailed, in this zone."),

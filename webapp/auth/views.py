@@ -104,7 +104,7 @@ def settings():
     form = SettingsForm(obj=current_user)
     form.submit(lambda: accounts.update_settings(
         user=current_user, display_name=form.display_name.data or "",
-        timezone=form.timezone.data, mail_mode=form.mail_mode.data,
+        language=form.language.data, timezone=form.timezone.data, mail_mode=form.mail_mode.data,
     ))  # fmt: skip
     if form.done:
         flash(_("Your settings are saved."), "success")
