@@ -30,6 +30,10 @@ babel = Babel()
 
 
 def init_app(app: Flask) -> None:
+    try:  # an install that skipped the compile step (a wheel) compiles on first start
+        compile_catalogs()
+    except OSError:
+        app.logger.warning("cannot compile the translations in %s", TRANSLATIONS)
     babel.init_app(
         app,
         locale_selector=_locale,
