@@ -12,11 +12,19 @@
   const carriesFiles = (event) =>
     event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files");
 
-  function say(form, text) {
+  // A text in the reader's language: base.html renders them as data-* attributes of
+  // #tessera-texts; English when a page has none. {name} is replaced by values[name].
+  function text(key, english, values = {}) {
+    const source = document.getElementById("tessera-texts");
+    const template = (source && source.dataset[key]) || english;
+    return template.replace(/\{(\w+)\}/g, (whole, name) => (Object.hasOwn(values, name) ? String(values[name]) : whole));
+  }
+
+  function say(form, words) {
     const message = form.querySelector(".upload-message");
     if (!message) return;
-    message.textContent = text;
-    message.hidden = !text;
+    message.textContent = words;
+    message.hidden = !words;
   }
 
   function tooLarge(form) {
@@ -25,8 +33,11 @@
     if (!limit || !input) return "";
     const big = Array.from(input.files).filter((file) => file.size > limit);
     if (!big.length) return "";
-    // The page says it in the reader's language, with a place for the names.
-    return form.dataset.tooLarge.replace("{names}", big.map((file) => file.name).join(", "));
+    // The form says it in the reader's language (with the size limit), with a place for
+    // the names; else the page's general text.
+    const names = big.map((file) => file.name).join(", ");
+    if (form.dataset.tooLarge) return form.dataset.tooLarge.replace("{names}", () => names);
+    return text("tooLarge", "Too large: {names}", { names });
   }
 
   // Checked on the way down to the form, before htmx sends it: a file the server would
@@ -87,7 +98,7 @@
     const input = form && fileInput(form);
     if (!bar || !input || !input.files.length) return;
     bar.value = 0;
-    bar.textContent = "0%";
+    bar.textContent = text("progress", "{percent}%", { percent: 0 });
     bar.hidden = false;
     bar.dataset.uploading = "true";
   });
@@ -98,7 +109,7 @@
     if (!bar || !bar.dataset.uploading || !event.detail.lengthComputable) return;
     const percent = Math.round((100 * event.detail.loaded) / event.detail.total);
     bar.value = percent;
-    bar.textContent = `${percent}%`;
+    bar.textContent = text("progress", "{percent}%", { percent });
   });
 
   document.addEventListener("htmx:xhr:loadend", (event) => {

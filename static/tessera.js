@@ -13,6 +13,14 @@
   const rowId = (row) => row.id.replace("ticket-", "");
   const boxOf = (row) => row.querySelector('input[type="checkbox"][name="ids"]');
 
+  // A text in the reader's language: base.html renders them as data-* attributes of
+  // #tessera-texts; English when a page has none. {name} is replaced by values[name].
+  function text(key, english, values = {}) {
+    const source = document.getElementById("tessera-texts");
+    const template = (source && source.dataset[key]) || english;
+    return template.replace(/\{(\w+)\}/g, (whole, name) => (Object.hasOwn(values, name) ? String(values[name]) : whole));
+  }
+
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable]") !== null;
   }
@@ -49,7 +57,10 @@
   function updateCount() {
     const label = document.getElementById("selected-count");
     if (!label) return;
-    label.textContent = selected.size ? selected.size + " selected" : "None selected";
+    const n = selected.size;
+    label.textContent = n
+      ? text(n === 1 ? "selectedOne" : "selectedOther", "{num} selected", { num: n })
+      : text("noneSelected", "None selected");
   }
 
   function restore() {

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import format_decimal, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -443,12 +444,12 @@ class Attachment(db.Model):
 
     @property
     def size_label(self) -> str:
-        """The size as people read it: 512 bytes, 12.5 KB, 3.2 MB."""
+        """The size as people read it, in their language: 512 bytes, 12.5 KB, 3.2 MB."""
         if self.size < 1024:
-            return f"{self.size} bytes"
+            return ngettext("%(num)d byte", "%(num)d bytes", self.size)
         if self.size < 1024 * 1024:
-            return f"{self.size / 1024:.1f} KB"
-        return f"{self.size / 1024 / 1024:.1f} MB"
+            return f"{format_decimal(round(self.size / 1024, 1))} KB"
+        return f"{format_decimal(round(self.size / 1024 / 1024, 1))} MB"
 
 
 class Change(db.Model):

@@ -278,7 +278,11 @@ def human_duration(span: timedelta | None) -> str:
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
     if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
+        if hours:
+            return _("%(days)d d %(hours)d h", days=days, hours=hours)
+        return _("%(days)d d", days=days)
     if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min" if minutes else _("under 1 min")
+        if minutes:
+            return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
+        return _("%(hours)d h", hours=hours)
+    return _("%(minutes)d min", minutes=minutes) if minutes else _("under 1 min")

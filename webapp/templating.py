@@ -10,7 +10,7 @@ from flask_babel import format_number
 from flask_login import current_user
 
 from . import i18n, markup, notify, services, statistics
-from .models import MailMode, Priority, Rating, Ticket, utcnow
+from .models import MailMode, Priority, Rating, SiteState, Ticket, utcnow
 
 
 def init_app(app: Flask) -> None:
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         }
     )
     app.add_template_filter(lambda mode: MailMode(mode).label, "mail_mode_label")
+    app.add_template_filter(lambda state: SiteState(state).label, "site_state_label")
     app.add_template_filter(local_time, "when")
     app.add_template_filter(i18n.format_day, "day")
     app.add_template_filter(markup.render, "markdown")

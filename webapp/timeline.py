@@ -6,15 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from . import csvexport
+from . import csvexport, i18n
 from .extensions import db
-from .models import Change, Comment, Priority, Rating, Site, Ticket, TicketType, User
+from .models import (
+    Change,
+    Comment,
+    Priority,
+    Rating,
+    ReportingType,
+    Site,
+    Ticket,
+    TicketType,
+    User,
+)  # fmt: skip
 from .workflow import Workflow
 
 FIELD_LABELS = {
@@ -127,6 +138,10 @@ class _Names:
             return Rating(int(value)).label
         if name == "private":
             return _("yes") if value == "true" else _("no")
+        if name == "deadline":
+            return i18n.format_day(date.fromisoformat(value))
+        if name == "reporting_type" and value in set(ReportingType):
+            return ReportingType(value).label
         if name in TICKET_FIELDS:
             return f"#{value}"
         return value
