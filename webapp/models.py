@@ -448,8 +448,8 @@ class Attachment(db.Model):
         if self.size < 1024:
             return ngettext("%(num)d byte", "%(num)d bytes", self.size)
         if self.size < 1024 * 1024:
-            return f"{format_decimal(round(self.size / 1024, 1))} KB"
-        return f"{format_decimal(round(self.size / 1024 / 1024, 1))} MB"
+            return f"{format_decimal(self.size / 1024, '#,##0.0')} KB"
+        return f"{format_decimal(self.size / 1024 / 1024, '#,##0.0')} MB"
 
 
 class Change(db.Model):
