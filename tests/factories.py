@@ -18,7 +18,8 @@ _numbers = itertools.count(1)
 
 @cache
 def _password_hash() -> str:
-    return generate_password_hash(PASSWORD)
+    # Few iterations: the tests sign in thousands of times (production uses the default).
+    return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
 def make_user(username: str | None = None, *, role: str = "owner", **fields) -> User:

@@ -126,11 +126,8 @@ VISITORS = [None, "alice", "staff", "admin"]
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
 @pytest.mark.parametrize("who", VISITORS, ids=lambda w: w or "anonymous")
-def test_no_serious_axe_violation_on_any_page(request, browser, live_server, who, color_scheme):
-    if "postgresql" in request.node.callspec.id:
-        # The pages' markup does not depend on the database; the journeys below run on
-        # both, this sweep of every page once (it is the slowest part of the suite).
-        pytest.skip("the axe sweep runs on the SQLite server")
+@pytest.mark.markup
+def test_no_serious_axe_violation_on_any_page(browser, live_server, who, color_scheme):
     page = new_page(browser, live_server, who, color_scheme)
     problems = []
     for url in pages_for(who, discover(page, live_server, who)):

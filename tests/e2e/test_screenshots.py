@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.test_accessibility import new_page
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -19,6 +21,7 @@ def shoot(page, url: str, path: Path) -> None:
     assert path.stat().st_size < 400_000
 
 
+@pytest.mark.markup
 def test_screenshots_of_the_main_pages(browser, live_server):
     shots = DOCS / "screenshots"
     shots.mkdir(exist_ok=True)

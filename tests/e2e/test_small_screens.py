@@ -33,6 +33,7 @@ def overflow(page) -> str | None:
     )
 
 
+@pytest.mark.markup
 @pytest.mark.parametrize("who", [None, "alice", "admin"], ids=lambda w: w or "anonymous")
 def test_no_page_scrolls_sideways_at_360_px(browser, live_server, who):
     page = new_page(browser, live_server, who, **PHONE)
