@@ -62,6 +62,12 @@ TABLE: list[tuple[str, str, dict[str, int], dict[str, str] | None]] = [
     ("POST", "auth.register", GUESTS | {"anonymous": 422, "deactivated": 422}, {}),
     ("GET", "auth.settings", signed_in(200), None),
     ("POST", "auth.settings", signed_in(422), {}),
+    ("GET", "auth.tokens", signed_in(200), None),
+    ("POST", "auth.tokens", signed_in(201), {"name": "My script"}),
+    # The token is alice's (the owner's): nobody else finds it.
+    ("POST", "auth.revoke_token", signed_in(404, owner=303), {}),
+    # A session cookie never authenticates the API, whoever holds it.
+    ("GET", "api.me", dict.fromkeys(VISITORS, 401), None),
     ("GET", "auth.change_password", signed_in(200), None),
     ("POST", "auth.change_password", signed_in(422), {}),
     ("GET", "tickets.index", signed_in(200), None),

@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
 from tests.permissions_table import TABLE, VISITORS
-from webapp import accounts, administration, create_app, services
+from webapp import accounts, administration, api_tokens, create_app, services
 from webapp.extensions import db
 from webapp.models import Attachment, Notification, TicketType
 
@@ -47,7 +47,8 @@ def scene(app) -> dict[str, int]:
     staff_group = accounts.role_group(app.config["STAFF_GROUP"])
     return {"ticket": ticket.id, "comment": change.comment.id, "site": site.id, "user": bob.id,
             "group": staff_group.id, "type": kind.id, "staff_user": sam.id,
-            "notification": told, "attachment": attachment}  # fmt: skip
+            "notification": told, "attachment": attachment,
+            "token": api_tokens.create(user=alice, name="alice's")[0].id}  # fmt: skip
 
 
 def visitor_client(app, visitor: str, ids: dict[str, int]):
@@ -65,7 +66,7 @@ def url_for_row(app, endpoint: str, ids: dict[str, int]) -> str:
     values = {"ticket_id": ids["ticket"], "comment_id": ids["comment"], "site_id": ids["site"],
               "user_id": ids["user"], "group_id": ids["group"], "type_id": ids["type"],
               "notification_id": ids["notification"],
-              "attachment_id": ids["attachment"]}  # fmt: skip
+              "attachment_id": ids["attachment"], "token_id": ids["token"]}  # fmt: skip
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     args = {k: v for k, v in values.items() if k in rule.arguments}
     with app.test_request_context():

@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
 
     from .admin import bp as admin_bp
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .main import bp as main_bp
     from .notifications import bp as notifications_bp
@@ -57,6 +58,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sites_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # tokens, not cookies, authenticate the API: nothing to forge
     errors.init_app(app)
     cli.init_app(app)
     templating.init_app(app)

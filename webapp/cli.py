@@ -8,7 +8,7 @@ import time
 import click
 from flask import Flask, current_app
 
-from . import accounts, demo, generate, services, worker
+from . import accounts, api_tokens, demo, generate, services, worker
 from .exceptions import DomainError
 from .models import User
 
@@ -16,7 +16,7 @@ from .models import User
 def init_app(app: Flask) -> None:
     for command in (
         create_groups, create_admin, add_to_group, remove_from_group, seed_demo, generate_data,
-        run_worker, autoclose,
+        run_worker, autoclose, create_token,
     ):  # fmt: skip
         app.cli.add_command(command)
 
@@ -137,3 +137,15 @@ def autoclose() -> None:
     else:
         numbers = ", ".join(f"#{n}" for n in closed)
         click.echo(f"Closed {len(closed)} ticket(s){': ' + numbers if closed else ''}.")
+
+
+@click.command("create-token")
+@click.argument("user")
+@click.argument("name")
+def create_token(user: str, name: str) -> None:
+    """Make an API token for USER (username or e-mail) called NAME and print it (once)."""
+    try:
+        _, secret = api_tokens.create(user=_user(user), name=name)
+    except DomainError as e:
+        raise click.ClickException(e.message) from e
+    click.echo(secret)

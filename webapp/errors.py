@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -13,6 +13,7 @@ from .exceptions import DomainError
 from .extensions import db
 from .htmx import is_htmx
 
+API_PREFIX = "/api/"
 MESSAGES = {
     400: _l("The request could not be understood."),
     401: _l("Please sign in first."),
@@ -33,18 +34,33 @@ TITLES = {
 }  # fmt: skip
 
 
-def render_error(status: int, message: str | None = None):
+def render_error(status: int, message: str | None = None, fields: dict | None = None):
     """The error page; for htmx, an alert that goes into the page's alert area
-    instead of the element the request meant to replace."""
+    instead of the element the request meant to replace; for the API, a problem."""
     context = {
         "status": status,
         "title": TITLES.get(status) or HTTP_STATUS_CODES.get(status, "Error"),
         "message": message or MESSAGES.get(status, ""),
     }
+    if request.path.startswith(API_PREFIX):
+        return _problem(status, str(context["title"]), str(context["message"]), fields)
     if is_htmx():
         headers = {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"}
         return render_template("errors/_error.html", **context), status, headers
     return render_template("errors/error.html", **context), status
+
+
+def _problem(status: int, title: str, detail: str, fields: dict | None):
+    """An RFC 9457 problem document, as every API error is answered."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if fields:
+        body["errors"] = {name: str(message) for name, message in fields.items()}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="tessera"'
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -61,7 +77,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(e: DomainError):
         db.session.rollback()
-        return render_error(e.status, e.message)
+        return render_error(e.status, e.message, e.fields)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):

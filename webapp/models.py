@@ -570,3 +570,22 @@ sa.Index(
     sqlite_where=sa.text("mail IN ('pending', 'digest')"),
     postgresql_where=sa.text("mail IN ('pending', 'digest')"),
 )
+
+
+class ApiToken(db.Model):
+    """A personal API token: it acts with exactly its user's rights. Only its SHA-256 is
+    kept; the token itself is shown once, when it is made."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The token's first characters, to tell tokens apart in lists.
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -28,7 +28,8 @@ NOT_PAGES = {
     "tickets.poll",
     "tickets.suggest",
 }
-NOT_PAGE_PREFIXES = ("/attachments/",)  # downloads and thumbnails, never pages
+# Downloads and thumbnails, and the JSON API: never pages.
+NOT_PAGE_PREFIXES = ("/attachments/", "/api/")
 
 
 def axe_violations(page) -> list[str]:
@@ -106,6 +107,7 @@ def pages_for(who: str | None, found: dict[str, str]) -> list[str]:
         "/notifications",
         "/account",
         "/account/password",
+        "/account/tokens",
         "/statistics",
         *errors,
     ]

@@ -67,3 +67,10 @@ class SettingsForm(Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.timezone.choices = sorted(available_timezones() | {"UTC"})
+
+
+class TokenForm(Form):
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=100)],
+        description=_l("What the token is for, such as the script that uses it."),
+    )  # fmt: skip

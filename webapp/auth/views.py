@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts
+from .. import accounts, api_tokens
 from ..extensions import login_manager
 from ..models import User
 from . import bp
-from .forms import ChangePasswordForm, LoginForm, RegisterForm, SettingsForm
+from .forms import ChangePasswordForm, LoginForm, RegisterForm, SettingsForm, TokenForm
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please sign in to see this page.")
@@ -110,3 +110,25 @@ def settings():
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("auth.settings"), code=303)
     return render_template("auth/settings.html", form=form), form.status
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """Personal API tokens: make one (its secret is shown this once), see and revoke them."""
+    form = TokenForm()
+    made = form.submit(lambda: api_tokens.create(user=current_user, name=form.name.data))
+    secret = made[1] if made else None
+    page = render_template(
+        "auth/tokens.html", form=TokenForm(formdata=None) if made else form, secret=secret,
+        tokens=api_tokens.tokens_of(current_user),
+    )  # fmt: skip
+    return page, 201 if made else form.status
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    token = api_tokens.revoke(user=current_user, token_id=token_id)
+    flash(_("The token %(name)s is revoked.", name=token.name), "success")
+    return redirect(url_for("auth.tokens"), code=303)

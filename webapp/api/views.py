@@ -1,0 +1,35 @@
+"""The JSON API, ``/api/v1/``. Calls authenticate with a personal token only (``Authorization:
+Bearer <token>``), never with the session cookie, so no page can make a browser call it (no
+CSRF exposure). A token acts with its user's rights, through the same services and the same
+visibility rule as the pages. Errors are ``application/problem+json`` (see errors.py)."""
+
+from __future__ import annotations
+
+from flask import abort, g, request
+from flask_babel import gettext as _
+
+from .. import api_tokens
+from . import bp
+
+
+@bp.before_request
+def _authenticate():
+    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
+    user = api_tokens.user_for(secret.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        abort(401, _("Send a valid API token: Authorization: Bearer <token>."))
+    g.api_user = user
+
+
+@bp.get("/me")
+def me():
+    user = g.api_user
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "email": user.email,
+        "role": user.role,
+        "language": user.language,
+        "timezone": user.timezone,
+    }
