@@ -6,9 +6,10 @@ who is neither author nor subscriber); ``subscriber`` (carol, who follows the ti
 site); ``staff`` (sam); ``admin`` (ada); ``deactivated`` (dan, signed in, then
 deactivated: his session is over). The ticket is public, new and unassigned.
 
-URLs use the scene's ids: ticket, comment, site, user (bob), group (staff), type, and
-attachment (a PNG alice attached to the ticket). POST rows carry form data that lets the
-allowed visitors succeed; a value starting with "@" is a file of that name.
+URLs use the scene's ids: ticket, comment, site, user (bob), group (staff), type,
+attachment (a PNG alice attached to the ticket) and webhook (for all sites). POST rows
+carry form data that lets the allowed visitors succeed; a value starting with "@" is a
+file of that name.
 """
 
 from __future__ import annotations
@@ -39,6 +40,16 @@ def ticket(owner: int, subscriber: int, staff: int, admin: int | None = None) ->
                      admin=staff if admin is None else admin)  # fmt: skip
 
 
+def api(ok: int, **others: int) -> dict[str, int]:
+    """An API route: signed out (no token) or deactivated is 401."""
+    return {**dict.fromkeys(VISITORS, ok), "anonymous": 401, "deactivated": 401, **others}
+
+
+def api_ticket(owner: int, *, subscriber: int, staff: int) -> dict[str, int]:
+    """An API route on the scene's ticket, which ``other`` may not see."""
+    return api(owner, other=404, subscriber=subscriber, staff=staff, admin=staff)
+
+
 ANYONE = dict.fromkeys(VISITORS, 200)
 GUESTS = dict.fromkeys(VISITORS, OUT) | {"anonymous": 200, "deactivated": 200}
 TICKET_FORM = {"summary": "Printer jams", "description": "It jams on every page.",
@@ -66,8 +77,35 @@ TABLE: list[tuple[str, str, dict[str, int], dict[str, str] | None]] = [
     ("POST", "auth.tokens", signed_in(201), {"name": "My script"}),
     # The token is alice's (the owner's): nobody else finds it.
     ("POST", "auth.revoke_token", signed_in(404, owner=303), {}),
-    # A session cookie never authenticates the API, whoever holds it.
-    ("GET", "api.me", dict.fromkeys(VISITORS, 401), None),
+    # The API, each visitor with a token of their own (tests/test_api.py shows that a
+    # session cookie is refused): the same answers as the pages, 401 instead of sign-in.
+    ("GET", "api.me", api(200), None),
+    ("GET", "api.list_tickets", api(200), None),
+    (
+        "POST",
+        "api.create_ticket",
+        api(201, other=422),
+        {"summary": "Printer jams", "description": "It jams on every page.", "site_id": "{site}"},
+    ),
+    ("GET", "api.get_ticket", api_ticket(200, subscriber=200, staff=200), None),
+    (
+        "PATCH",
+        "api.update_ticket",
+        api_ticket(200, subscriber=403, staff=200),
+        {"summary": "Printer jams badly", "version": "{version}"},
+    ),
+    ("POST", "api.take", api_ticket(403, subscriber=403, staff=200), {}),
+    ("POST", "api.steal", api_ticket(403, subscriber=403, staff=409), {}),
+    ("POST", "api.assign", api_ticket(403, subscriber=403, staff=200), {"user_id": "{staff_user}"}),
+    (
+        "POST",
+        "api.change_state",
+        api_ticket(200, subscriber=403, staff=200),
+        {"state": "cancelled"},
+    ),
+    ("GET", "api.list_comments", api_ticket(200, subscriber=200, staff=200), None),
+    ("POST", "api.add_comment", api_ticket(201, subscriber=201, staff=201), {"body": "Me too."}),
+    ("GET", "api.changes", api_ticket(200, subscriber=200, staff=200), None),
     ("GET", "auth.change_password", signed_in(200), None),
     ("POST", "auth.change_password", signed_in(422), {}),
     ("GET", "tickets.index", signed_in(200), None),
@@ -155,4 +193,13 @@ TABLE: list[tuple[str, str, dict[str, int], dict[str, str] | None]] = [
         {"name": "Bug", "reporting_type": "free", "active": "y"},
     ),
     ("GET", "admin.states", admins_only(200), None),
+    ("GET", "admin.webhooks", admins_only(200), None),
+    (
+        "POST",
+        "admin.webhooks",
+        admins_only(303),
+        {"url": "https://hooks.example.com/tessera", "site": "", "events": "created"},
+    ),
+    ("GET", "admin.webhook", admins_only(200), None),
+    ("POST", "admin.deactivate_webhook", admins_only(303), {}),
 ]

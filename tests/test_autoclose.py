@@ -116,7 +116,9 @@ def test_the_worker_command_does_one_round_on_request(scene, runner):
     with clock_at(SOLVED_AT + timedelta(hours=6)):
         result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0
-    assert result.output == "0 mailed, 0 in digests, 1 closed, 0 old notifications deleted\n"
+    assert result.output == (
+        "0 mailed, 0 in digests, 1 closed, 0 old notifications deleted, 0 webhooks\n"
+    )
 
 
 def test_the_author_is_told_until_when_to_reopen(scene, app):

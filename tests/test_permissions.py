@@ -7,13 +7,14 @@ import io
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
 from tests.permissions_table import TABLE, VISITORS
-from webapp import accounts, administration, api_tokens, create_app, services
+from webapp import accounts, administration, api_tokens, create_app, services, webhooks
 from webapp.extensions import db
 from webapp.models import Attachment, Notification, TicketType
 
@@ -44,11 +45,15 @@ def scene(app) -> dict[str, int]:
     told = db.session.scalar(
         sa.select(Notification.id).where(Notification.change_id == change.id)
     )  # carol's, as she follows the site
+    hook = webhooks.create(url="https://hooks.example.com/", site=None, events=["created"])
+    db.session.commit()
     staff_group = accounts.role_group(app.config["STAFF_GROUP"])
     return {"ticket": ticket.id, "comment": change.comment.id, "site": site.id, "user": bob.id,
             "group": staff_group.id, "type": kind.id, "staff_user": sam.id,
             "notification": told, "attachment": attachment,
-            "token": api_tokens.create(user=alice, name="alice's")[0].id}  # fmt: skip
+            "token": api_tokens.create(user=alice, name="alice's")[0].id,
+            "webhook": hook.id,
+            "version": ticket.version}  # fmt: skip
 
 
 def visitor_client(app, visitor: str, ids: dict[str, int]):
@@ -66,13 +71,29 @@ def url_for_row(app, endpoint: str, ids: dict[str, int]) -> str:
     values = {"ticket_id": ids["ticket"], "comment_id": ids["comment"], "site_id": ids["site"],
               "user_id": ids["user"], "group_id": ids["group"], "type_id": ids["type"],
               "notification_id": ids["notification"],
-              "attachment_id": ids["attachment"], "token_id": ids["token"]}  # fmt: skip
+              "attachment_id": ids["attachment"], "token_id": ids["token"],
+              "webhook_id": ids["webhook"]}  # fmt: skip
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     args = {k: v for k, v in values.items() if k in rule.arguments}
     with app.test_request_context():
         from flask import url_for
 
         return url_for(endpoint, **args)
+
+
+def api_call(method: str, url: str, visitor: str, data: dict | None, ids: dict):
+    """An API call as the visitor: with their own token (a deactivated user's too), in
+    JSON; numbers in the row's data are sent as numbers."""
+    headers = {}
+    if visitor != "anonymous":
+        user = accounts.find_user(USERNAMES[visitor])
+        headers["Authorization"] = "Bearer " + api_tokens.create(user=user, name="t")[1]
+        if visitor == "deactivated":
+            administration.set_active(actor=accounts.find_user("ada"), user=user, active=False)
+    body = {k: v.format(**ids) for k, v in (data or {}).items()}
+    body = {k: int(v) if v.isdigit() else v for k, v in body.items()}
+    client = current_app.test_client()
+    return client.open(url, method=method, headers=headers, json=None if data is None else body)
 
 
 CELLS = [(method, endpoint, visitor) for method, endpoint, cells, _ in TABLE for visitor in cells]
@@ -83,8 +104,12 @@ def test_permission_cell(app, method, endpoint, visitor):
     ids = scene(app)
     row = next(r for r in TABLE if r[0] == method and r[1] == endpoint)
     expected, data = row[2][visitor], row[3]
-    client = visitor_client(app, visitor, ids)
     url = url_for_row(app, endpoint, ids)
+    if endpoint.startswith("api."):
+        response = api_call(method, url, visitor, data, ids)
+        assert response.status_code == expected, f"{method} {url} as {visitor}"
+        return
+    client = visitor_client(app, visitor, ids)
     if method == "GET":
         response = client.get(url + ("?since=0" if endpoint == "tickets.poll" else ""))
     else:
@@ -92,7 +117,7 @@ def test_permission_cell(app, method, endpoint, visitor):
         form.update({k: (io.BytesIO(b"x"), v[1:]) for k, v in form.items() if v.startswith("@")})
         signed_out = visitor in ("anonymous", "deactivated")
         form["csrf_token"] = csrf_token(client, "/login" if signed_out else "/")
-        response = client.post(url, data=form)
+        response = client.open(url, method=method, data=form)
     response.close()  # a download holds its file open until then
     assert response.status_code == expected, f"{method} {url} as {visitor}"
 

@@ -1,6 +1,6 @@
-"""What admins do: people, role groups, sites and their subscribers, ticket types, and
-deleting tickets. Each function checks that the actor is an admin, does the work through
-the module that owns it, and records an AdminAction (who, what, when)."""
+"""What admins do: people, role groups, sites and their subscribers, ticket types,
+webhooks, and deleting tickets. Each function checks that the actor is an admin, does the
+work through the module that owns it, and records an AdminAction (who, what, when)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from . import accounts, i18n, services, subscriptions
+from . import accounts, i18n, services, subscriptions, webhooks
 from .exceptions import Conflict, Forbidden, Invalid
 from .extensions import db
 from .models import (
@@ -20,6 +20,7 @@ from .models import (
     Ticket,
     TicketType,
     User,
+    Webhook,
 )
 
 
@@ -153,6 +154,25 @@ def save_ticket_type(*, actor: User, ticket_type: TicketType | None, name: str,
     log(actor, "create type" if created else "edit type", f"type:{ticket_type.id}",
         f"{name}{'' if active else ' (inactive)'}")  # fmt: skip
     return ticket_type
+
+
+def create_webhook(*, actor: User, url: str, site: Site | None, events: list[str]) -> Webhook:
+    _require_admin(actor)
+    webhook = webhooks.create(url=url, site=site, events=events)
+    db.session.commit()
+    details = f"{webhook.url} ({site.name if site else 'all sites'}: {webhook.events})"
+    log(actor, "create webhook", f"webhook:{webhook.id}", details)
+    return webhook
+
+
+def deactivate_webhook(*, actor: User, webhook: Webhook) -> None:
+    """Stop telling a webhook anything (its delivery log stays)."""
+    _require_admin(actor)
+    if not webhook.active:
+        return
+    webhook.active = False
+    db.session.commit()
+    log(actor, "deactivate webhook", f"webhook:{webhook.id}", webhook.url)
 
 
 def delete_ticket(*, actor: User, ticket: Ticket) -> None:

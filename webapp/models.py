@@ -589,3 +589,79 @@ class ApiToken(db.Model):
     revoked: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class WebhookEvent(enum.StrEnum):
+    """What a webhook can be told of: a new ticket, any other change, a comment."""
+
+    CREATED = "created"
+    CHANGED = "changed"
+    COMMENTED = "commented"
+
+    @property
+    def label(self) -> str:
+        labels = {"created": _l("Ticket created"), "changed": _l("Ticket changed"),
+                  "commented": _l("Ticket commented")}  # fmt: skip
+        return labels[self.value]
+
+
+class Webhook(db.Model):
+    """A URL told of ticket changes on one site (or on all sites, ``site_id`` empty). Each
+    delivery is signed with ``secret``, which admins see so the receiver can verify it."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(sa.String(2000))
+    site_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sites.id", ondelete="CASCADE"), index=True
+    )
+    # Comma-separated WebhookEvent values.
+    events: Mapped[str] = mapped_column(sa.String(100))
+    secret: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[Site | None] = relationship()
+
+    @property
+    def event_list(self) -> list[str]:
+        return [e for e in self.events.split(",") if e]
+
+
+class WebhookState(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # the receiver refused it every time
+
+
+class WebhookDelivery(Outbox, db.Model):
+    """One change sent to one webhook: the body is written with the change, in its
+    transaction, and the worker posts it through the outbox columns."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("webhooks.id", ondelete="CASCADE"), index=True
+    )
+    change_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("changes.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(sa.String(20))
+    payload: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(10), default=WebhookState.PENDING.value)
+    response_code: Mapped[int | None] = mapped_column()
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    webhook: Mapped[Webhook] = relationship()
+    change: Mapped[Change] = relationship()
+
+
+sa.Index(
+    "ix_webhook_deliveries_outbox",
+    WebhookDelivery.status,
+    WebhookDelivery.due,
+    sqlite_where=sa.text("status = 'pending'"),
+    postgresql_where=sa.text("status = 'pending'"),
+)

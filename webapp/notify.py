@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from . import mailer, monitor, services, timeline
+from . import mailer, monitor, services, timeline, webhooks
 from .exceptions import Invalid, NotFound
 from .extensions import db
 from .models import (
@@ -55,6 +55,7 @@ def _notify_recorded(session: Session) -> None:
         session.flush()  # every id known: a new ticket's author, a new change's own
     for change in changes:
         _notify(session, change)
+    webhooks.enqueue(session, changes)
 
 
 def _notify(session: Session, change: Change) -> None:

@@ -172,10 +172,11 @@ def describe(changes: list[Change], wf: Workflow) -> list[Entry]:
 
 def csv_lines(ticket: Ticket, wf: Workflow) -> Iterator[str]:
     """The monitor as CSV lines: one row per changed field, UTC timestamps."""
-    return csvexport.lines(_csv_rows(ticket, wf))
+    return csvexport.lines(monitor_rows(ticket, wf))
 
 
-def _csv_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
+def monitor_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
+    """The change monitor as rows, header first: the CSV download and the API serve these."""
     yield CSV_HEADER
     changes = history(ticket)
     names = _Names(changes, wf, export=True)

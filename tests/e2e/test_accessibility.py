@@ -83,7 +83,17 @@ def discover(page, base: str, who: str | None) -> dict[str, str]:
     if who == "admin":
         found["user"] = first_link(page, f"{base}/admin/users", r"/admin/users/\d+")
         found["admin_site"] = first_link(page, f"{base}/admin/sites", r"/admin/sites/\d+")
+        found["webhook"] = new_webhook(page, base)
     return found
+
+
+def new_webhook(page, base: str) -> str:
+    """The page of a webhook registered now: the demo has none."""
+    page.goto(f"{base}/admin/webhooks")
+    page.get_by_label("URL", exact=True).fill("https://hooks.example.com/tessera")
+    page.get_by_role("button", name="Register webhook").click()
+    page.wait_for_url(re.compile(r".*/admin/webhooks/\d+"))
+    return "/" + page.url.split("/", 3)[3]
 
 
 def pages_for(who: str | None, found: dict[str, str]) -> list[str]:
@@ -118,6 +128,7 @@ def pages_for(who: str | None, found: dict[str, str]) -> list[str]:
     if who == "admin":
         urls += ["/admin/", "/admin/users", found["user"], "/admin/groups", "/admin/sites"]
         urls += [found["admin_site"], "/admin/types", "/admin/states", "/admin/log"]
+        urls += ["/admin/webhooks", found["webhook"]]
         urls += [f"{ticket}/delete"]
     return urls
 
@@ -157,6 +168,7 @@ def test_every_page_is_in_the_axe_run():
     adapter = app.url_map.bind("localhost")
     examples = {"ticket": "/tickets/1", "site": "/sites/1", "comment": "/tickets/1/comments/1/edit"}
     examples |= {"user": "/admin/users/1", "admin_site": "/admin/sites/1"}
+    examples["webhook"] = "/admin/webhooks/1"
     visited = {
         adapter.match(url.split("?")[0])[0]
         for who in VISITORS

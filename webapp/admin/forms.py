@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import i18n
 from ..forms import Form
-from ..models import ReportingType, SiteState
+from ..models import ReportingType, SiteState, WebhookEvent
 
 LANGUAGES = list(i18n.LANGUAGES.items())
 
@@ -61,3 +70,19 @@ class TypeForm(Form):
 
 class MemberForm(Form):
     user = StringField(_l("Username or e-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class WebhookForm(Form):
+    url = StringField(_l("URL"), validators=[DataRequired(), Length(max=2000)])
+    site = SelectField(_l("Site"), default="")
+    events = SelectMultipleField(
+        _l("Events"),
+        default=[e.value for e in WebhookEvent],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+    def __init__(self, *args, sites=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.site.choices = [("", _l("All sites"))] + [(str(s.id), s.name) for s in sites]
+        self.events.choices = [(e.value, e.label) for e in WebhookEvent]

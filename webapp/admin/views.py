@@ -1,5 +1,5 @@
-"""The admin area: people, groups, sites, ticket types, the workflow's states, and the
-record of what admins did. Every change goes through webapp.administration."""
+"""The admin area: people, groups, sites, ticket types, the workflow's states, webhooks,
+and the record of what admins did. Every change goes through webapp.administration."""
 
 from __future__ import annotations
 
@@ -12,10 +12,19 @@ from .. import accounts, administration
 from ..exceptions import Conflict, Invalid
 from ..extensions import db, login_manager
 from ..htmx import is_htmx
-from ..models import Group, Site, Subscription, TicketType, User
+from ..models import Group, Site, Subscription, TicketType, User, Webhook
 from ..services import current_workflow
+from ..webhooks import SIGNATURE_HEADER, deliveries
 from . import bp
-from .forms import EditUserForm, MemberForm, PasswordForm, SiteForm, TypeForm, UserForm
+from .forms import (
+    EditUserForm,
+    MemberForm,
+    PasswordForm,
+    SiteForm,
+    TypeForm,
+    UserForm,
+    WebhookForm,
+)
 
 
 @bp.before_request
@@ -205,6 +214,39 @@ def edit_type(type_id: int):
 @bp.get("/states")
 def states():
     return render_template("admin/states.html", wf=current_workflow())
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+def webhooks():
+    all_sites = db.session.scalars(sa.select(Site).order_by(Site.name)).all()
+    form = WebhookForm(sites=all_sites)
+    webhook = form.submit(lambda: administration.create_webhook(
+        actor=current_user, url=form.url.data,
+        site=_get(Site, int(form.site.data)) if form.site.data else None,
+        events=form.events.data or [],
+    ))  # fmt: skip
+    if form.done:
+        flash(_("The webhook is registered. Its secret is shown below."), "success")
+        return redirect(url_for(".webhook", webhook_id=webhook.id), code=303)
+    hooks = db.session.scalars(sa.select(Webhook).order_by(Webhook.id.desc())).all()
+    return render_template("admin/webhooks.html", webhooks=hooks, form=form), form.status
+
+
+@bp.get("/webhooks/<int:webhook_id>")
+def webhook(webhook_id: int):
+    hook = _get(Webhook, webhook_id)
+    page = render_template(
+        "admin/webhook.html", webhook=hook, log=deliveries(hook), signature_header=SIGNATURE_HEADER
+    )
+    return page
+
+
+@bp.post("/webhooks/<int:webhook_id>/deactivate")
+def deactivate_webhook(webhook_id: int):
+    hook = _get(Webhook, webhook_id)
+    administration.deactivate_webhook(actor=current_user, webhook=hook)
+    flash(_("The webhook is deactivated: it is told nothing more."), "success")
+    return redirect(url_for(".webhook", webhook_id=hook.id), code=303)
 
 
 def _get(model, ident: int):
