@@ -206,8 +206,13 @@ def test_a_worker_round_mails_and_closes(sink, people, app):
         services.change_state(actor=people["sam"], ticket=ticket, state="ready")
     with clock_at(MONDAY + timedelta(hours=7)):
         done = worker.run_once()
-    assert done == {"mailed": 3, "in digests": 0, "closed": 1, "old notifications deleted": 0,
-                    "webhooks": 0}
+    assert done == {
+        "mailed": 3,
+        "in digests": 0,
+        "closed": 1,
+        "old notifications deleted": 0,
+        "webhooks": 0,
+    }
     with clock_at(MONDAY + timedelta(hours=7)):
         assert worker.run_once()["mailed"] == 2  # alice and bob hear of the closing
     texts = [text_of(m) for m in sink.to("alice@example.com")]
