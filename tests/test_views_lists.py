@@ -231,6 +231,7 @@ def test_no_route_shows_a_ticket_to_someone_who_may_not_see_it(app, desk):
         "comment_id": note.id,
         "attachment_id": attached,
         "notification_id": told,
+        "webhook_id": 1,
         "site_id": 1,
         "user_id": 1,
         "group_id": 1,
