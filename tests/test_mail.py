@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 
 from tests.factories import make_site, make_ticket, make_user
 from tests.mailsink import MailSink, free_port, html_of, text_of
+from tests.workers import deliver_side_by_side
 from webapp import notify_mail, outbox, services, worker
 from webapp.extensions import db
 from webapp.models import MailState, Notification, clock_at
@@ -178,22 +178,7 @@ def test_exactly_once_with_two_workers_at_a_time(sink, app, monkeypatch):
     expected = {n.id for n in notes(mail="pending")}
     assert len(expected) == 4 * 15 + 4 * 16
     db.session.commit()
-    errors = []
-
-    def work():
-        try:
-            with app.app_context():
-                while notify_mail.deliver_pending():
-                    pass
-        except Exception as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    deliver_side_by_side(app, notify_mail.deliver_pending)
     mailed = sink.notification_ids()
     assert sorted(mailed) == sorted(expected)  # each one, once
     db.session.expire_all()

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
 from tests.mailsink import free_port
+from tests.workers import deliver_side_by_side
 from webapp import outbox, services, webhooks
 from webapp.extensions import db
 from webapp.models import AdminAction, Ticket, Webhook, WebhookDelivery, clock_at
@@ -240,22 +241,7 @@ def test_exactly_once_with_two_workers_at_a_time(receiver, app, monkeypatch):
     expected = {d.id for d in deliveries()}
     assert len(expected) == 6 * 2 * 2
     db.session.commit()
-    errors = []
-
-    def work():
-        try:
-            with app.app_context():
-                while webhooks.deliver():
-                    pass
-        except Exception as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    deliver_side_by_side(app, webhooks.deliver)
     sent = [int(headers["X-Tessera-Delivery"]) for headers, _ in receiver.accepted]
     assert sorted(sent) == sorted(expected)  # each one, once
     db.session.expire_all()
