@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.e2e.test_lifecycle import signed_in_page
+from tests.e2e.steps import signed_in_page
 
 
 def sign_in_attempt(browser, live_server, username: str, password: str):

@@ -7,7 +7,7 @@ import io
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.test_lifecycle import signed_in_page
+from tests.e2e.steps import report_ticket, signed_in_page
 
 
 def png() -> bytes:
@@ -16,19 +16,9 @@ def png() -> bytes:
     return out.getvalue()
 
 
-def new_ticket(page, live_server, summary: str) -> str:
-    page.goto(f"{live_server}/tickets/new")
-    page.get_by_label("Summary").fill(summary)
-    page.get_by_label("Description").fill("The screen shows stripes after the update.")
-    page.get_by_label("Site").select_option(label="Webshop")
-    page.get_by_role("button", name="Report").click()
-    expect(page.get_by_role("heading", name=summary)).to_be_visible()
-    return page.url
-
-
 def test_two_files_picked_at_once_are_listed_with_a_thumbnail(browser, live_server):
     page = signed_in_page(browser, live_server, "alice")
-    url = new_ticket(page, live_server, "Stripes on the screen")
+    url = report_ticket(page, live_server, "Stripes on the screen")
     section = page.locator("#attachments")
     section.get_by_label("Files").set_input_files(
         [
@@ -63,7 +53,7 @@ def test_two_files_picked_at_once_are_listed_with_a_thumbnail(browser, live_serv
 
 def test_a_dropped_file_is_sent_and_a_too_large_one_is_not(browser, live_server):
     page = signed_in_page(browser, live_server, "alice")
-    new_ticket(page, live_server, "Scanner drops pages")
+    report_ticket(page, live_server, "Scanner drops pages")
     drop = """([name, size]) => {
         const data = new DataTransfer();
         data.items.add(new File([new Uint8Array(size)], name, {type: "application/pdf"}));

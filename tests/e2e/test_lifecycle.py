@@ -9,15 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-
-def signed_in_page(browser, live_server, username: str):
-    page = browser.new_context().new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Username or e-mail").fill(username)
-    page.get_by_label("Password").fill("demo")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Hello")).to_be_visible()
-    return page
+from tests.e2e.steps import signed_in_page
 
 
 def test_a_ticket_from_report_to_closed(browser, live_server):

@@ -7,17 +7,12 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.test_lifecycle import signed_in_page
+from tests.e2e.steps import report_ticket, signed_in_page
 
 
 def test_bob_hears_of_alices_comment_and_opens_it(browser, live_server):
     bob = signed_in_page(browser, live_server, "bob")
-    bob.get_by_role("link", name="Report a problem").click()
-    bob.get_by_label("Summary").fill("Newsletter sign-up button does nothing")
-    bob.get_by_label("Description").fill("Clicking the button on the home page does nothing.")
-    bob.get_by_label("Site").select_option(label="Webshop")
-    bob.get_by_role("button", name="Report").click()
-    ticket_url = bob.url
+    ticket_url = report_ticket(bob, live_server, "Newsletter sign-up button does nothing")
     # Start from a quiet bell (the demo data left him some notifications).
     bob.locator("#bell").click()
     bob.get_by_role("button", name="Mark all read").click()

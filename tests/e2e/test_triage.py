@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.test_lifecycle import signed_in_page
+from tests.e2e.steps import signed_in_page
 
 
 def settled(page) -> None:
