@@ -116,3 +116,19 @@ def test_the_cli_prints_a_new_token(app, runner):
     assert app.test_client().get("/api/v1/me", headers=bearer(secret)).json["username"] == "alice"
     assert runner.invoke(args=["create-token", "nobody", "x"]).exit_code != 0
     assert "name" in runner.invoke(args=["create-token", "alice", " "]).output
+
+
+def test_each_token_has_its_own_rate_limit(app, client):
+    app.config["API_RATE_LIMIT"] = "3 per minute"
+    alice = make_user("alice")
+    _, first = api_tokens.create(user=alice, name="busy script")
+    _, second = api_tokens.create(user=alice, name="quiet script")
+    assert [client.get("/api/v1/me", headers=bearer(first)).status_code for _ in range(3)] == [
+        200, 200, 200
+    ]  # fmt: skip
+    response = client.get("/api/v1/me", headers=bearer(first))
+    assert response.status_code == 429 and response.mimetype == "application/problem+json"
+    assert response.json["title"] == "Too many requests"
+    assert response.json["detail"].startswith("Too many requests in a short time.")
+    assert int(response.headers["Retry-After"]) > 0
+    assert client.get("/api/v1/me", headers=bearer(second)).status_code == 200

@@ -11,7 +11,7 @@ from flask import Flask
 
 from . import cli, errors, i18n, monitor, notify, templating  # noqa: F401 - session hooks
 from .config import load_config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 from .htmx import vary_on_htmx
 
 PACKAGE = Path(__file__).parent
@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=resource_dir("migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
 

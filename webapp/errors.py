@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
@@ -22,6 +23,7 @@ MESSAGES = {
     405: _l("This address does not accept that kind of request."),
     409: _l("Someone else changed this in the meantime."),
     413: _l("What you sent is too large."),
+    429: _l("Too many requests in a short time. Please wait a moment and try again."),
     422: _l("Some of what you entered is not valid."),
     500: _l("Something went wrong on our side. Nothing you saved is lost; please try again."),
 }
@@ -96,6 +98,11 @@ def init_app(app: Flask) -> None:
                 ticket=app.config["MAX_TICKET_UPLOADS_MB"],
             ),
         )
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many(e: RateLimitExceeded):
+        # Flask-Limiter adds Retry-After to whatever this returns.
+        return render_error(429)
 
     @app.errorhandler(InternalServerError)
     def server_error(e: InternalServerError):

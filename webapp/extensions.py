@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import has_request_context, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -30,6 +32,9 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Limits are declared where they apply (the API, sign-in); the storage comes from
+# RATELIMIT_STORAGE_URI: memory (per process) by default, Redis when several processes serve.
+limiter = Limiter(key_func=get_remote_address)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
