@@ -19,6 +19,16 @@ def may_open(user: User, site: Site) -> bool:
     return any(s.site_id == site.id for s in user.subscriptions)
 
 
+def sites_open_to(user: User) -> sa.Select[tuple[Site]]:
+    """The sites ``user`` may open (the rule of ``may_open``, as a query), by name."""
+    query = sa.select(Site).order_by(Site.name)
+    if user.is_staff:
+        return query
+    followed = sa.select(Subscription.site_id).where(Subscription.user_id == user.id)
+    exposed = [s.value for s in SiteState if s.exposed]
+    return query.where(sa.or_(Site.state.in_(exposed), Site.id.in_(followed)))
+
+
 def subscribe(*, actor: User, site: Site) -> bool:
     """Follow a site; False when already following."""
     if not may_open(actor, site):

@@ -13,4 +13,4 @@ def _token_key() -> str:
 
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_token_key)(bp)
 
-from . import tickets, views  # noqa: E402,F401 - register the routes on bp
+from . import notifications, sites, tickets, views  # noqa: E402,F401 - register the routes on bp

@@ -4,6 +4,7 @@ notification marks it read and lands on the change it is about."""
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import notify, services
@@ -27,7 +28,7 @@ def _signed_in():
 def index():
     before = request.args.get("before", "")
     if before and not before.isdigit():
-        abort(400, "That page link is broken: 'before' must be a number.")
+        abort(400, _("That page link is broken: 'before' must be a number."))
     items, older = notify.page(
         current_user, services.current_workflow(), before=int(before) if before else None
     )
