@@ -24,8 +24,11 @@ def sites(app):
     }
 
 
+def names(client, query: str = "") -> list[str]:
+    return [s["name"] for s in client.get(f"/api/v1/sites{query}").json["items"]]
+
+
 def test_people_list_the_sites_they_may_open(app, sites):
-    names = lambda client, query="": [s["name"] for s in client.get(f"/api/v1/sites{query}").json["items"]]  # noqa: E731
     alice, bob = as_user(app, sites["alice"]), as_user(app, sites["bob"])
     assert names(alice) == ["Old intranet", "Webshop", "Wiki"]  # a sleeping site she follows
     assert names(alice, "?following=1") == ["Old intranet", "Webshop"]
