@@ -79,6 +79,8 @@ TABLE: list[tuple[str, str, dict[str, int], dict[str, str] | None]] = [
     ("POST", "auth.revoke_token", signed_in(404, owner=303), {}),
     # The API, each visitor with a token of their own (tests/test_api.py shows that a
     # session cookie is refused): the same answers as the pages, 401 instead of sign-in.
+    ("GET", "api.openapi_document", ANYONE, None),
+    ("GET", "api.docs", ANYONE, None),
     ("GET", "api.me", api(200), None),
     ("GET", "api.list_tickets", api(200), None),
     (

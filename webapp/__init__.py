@@ -13,6 +13,7 @@ from . import cli, errors, i18n, monitor, notify, templating  # noqa: F401 - ses
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .htmx import vary_on_htmx
+from .routing import IdConverter
 
 PACKAGE = Path(__file__).parent
 
@@ -31,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=resource_dir("static"),
         instance_relative_config=True,
     )
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     load_config(app, test_config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]

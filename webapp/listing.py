@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from . import search
 from .extensions import db
 from .models import Change, Priority, Rating, Site, Subscription, Ticket, TicketType, User
+from .routing import id_from
 from .visibility import visible_tickets
 from .workflow import Workflow
 
@@ -415,8 +416,8 @@ def _parse_filters(args: Mapping[str, str], wf: Workflow, errors: dict[str, str]
 
     def number(name: str, label: str) -> None:
         if args.get(name):
-            if args[name].isdigit():
-                filters[name] = int(args[name])
+            if (key := id_from(args[name])) is not None:
+                filters[name] = key
             else:
                 errors[name] = _("%(label)s must be a number.", label=label)
 
@@ -444,8 +445,8 @@ def _parse_filters(args: Mapping[str, str], wf: Workflow, errors: dict[str, str]
         value = args["assignee"]
         if value in ("me", "none"):
             filters["assignee"] = value
-        elif value.isdigit():
-            filters["assignee"] = int(value)
+        elif (key := id_from(value)) is not None:
+            filters["assignee"] = key
         else:
             errors["assignee"] = _("Assignee must be a user, 'me' or 'none'.")
     for name in ("author", "end_user", "q"):

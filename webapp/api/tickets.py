@@ -5,6 +5,7 @@ on the pages."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -16,6 +17,7 @@ from .. import listing, services, timeline
 from ..exceptions import Invalid
 from ..extensions import db
 from ..models import Comment, Site, Ticket, TicketType, User
+from ..routing import is_id
 from ..visibility import visible_tickets
 from . import bp
 
@@ -26,6 +28,9 @@ EDITABLE = {
     "end_user_name": str, "end_user_email": str, "waiting_for": str, "upgrade_notes": str,
     "ref": str, "deadline": str, "site_id": int, "type_id": int,
 }  # fmt: skip
+# What a report may say; the rest (deadline, reference...) is set by an update afterwards.
+CREATABLE = {"summary", "description", "priority", "private", "end_user_name",
+             "end_user_email", "site_id", "type_id"}  # fmt: skip
 
 
 def ticket_json(t: Ticket) -> dict[str, Any]:
@@ -74,7 +79,7 @@ def get_ticket(ticket_id: int):
 
 @bp.post("/tickets")
 def create_ticket():
-    values = _values(_body(), required=("summary", "description"))
+    values = _values(_body(), allowed=CREATABLE, required=("summary", "description"))
     ticket = services.create_ticket(actor=g.api_user, **values)
     return ticket_json(ticket), 201, {"Location": url_for(".get_ticket", ticket_id=ticket.id)}
 
@@ -112,7 +117,7 @@ def steal(ticket_id: int):
 def assign(ticket_id: int):
     ticket = _visible(ticket_id)
     body = _body()
-    if "user_id" not in body or not isinstance(body["user_id"], int | None):
+    if "user_id" not in body or not (body["user_id"] is None or is_id(body["user_id"])):
         raise Invalid(_("Give user_id: a staff member's id, or null for nobody."),
                       fields={"user_id": _("A number or null.")})  # fmt: skip
     assignee = None
@@ -185,12 +190,14 @@ def _body() -> dict[str, Any]:
     return body
 
 
-def _values(body: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+def _values(
+    body: dict[str, Any], allowed: Collection[str] = EDITABLE, required: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The body's ticket fields as the services take them; wrong names or types are 422."""
     errors = {name: _("Required.") for name in required if name not in body}
     values: dict[str, Any] = {}
     for name, value in body.items():
-        kind = EDITABLE.get(name)
+        kind = EDITABLE.get(name) if name in allowed else None
         if kind is None:
             errors[name] = _("Unknown field.")
         elif value is None and name not in NULLABLE:
@@ -215,7 +222,7 @@ def _values(body: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, A
 def _find(model, key: int | None, field: str):
     if key is None:
         return None
-    found = db.session.get(model, key)
+    found = db.session.get(model, key) if is_id(key) else None
     if found is None:
         raise Invalid(_("Please correct the marked fields."), fields={field: _("Unknown.")})
     return found

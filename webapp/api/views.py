@@ -5,15 +5,18 @@ visibility rule as the pages. Errors are ``application/problem+json`` (see error
 
 from __future__ import annotations
 
-from flask import abort, g, request
+from flask import abort, g, render_template, request
 from flask_babel import gettext as _
 
 from .. import api_tokens
-from . import bp
+from ..extensions import limiter
+from . import bp, openapi
 
 
 @bp.before_request
 def _authenticate():
+    if request.endpoint in {f"api.{name}" for name in openapi.PUBLIC}:
+        return
     scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
     user = api_tokens.user_for(secret.strip()) if scheme.lower() == "bearer" else None
     if user is None:
@@ -33,3 +36,17 @@ def me():
         "language": user.language,
         "timezone": user.timezone,
     }
+
+
+@bp.get("/openapi.json")
+@limiter.exempt
+def openapi_document():
+    """The OpenAPI 3.1 description of this API (no token needed)."""
+    return openapi.document()
+
+
+@bp.get("/docs")
+@limiter.exempt
+def docs():
+    """The API's reference, rendered in the browser from the OpenAPI document."""
+    return render_template("api/docs.html")

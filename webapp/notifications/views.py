@@ -10,6 +10,7 @@ from flask_login import current_user
 from .. import notify, services
 from ..extensions import login_manager
 from ..htmx import is_htmx
+from ..routing import id_from
 from . import bp
 
 
@@ -27,7 +28,7 @@ def _signed_in():
 @bp.get("/notifications")
 def index():
     before = request.args.get("before", "")
-    if before and not before.isdigit():
+    if before and id_from(before) is None:
         abort(400, _("That page link is broken: 'before' must be a number."))
     items, older = notify.page(
         current_user, services.current_workflow(), before=int(before) if before else None
