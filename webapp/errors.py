@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+import math
+import time
+
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
@@ -11,7 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 from werkzeug.http import HTTP_STATUS_CODES
 
 from .exceptions import DomainError
-from .extensions import db
+from .extensions import db, limiter
 from .htmx import is_htmx
 
 API_PREFIX = "/api/"
@@ -101,8 +104,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(e: RateLimitExceeded):
-        # Flask-Limiter adds Retry-After to whatever this returns.
-        return render_error(429)
+        response = make_response(render_error(429))
+        reset_at = limiter.current_limit.reset_at if limiter.current_limit else time.time()
+        response.headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))
+        return response
 
     @app.errorhandler(InternalServerError)
     def server_error(e: InternalServerError):

@@ -209,8 +209,8 @@ def edit(*, actor: User, ticket: Ticket, version: int, **values: Any) -> Change 
         if clash:
             raise StaleEdit(
                 _(
-                    "Someone changed this ticket while you were editing it. "
-                    "Your text is still in the form: compare, then save again."
+                    "Someone changed these fields since the version you edited, so nothing "
+                    "was saved. Look at their changes, then try again."
                 ),
                 changes=list(since),
                 fields={name: _("Changed by someone else meanwhile.") for name in clash},
