@@ -1,0 +1,63 @@
+"""Cross-site request forgery: every route that changes something refuses a request without
+a valid CSRF token, whoever is signed in, and changes nothing. (The API takes no cookies,
+only tokens, so it has nothing to forge: tests/test_api.py.) The browser version, a real
+page on another origin posting to Tessera, is in tests/e2e/test_cross_origin.py."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import csrf_token
+from tests.permissions_table import TABLE
+from tests.test_permissions import scene, url_for_row, visitor_client
+from webapp.extensions import db
+
+WRITES = sorted({(m, e) for m, e, _cells, _data in TABLE
+                 if m != "GET" and not e.startswith("api.")})  # fmt: skip
+FORMS = {(m, e): data for m, e, _cells, data in TABLE}
+
+
+def everything() -> dict[str, tuple]:
+    """Every row of every table, to see that nothing at all changed."""
+    rows = {}
+    for table in db.metadata.sorted_tables:
+        rows[table.name] = tuple(sorted(map(repr, db.session.execute(sa.select(table)))))
+    db.session.rollback()
+    return rows
+
+
+@pytest.mark.parametrize("token", ["missing", "forged"])
+def test_no_write_without_a_valid_token(app, token):
+    ids = scene(app)
+    client = visitor_client(app, "admin", ids)  # the one who may do the most
+    csrf_token(client, "/")  # the session has a token; the requests below don't send it
+    before = everything()
+    accepted = []
+    for method, endpoint in WRITES:
+        if endpoint in ("auth.login", "auth.register"):
+            continue  # signed-out forms: below
+        form = {k: v.format(**ids) for k, v in (FORMS[(method, endpoint)] or {}).items()
+                if not v.startswith("@")}  # fmt: skip
+        if token == "forged":
+            form["csrf_token"] = "IjY4YjQ1ZDZmIg.aaaaaa.forged-signature"
+        url = url_for_row(app, endpoint, ids)
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.open(url, method=method, data=form, headers=headers)
+            if response.status_code != 400:
+                accepted.append(f"{method} {url} {headers}: {response.status_code}")
+    assert accepted == []
+    assert everything() == before
+
+
+def test_signing_in_and_registering_need_the_token_too(app):
+    scene(app)
+    client = app.test_client()
+    for url, form in (("/login", {"username": "alice", "password": "secret-pass"}),
+                      ("/register", {"username": "mallory", "email": "m@example.com",
+                                     "password": "long-password-1",
+                                     "confirm": "long-password-1"})):  # fmt: skip
+        response = client.post(url, data=form)
+        assert response.status_code == 400
+        assert "security token" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # still signed out
