@@ -13,6 +13,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from .exceptions import DomainError
 from .extensions import db
 from .htmx import is_htmx
+from .requestlog import request_id
 
 API_PREFIX = "/api/"
 MESSAGES = {
@@ -43,6 +44,8 @@ def render_error(status: int, message: str | None = None, fields: dict | None = 
         "status": status,
         "title": TITLES.get(status) or HTTP_STATUS_CODES.get(status, "Error"),
         "message": message or MESSAGES.get(status, ""),
+        # Quoted by people who report a server error; the log has it with the traceback.
+        "request_id": request_id() if status >= 500 else None,
     }
     if request.path.startswith(API_PREFIX):
         return _problem(status, str(context["title"]), str(context["message"]), fields)
@@ -101,8 +104,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(e: RateLimitExceeded):
-        # Flask-Limiter adds Retry-After to whatever this returns.
-        return render_error(429)
+        # Flask-Limiter adds Retry-After to whatever this returns; a limit with a message
+        # of its own (sign-in's) explains itself.
+        return render_error(429, e.description if e.limit.error_message else None)
 
     @app.errorhandler(InternalServerError)
     def server_error(e: InternalServerError):
