@@ -71,6 +71,8 @@ class Defaults:
     # Largest accepted request body, in bytes. Empty: a ticket's worth of files
     # (MAX_TICKET_UPLOADS_MB) and 1 MB for the rest of the form.
     MAX_CONTENT_LENGTH = None
+    # Most fields (and files) one form may post: a bulk change of 1,000 tickets, and some.
+    MAX_FORM_PARTS = 1100
     # Cookies are always HttpOnly and SameSite=Lax, and marked Secure whenever the request
     # came over HTTPS. True marks them Secure on plain HTTP too: for a TLS proxy that does
     # not say it was HTTPS (better: set PROXY_FIX, so that the app knows).

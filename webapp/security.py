@@ -11,9 +11,18 @@ own policy keeps it: attachments are sent with a stricter, sandboxed one.
 
 from __future__ import annotations
 
+import codecs
+from urllib.parse import parse_qsl, unquote_to_bytes
+
 import flask
-from flask import Flask, has_request_context, request
+from flask import Flask, abort, has_request_context, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser, MultiPartParser
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+from .forms import MAX_ID_DIGITS
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -53,7 +62,100 @@ class Response(flask.Response):
         super().set_cookie(key, *args, **kwargs)
 
 
+# Input: what a request may bring before any view sees it. Each text field of a form has
+# its own length limit (forms.py); query string values, which no form checks, have this.
+MAX_QUERY_VALUE = 2000
+STRICT_UTF8 = "tessera_strict_utf_8"
+
+
+def _strict_utf8(name: str) -> codecs.CodecInfo | None:
+    """UTF-8 that refuses invalid bytes even when asked to replace them (as werkzeug asks
+    for multipart fields): a form that is not UTF-8 is refused, not silently mangled."""
+    if name != STRICT_UTF8:
+        return None
+    return codecs.CodecInfo(
+        codecs.utf_8_encode,
+        lambda data, errors="strict": codecs.utf_8_decode(data, "strict", True),
+        name=STRICT_UTF8,
+    )
+
+
+codecs.register(_strict_utf8)
+
+
+class StrictMultiPartParser(MultiPartParser):
+    def get_part_charset(self, headers) -> str:
+        charset = super().get_part_charset(headers)
+        return STRICT_UTF8 if charset in ("utf-8", "ascii", "us-ascii") else charset
+
+
+class StrictFormDataParser(FormDataParser):
+    """Form bodies are UTF-8 or refused; a malformed body raises (ValueError) instead of
+    leaving the form silently empty, so check_input can say what is wrong with it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.silent = False
+
+    def _parse_urlencoded(self, stream, mimetype, content_length, options):
+        text = stream.read().decode()
+        if self.max_form_parts is not None and text.count("&") >= self.max_form_parts:
+            raise RequestEntityTooLarge()  # as werkzeug does for multipart forms
+        items = parse_qsl(text, keep_blank_values=True, errors="strict")
+        return stream, self.cls(items), self.cls()
+
+    def _parse_multipart(self, stream, mimetype, content_length, options):
+        boundary = options.get("boundary", "").encode("ascii")
+        if not boundary:
+            raise ValueError("Missing boundary")
+        parser = StrictMultiPartParser(
+            stream_factory=self.stream_factory, max_form_memory_size=self.max_form_memory_size,
+            max_form_parts=self.max_form_parts, cls=self.cls,
+        )  # fmt: skip
+        data = parser.parse(stream, boundary, content_length)
+        return stream, data[0], data[1]
+
+
+class Request(flask.Request):
+    form_data_parser_class = StrictFormDataParser
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in a route: ASCII digits, at most MAX_ID_DIGITS of them (so any id in
+    a URL fits the database's integers; more is a 404)."""
+
+    regex = rf"[0-9]{{1,{MAX_ID_DIGITS}}}"
+
+
+def check_input() -> None:
+    """Before anything reads the request: its query string and form must be UTF-8, free of
+    NUL characters, and the query string's values short; a form body must be readable.
+    Each refusal is a 400 that says why (a form field's length and NULs are its form's
+    to check, with the message beside the field)."""
+    try:
+        unquote_to_bytes(request.query_string).decode()
+    except UnicodeDecodeError:
+        abort(400, _("The address is not valid UTF-8 text."))
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            abort(400, _("The address contains a NUL character."))
+        if len(value) > MAX_QUERY_VALUE:
+            abort(400, _("A value in the address is too long (at most %(n)d characters).",
+                         n=MAX_QUERY_VALUE))  # fmt: skip
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    try:
+        request.form  # noqa: B018 - parsed now, to refuse what cannot be read
+    except UnicodeDecodeError:
+        abort(400, _("The form is not valid UTF-8 text."))
+    except ValueError:
+        abort(400, _("The form could not be read: what was sent is not well-formed."))
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = Request
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(check_input)
     app.response_class = Response
     app.after_request(add_headers)
     proxies = int(app.config["PROXY_FIX"] or 0)

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts, api_tokens
 from ..extensions import limiter, login_manager
+from ..forms import as_id
 from ..models import User
 from . import bp
 from .forms import ChangePasswordForm, LoginForm, RegisterForm, SettingsForm, TokenForm
@@ -28,9 +29,9 @@ def load_user(user_id: str) -> User | None:
     """The cookie holds ``id:secret`` of a sign-in (models.UserSession); once the sign-in
     has ended, every copy of the cookie leads nowhere."""
     uid, _, secret = user_id.partition(":")
-    if not uid.isdigit() or not secret or len(secret) > 100:
+    if as_id(uid) is None or not secret or len(secret) > 100:
         return None
-    return accounts.signed_in_user(int(uid), secret)
+    return accounts.signed_in_user(as_id(uid), secret)
 
 
 def _named_user() -> User | None:

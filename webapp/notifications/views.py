@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from .. import notify, services
 from ..extensions import login_manager
+from ..forms import as_id
 from ..htmx import is_htmx
 from . import bp
 
@@ -26,11 +27,9 @@ def _signed_in():
 @bp.get("/notifications")
 def index():
     before = request.args.get("before", "")
-    if before and not before.isdigit():
+    if before and as_id(before) is None:
         abort(400, "That page link is broken: 'before' must be a number.")
-    items, older = notify.page(
-        current_user, services.current_workflow(), before=int(before) if before else None
-    )
+    items, older = notify.page(current_user, services.current_workflow(), before=as_id(before))
     return render_template("notifications/index.html", items=items, older=older)
 
 
