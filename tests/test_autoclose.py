@@ -117,7 +117,8 @@ def test_the_worker_command_does_one_round_on_request(scene, runner):
         result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0
     assert result.output == (
-        "0 mailed, 0 in digests, 1 closed, 0 old notifications deleted, 0 webhooks\n"
+        "0 mailed, 0 in digests, 1 closed, 0 old notifications deleted, 0 webhooks, "
+        "0 expired sign-ins deleted\n"
     )
 
 

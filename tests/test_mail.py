@@ -197,6 +197,7 @@ def test_a_worker_round_mails_and_closes(sink, people, app):
         "closed": 1,
         "old notifications deleted": 0,
         "webhooks": 0,
+        "expired sign-ins deleted": 0,
     }
     with clock_at(MONDAY + timedelta(hours=7)):
         assert worker.run_once()["mailed"] == 2  # alice and bob hear of the closing

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, errors, i18n, monitor, notify, templating  # noqa: F401 - session hooks
+from . import accounts, cli, errors, i18n, monitor, notify, requestlog, security, templating  # noqa: F401
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .htmx import vary_on_htmx
@@ -25,8 +25,14 @@ def resource_dir(name: str) -> str:
     return str(checkout if checkout.is_dir() else PACKAGE / name)
 
 
+class Tessera(Flask):
+    def log_exception(self, exc_info) -> None:
+        """An unhandled exception's traceback, logged with the request's id."""
+        requestlog.log_exception(exc_info)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(
+    app = Tessera(
         __name__,
         template_folder=resource_dir("templates"),
         static_folder=resource_dir("static"),
@@ -34,6 +40,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.url_map.converters["int"] = IdConverter  # before any route is added
     load_config(app, test_config)
+    requestlog.init_app(app)  # first: it times the whole request
+    security.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
         connect_args = {**options.get("connect_args", {})}
@@ -41,6 +49,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
 
     db.init_app(app)
+    # Runs before Flask-SQLAlchemy's own teardown (they run last to first).
+    app.teardown_appcontext(accounts.touch_session)
     migrate.init_app(app, db, directory=resource_dir("migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -4,10 +4,12 @@ passwords, and puts people into the staff and admin groups."""
 from __future__ import annotations
 
 import re
+import secrets
+from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -15,18 +17,90 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import i18n, notify
 from .exceptions import Invalid, NotFound
 from .extensions import db
-from .models import Group, User
+from .models import Group, User, UserSession, utcnow
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,39}$")
 MIN_PASSWORD = 8
 # Checked when the user is unknown, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("tessera-dummy-password")
+# How stale a sign-in's last_seen may get before a request brings it up to date.
+TOUCH_EVERY = timedelta(hours=1)
 
 
-def signed_in_user(user_id: int) -> User | None:
-    """The user with their role groups, in one query (every request asks for both)."""
-    query = sa.select(User).where(User.id == user_id).options(joinedload(User.groups))
-    return db.session.scalars(query).unique().one_or_none()
+def start_session(user: User) -> str:
+    """A new sign-in of the user; returns its secret, which only the cookie keeps."""
+    secret = secrets.token_urlsafe(32)
+    db.session.add(UserSession(id=UserSession.digest(secret), user_id=user.id))
+    db.session.commit()
+    user.session_secret = secret
+    return secret
+
+
+def end_session(user: User) -> None:
+    """End the sign-in this request came with: every copy of its cookie stops working."""
+    if user.session_secret:
+        digest = UserSession.digest(user.session_secret)
+        db.session.execute(sa.delete(UserSession).where(UserSession.id == digest))
+        db.session.commit()
+        user.session_secret = None
+
+
+def session_cutoff() -> datetime:
+    """Sessions last seen before this have ended."""
+    return utcnow() - timedelta(days=current_app.config["SESSION_LIFETIME_DAYS"])
+
+
+def signed_in_user(user_id: int, secret: str) -> User | None:
+    """The active user whose sign-in has this secret, with their role groups: one query
+    (every request asks for all of it)."""
+    query = (
+        sa.select(User, UserSession.last_seen)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == user_id,
+            User.active,
+            UserSession.id == UserSession.digest(secret),
+            UserSession.last_seen >= session_cutoff(),
+        )
+        .options(joinedload(User.groups))
+    )
+    row = db.session.execute(query).unique().one_or_none()
+    if row is None:
+        return None
+    user, last_seen = row
+    user.session_secret = secret
+    if last_seen < utcnow() - TOUCH_EVERY:
+        g.touch_session = UserSession.digest(secret)
+    return user
+
+
+def touch_session(exc: BaseException | None = None) -> None:
+    """At the end of a request whose sign-in was last seen more than TOUCH_EVERY ago, note
+    that it is in use: once the request's own transaction is over (on SQLite it may hold
+    the write lock), in a transaction of its own, so a page that only reads changes
+    nothing it shows. Best effort: a busy database only delays it to a later request."""
+    digest = g.pop("touch_session", None)
+    if digest is None:
+        return
+    db.session.remove()
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.update(UserSession).where(UserSession.id == digest).values(last_seen=utcnow())
+            )
+    except sa.exc.SQLAlchemyError:
+        current_app.logger.warning("could not note a sign-in's last use", exc_info=True)
+
+
+def forget_expired_sessions() -> int:
+    """Delete sign-ins unused for SESSION_LIFETIME_DAYS (the worker); returns how many."""
+    result = db.session.execute(
+        sa.delete(UserSession)
+        .where(UserSession.last_seen < session_cutoff())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
 
 
 def find_user(login: str) -> User | None:
@@ -38,7 +112,12 @@ def find_user(login: str) -> User | None:
 
 def authenticate(login: str, password: str) -> User | None:
     """The active user these credentials belong to, or None: one answer for every failure."""
-    user = find_user(login)
+    return check_credentials(find_user(login), password)
+
+
+def check_credentials(user: User | None, password: str) -> User | None:
+    """``user`` if the password is theirs and they are active, else None. A password is
+    hashed either way, so an unknown name takes as long as a wrong password."""
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None

@@ -71,12 +71,27 @@ class Defaults:
     # Largest accepted request body, in bytes. Empty: a ticket's worth of files
     # (MAX_TICKET_UPLOADS_MB) and 1 MB for the rest of the form.
     MAX_CONTENT_LENGTH = None
-    # Cookies are marked Secure when served over HTTPS (set true behind a TLS proxy).
+    # Most fields (and files) one form may post: a bulk change of 1,000 tickets, and some.
+    MAX_FORM_PARTS = 1100
+    # Cookies are always HttpOnly and SameSite=Lax, and marked Secure whenever the request
+    # came over HTTPS. True marks them Secure on plain HTTP too: for a TLS proxy that does
+    # not say it was HTTPS (better: set PROXY_FIX, so that the app knows).
     SESSION_COOKIE_SECURE = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Days a sign-in lasts unused ("Keep me signed in" or not); signing out, a password
+    # change and deactivation end sign-ins at once, on every device.
+    SESSION_LIFETIME_DAYS = 30
+    # Failed sign-ins allowed per account (the name or e-mail entered) and per client
+    # address (IPv6: per /64), in Flask-Limiter notation; more get a 429 page.
+    LOGIN_RATE_LIMIT_ACCOUNT = "10 per 15 minutes"
+    LOGIN_RATE_LIMIT_ADDRESS = "50 per 15 minutes"
+    # The number of reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For
+    # and X-Forwarded-Proto are trusted: the client's address (rate limits, logs) and
+    # whether it used HTTPS. 0: the headers are ignored (the app faces the clients).
+    PROXY_FIX = 0
     # Where rate-limit counters live: memory:// counts per process; with several workers
     # or app servers use a shared store, e.g. redis://127.0.0.1:6379/0.
     RATELIMIT_STORAGE_URI = "memory://"
@@ -101,6 +116,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config.get("MAX_CONTENT_LENGTH"):
         uploads = float(app.config["MAX_TICKET_UPLOADS_MB"]) + 1
         app.config["MAX_CONTENT_LENGTH"] = int(uploads * 1024 * 1024)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
 

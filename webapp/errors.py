@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 
 from flask import Flask, jsonify, make_response, render_template, request
@@ -16,6 +15,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from .exceptions import DomainError
 from .extensions import db, limiter
 from .htmx import is_htmx
+from .requestlog import request_id
 
 API_PREFIX = "/api/"
 MESSAGES = {
@@ -46,6 +46,8 @@ def render_error(status: int, message: str | None = None, fields: dict | None = 
         "status": status,
         "title": TITLES.get(status) or HTTP_STATUS_CODES.get(status, "Error"),
         "message": message or MESSAGES.get(status, ""),
+        # Quoted by people who report a server error; the log has it with the traceback.
+        "request_id": request_id() if status >= 500 else None,
     }
     if request.path.startswith(API_PREFIX):
         return _problem(status, str(context["title"]), str(context["message"]), fields)
@@ -104,9 +106,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(e: RateLimitExceeded):
-        response = make_response(render_error(429))
+        # A limit with a message of its own (sign-in's) explains itself.
+        message = e.description if e.limit.error_message else None
+        response = make_response(render_error(429, message))
         reset_at = limiter.current_limit.reset_at if limiter.current_limit else time.time()
-        response.headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))
+        response.headers["Retry-After"] = str(max(1, int(reset_at - time.time())))
         return response
 
     @app.errorhandler(InternalServerError)

@@ -13,15 +13,28 @@ from .exceptions import Invalid
 T = TypeVar("T")
 
 
+# The most characters any field takes; each text field declares its own, smaller limit
+# (tests/test_bad_input.py checks that every one does).
+FIELD_LIMIT = 100_000
+
+
+# Digits of the largest id accepted from a request: beyond, no integer column reaches.
 class Form(FlaskForm):
-    """A Flask-WTF form (so CSRF-checked) that also refuses NUL characters in any field:
-    PostgreSQL cannot store them and no person types them."""
+    """A Flask-WTF form (so CSRF-checked) that also refuses NUL characters in any field
+    (PostgreSQL cannot store them and no person types them) and any value longer than
+    FIELD_LIMIT, whatever the field."""
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:
-            if isinstance(field.data, str) and "\x00" in field.data:
+            values = field.data if isinstance(field.data, list) else [field.data]
+            texts = [v for v in values if isinstance(v, str)]
+            if any("\x00" in v for v in texts):
                 field.errors = [*field.errors, _l("This field contains a NUL character.")]
+                valid = False
+            elif any(len(v) > FIELD_LIMIT for v in texts):
+                message = _l("Field cannot be longer than %(max)d characters.", max=FIELD_LIMIT)
+                field.errors = [*field.errors, message]
                 valid = False
         return valid
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from . import search
 from .extensions import db
 from .models import Change, Priority, Rating, Site, Subscription, Ticket, TicketType, User
-from .routing import id_from
+from .routing import as_id
 from .visibility import visible_tickets
 from .workflow import Workflow
 
@@ -416,15 +416,15 @@ def _parse_filters(args: Mapping[str, str], wf: Workflow, errors: dict[str, str]
 
     def number(name: str, label: str) -> None:
         if args.get(name):
-            if (key := id_from(args[name])) is not None:
-                filters[name] = key
+            if as_id(args[name]) is not None:
+                filters[name] = as_id(args[name])
             else:
                 errors[name] = _("%(label)s must be a number.", label=label)
 
     number("site", _("Site"))
     number("type", _("Type"))
     if args.get("priority"):
-        if args["priority"].isdigit() and int(args["priority"]) in set(Priority):
+        if args["priority"].isdecimal() and int(args["priority"]) in set(Priority):
             filters["priority"] = int(args["priority"])
         else:
             errors["priority"] = _("Unknown priority.")
@@ -432,7 +432,7 @@ def _parse_filters(args: Mapping[str, str], wf: Workflow, errors: dict[str, str]
         value = args["rating"]
         if value == "none":
             filters["rating"] = value
-        elif value.isdigit() and int(value) in set(Rating):
+        elif value.isdecimal() and int(value) in set(Rating):
             filters["rating"] = int(value)
         else:
             errors["rating"] = _("Unknown rating: choose one of the ratings, or 'none'.")
@@ -445,8 +445,8 @@ def _parse_filters(args: Mapping[str, str], wf: Workflow, errors: dict[str, str]
         value = args["assignee"]
         if value in ("me", "none"):
             filters["assignee"] = value
-        elif (key := id_from(value)) is not None:
-            filters["assignee"] = key
+        elif as_id(value) is not None:
+            filters["assignee"] = as_id(value)
         else:
             errors["assignee"] = _("Assignee must be a user, 'me' or 'none'.")
     for name in ("author", "end_user", "q"):

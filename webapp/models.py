@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -182,8 +183,6 @@ class User(UserMixin, db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     mail_mode: Mapped[str] = mapped_column(sa.String(20), default=MailMode.IMMEDIATELY.value)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Part of the session cookie: a new one (on password change) ends every other session.
-    session_token: Mapped[str] = mapped_column(sa.String(32), default=lambda: secrets.token_hex(16))
 
     # Loaded on first use; the sign-in loader fetches them with the user in one query.
     groups: Mapped[list[Group]] = relationship(secondary=user_groups)
@@ -210,16 +209,32 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
         return self.active
 
+    # The secret of the sign-in this request came with (see UserSession); not stored.
+    session_secret = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        """What Flask-Login keeps in the session (and the remember-me) cookie: the user and
+        the secret of their sign-in, so that ending the sign-in ends every copy of it."""
+        if not self.session_secret:
+            raise RuntimeError("no sign-in: start one with accounts.start_session first")
+        return f"{self.id}:{self.session_secret}"
+
+    def __eq__(self, other) -> bool:
+        """The same person (UserMixin would compare get_id, which names the sign-in)."""
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    __hash__ = object.__hash__  # as UserMixin's: objects in sets stay where they were put
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
         self.end_sessions()
 
     def end_sessions(self) -> None:
-        """Sign the user out everywhere: their session cookies name the old token."""
-        self.session_token = secrets.token_hex(16)
+        """Sign the user out everywhere (committed by the caller)."""
+        if self.id is not None:
+            db.session.execute(sa.delete(UserSession).where(UserSession.user_id == self.id))
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -249,6 +264,26 @@ class User(UserMixin, db.Model):
     @property
     def role_label(self) -> str:
         return {"admin": _l("admin"), "staff": _l("staff"), "owner": _l("owner")}[self.role]
+
+
+class UserSession(db.Model):
+    """One sign-in, from signing in to signing out. The session cookie (and the remember-me
+    cookie) names it by a random secret, of which only a digest is stored here (a copy of
+    the database signs nobody in). Signing out deletes it, so a copied cookie stops working
+    too; a password change or deactivation deletes all of the user's; one unused for
+    SESSION_LIFETIME_DAYS has ended (the worker deletes it)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # SHA-256 of the secret
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Brought up to date at most once an hour (see accounts.signed_in_user).
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    @staticmethod
+    def digest(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @sa.event.listens_for(User, "expire")

@@ -1,7 +1,7 @@
 """The worker: ``flask --app webapp worker`` runs until stopped (SIGTERM or Ctrl-C) and,
 every WORKER_INTERVAL seconds, mails due notifications and digests, closes solved tickets
-whose time is up, deletes notifications read long ago, and posts due webhooks. Any number
-may run against PostgreSQL; on SQLite one is enough."""
+whose time is up, deletes notifications read long ago and sign-ins unused for long, and
+posts due webhooks. Any number may run against PostgreSQL; on SQLite one is enough."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import threading
 
 from flask import current_app
 
-from . import notify, notify_mail, services, webhooks
+from . import accounts, notify, notify_mail, services, webhooks
 from .extensions import db
 
 
@@ -22,6 +22,7 @@ def run_once() -> dict[str, int]:
         "closed": len(services.autoclose()),
         "old notifications deleted": notify.forget_old(),
         "webhooks": webhooks.deliver(),
+        "expired sign-ins deleted": accounts.forget_expired_sessions(),
     }
 
 

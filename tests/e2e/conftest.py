@@ -8,6 +8,7 @@ import shutil
 import threading
 
 import pytest
+from playwright.sync_api import Browser
 from werkzeug.serving import make_server
 
 from tests.conftest import BACKENDS, new_postgres_database
@@ -37,6 +38,40 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+# Reports every Content-Security-Policy violation on the console, where the listener below
+# hears it (Playwright's init scripts run outside the page's policy).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => console.error(
+  `CSP violation: ${e.violatedDirective} refused ${e.blockedURI || "inline code"}`
+  + ` in ${e.documentURI} (${e.sourceFile || "the page"}:${e.lineNumber})`));
+"""
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(monkeypatch):
+    """Every browser context a test opens reports what the CSP refused and every script
+    error; the test fails if anything was (a test that provokes one clears the list)."""
+    problems: list[str] = []
+    new_context = Browser.new_context
+
+    def watched_context(self, *args, **kwargs):
+        context = new_context(self, *args, **kwargs)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+
+        def on_console(message):
+            text = message.text
+            if "Content Security Policy" in text or text.startswith("CSP violation"):
+                problems.append(text)
+
+        context.on("console", on_console)
+        context.on("weberror", lambda error: problems.append(f"script error: {error.error}"))
+        return context
+
+    monkeypatch.setattr(Browser, "new_context", watched_context)
+    yield problems
+    assert not problems, "in the browser:\n" + "\n".join(problems)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from flask import abort, g, request, url_for
 from flask_babel import gettext as _
 
 from .. import notify, services
-from ..routing import id_from
+from ..routing import as_id
 from . import bp
 
 
@@ -18,11 +18,9 @@ from . import bp
 def list_notifications():
     """A page of notifications; ``next_before`` is the ``before`` of the next page."""
     before = request.args.get("before", "")
-    if before and id_from(before) is None:
+    if before and as_id(before) is None:
         abort(400, _("That page link is broken: 'before' must be a number."))
-    items, older = notify.page(
-        g.api_user, services.current_workflow(), before=int(before) if before else None
-    )
+    items, older = notify.page(g.api_user, services.current_workflow(), before=as_id(before))
     return {"items": [notification_json(i) for i in items], "next_before": older}
 
 

@@ -33,7 +33,11 @@ class RegisterForm(Form):
     confirm = PasswordField(
         _l("Password again"),
         render_kw={"autocomplete": "new-password"},
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        validators=[
+            DataRequired(),
+            Length(max=1024),
+            EqualTo("password", message=_l("The passwords differ.")),
+        ],
     )
 
 
@@ -42,7 +46,11 @@ class ChangePasswordForm(Form):
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=1024)])
     confirm = PasswordField(
         _l("New password again"),
-        validators=[DataRequired(), EqualTo("new", message=_l("The passwords differ."))],
+        validators=[
+            DataRequired(),
+            Length(max=1024),
+            EqualTo("new", message=_l("The passwords differ.")),
+        ],
     )
 
 

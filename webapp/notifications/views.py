@@ -10,7 +10,7 @@ from flask_login import current_user
 from .. import notify, services
 from ..extensions import login_manager
 from ..htmx import is_htmx
-from ..routing import id_from
+from ..routing import as_id
 from . import bp
 
 
@@ -28,11 +28,9 @@ def _signed_in():
 @bp.get("/notifications")
 def index():
     before = request.args.get("before", "")
-    if before and id_from(before) is None:
+    if before and as_id(before) is None:
         abort(400, _("That page link is broken: 'before' must be a number."))
-    items, older = notify.page(
-        current_user, services.current_workflow(), before=int(before) if before else None
-    )
+    items, older = notify.page(current_user, services.current_workflow(), before=as_id(before))
     return render_template("notifications/index.html", items=items, older=older)
 
 

@@ -20,12 +20,21 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from ..exceptions import Invalid
 from ..extensions import db
 from ..forms import Form
 from ..models import Priority, Rating, ReportingType, Site, SiteState, TicketType, User
+from ..routing import as_id
 from ..visibility import subscribed_site_ids
 
 EMPTY = ("", "—")
@@ -91,7 +100,9 @@ class TicketForm(Form):
 
 
 class EditForm(TicketForm):
-    version = HiddenField(validators=[InputRequired()])
+    version = HiddenField(validators=[
+        InputRequired(), Length(max=9), Regexp(r"^[0-9]+$", message=_l("Not a version number.")),
+    ])  # fmt: skip
     deadline = DateField(_l("Deadline"), validators=[Optional()])
     waiting_for = StringField(_l("Waiting for"), validators=[Optional(), Length(max=200)],
         description=_l("What has to happen next, in one line."),
@@ -161,7 +172,7 @@ class NewCommentForm(CommentForm):
 
 
 class StateForm(Form):
-    state = StringField(_l("State"), validators=[DataRequired()])
+    state = StringField(_l("State"), validators=[DataRequired(), Length(max=50)])
 
 
 class RatingForm(Form):
@@ -182,7 +193,7 @@ class RatingForm(Form):
 
 
 class AssignForm(Form):
-    user = IntegerField(_l("Assign to"), validators=[Optional()])
+    user = IntegerField(_l("Assign to"), validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
 
 
 class DuplicateForm(Form):
@@ -195,10 +206,10 @@ class DuplicateForm(Form):
         text = (self.original.data or "").strip().lstrip("#")
         if not text:
             return None
-        if not text.isdigit():
+        if as_id(text) is None:
             number = _("Give a ticket number.")
             raise Invalid(number, fields={"original": number})
-        return int(text)
+        return as_id(text)
 
 
 class ChildForm(Form):

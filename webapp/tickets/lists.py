@@ -7,7 +7,7 @@ import itertools
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
-from flask import Response, render_template, request, session, stream_with_context, url_for
+from flask import Response, abort, render_template, request, session, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
@@ -17,6 +17,7 @@ from ..exceptions import DomainError, Forbidden, Invalid
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Change, Ticket, User
+from ..routing import as_id
 from ..visibility import visible_tickets
 from . import bp
 
@@ -48,7 +49,10 @@ def poll():
     if "_user_id" not in session:
         return "", 401
     latest = db.session.scalar(sa.select(sa.func.max(Change.id))) or 0
-    since = request.args.get("since", type=int, default=0)
+    since = request.args.get("since", "0")
+    if as_id(since) is None:
+        abort(400, _("That link is broken: 'since' must be a change number."))
+    since = as_id(since)
     if latest <= since:
         return "", 204
     return _changes_since(since, latest)
@@ -172,9 +176,9 @@ def _bulk_ids(wf) -> list[int]:
     ids = request.form.getlist("ids")
     if not ids:
         raise Invalid(_("Select at least one ticket."))
-    if len(ids) > BULK_CAP or not all(i.isdigit() for i in ids):
+    if len(ids) > BULK_CAP or any(as_id(i) is None for i in ids):
         raise Invalid(_("Select between 1 and %(n)d tickets.", n=BULK_CAP))
-    return [int(i) for i in ids]
+    return [as_id(i) for i in ids]
 
 
 def _bulk_action(action: str):
@@ -185,7 +189,7 @@ def _bulk_action(action: str):
         return lambda t: services.change_state(actor=current_user, ticket=t, state=state)
     if action == "assign":
         value = request.form.get("user", "")
-        assignee = db.session.get(User, int(value)) if value.isdigit() else None
+        assignee = db.session.get(User, as_id(value)) if as_id(value) else None
         if value and assignee is None:
             raise Invalid(_("There is no such user."))
         return lambda t: services.assign(actor=current_user, ticket=t, assignee=assignee)

@@ -94,6 +94,8 @@ def edit(ticket_id: int):
             flash(_("Your changes are saved."), "success")
             return redirect(url_for(".detail", ticket_id=ticket.id), code=303)
     elif form.is_submitted():
+        if form.version.errors:  # a hidden field: nobody could correct it on the page
+            abort(400, _("This form is broken (its version is missing). Reload the page."))
         status = 422
     page = render_template("tickets/edit.html", ticket=ticket, form=form, since=since)
     return page, status

@@ -1,0 +1,125 @@
+"""Structured logs: one JSON line per request on the ``tessera.request`` logger (time,
+request id, user id, method, path, route, endpoint, status, duration in ms, client
+address), and a server error's traceback on ``tessera.error`` with the same request id,
+which the error page shows so that people can quote it.
+
+Every response carries the id in ``X-Request-Id``. Behind a trusted proxy (``PROXY_FIX``)
+an id the proxy sent (nginx: ``proxy_set_header X-Request-Id $request_id;``) is kept, so
+the proxy's log and the app's tell of the same request under one id.
+
+When logging is not configured otherwise (the root logger has no handler, as under
+gunicorn or ``flask run``), the lines go to standard error, one JSON object each.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, g, request
+from flask.logging import wsgi_errors_stream
+
+logger = logging.getLogger("tessera.request")
+error_logger = logging.getLogger("tessera.error")
+REQUEST_ID_HEADER = "X-Request-Id"
+# What an id from the proxy may look like: nothing that could break a log line.
+SAFE_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+class JsonFormatter(logging.Formatter):
+    """A record as one line of JSON: time, level, logger, message, the record's ``fields``
+    and, for an exception, its traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        if record.exc_info:
+            data["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(data, default=str)
+
+
+def request_id() -> str:
+    """This request's id (made on first use)."""
+    if "request_id" not in g:
+        sent = request.headers.get(REQUEST_ID_HEADER, "")
+        trusted = current_app.config["PROXY_FIX"] and SAFE_ID.fullmatch(sent)
+        g.request_id = sent if trusted else secrets.token_hex(8)
+    return g.request_id
+
+
+def _start() -> None:
+    g.request_started = time.perf_counter()
+    request_id()
+
+
+def _user_id() -> int | None:
+    """The signed-in user, if this request looked them up (never a query of its own)."""
+    user = g.get("_login_user") or g.get("api_user")
+    return getattr(user, "id", None) if user is not None and user.is_authenticated else None
+
+
+def _fields(status: int | None = None) -> dict:
+    rule = request.url_rule
+    fields = {
+        "request_id": request_id(),
+        "user_id": _user_id(),
+        "method": request.method,
+        "path": request.path,
+        "route": rule.rule if rule else None,
+        "endpoint": request.endpoint,
+        "remote_addr": request.remote_addr,
+    }
+    if status is not None:
+        started = g.get("request_started")
+        elapsed = (time.perf_counter() - started) * 1000 if started else None
+        fields["status"] = status
+        fields["duration_ms"] = round(elapsed, 1) if elapsed is not None else None
+    return fields
+
+
+def _finish(response):
+    response.headers[REQUEST_ID_HEADER] = request_id()
+    fields = _fields(response.status_code)
+    logger.info(
+        "%s %s %s %sms", fields["method"], fields["path"], fields["status"],
+        fields["duration_ms"], extra={"fields": fields},
+    )  # fmt: skip
+    return response
+
+
+def log_exception(exc_info) -> None:
+    """Flask's hook for an unhandled exception: its traceback, with the request id."""
+    fields = _fields()
+    error_logger.error(
+        "Exception on %s %s [request %s]", fields["method"], fields["path"],
+        fields["request_id"], exc_info=exc_info, extra={"fields": fields},
+    )  # fmt: skip
+
+
+def _default_handler() -> None:
+    """Log to standard error unless the application's logging is configured."""
+    parent = logging.getLogger("tessera")
+    if parent.level == logging.NOTSET:
+        parent.setLevel(logging.INFO)
+    if parent.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler(wsgi_errors_stream)
+    handler.setFormatter(JsonFormatter())
+    parent.addHandler(handler)
+
+
+def init_app(app: Flask) -> None:
+    _default_handler()
+    app.before_request(_start)
+    # after_request functions run last to first: registered first, this sees the final
+    # status, after every other hook.
+    app.after_request(_finish)
