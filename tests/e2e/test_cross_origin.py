@@ -19,6 +19,7 @@ ATTACK = """<!doctype html><html><body>
   fetch("{target}/comments", {{method: "POST", credentials: "include",
         headers: {{"Content-Type": "application/x-www-form-urlencoded"}},
         body: "body=pwned+by+a+forged+request"}})
+    .catch(() => "the answer is not for this origin to read")
     .finally(() => document.getElementById("f").submit());
 </script></body></html>"""
 
@@ -39,6 +40,7 @@ def attacker(tmp_path):
     yield serve
     for server in servers:
         server.shutdown()
+        server.server_close()
 
 
 def test_a_page_on_another_origin_cannot_act_for_a_signed_in_user(browser, live_server, attacker):
