@@ -1,14 +1,18 @@
 """Races, with real threads on a real database (SQLite and PostgreSQL): 16 staff press
-Take on the same ticket at once, 200 times, and two people edit the same ticket at once,
+Take on the same ticket at once, 200 times, and two people save the same ticket at once,
 1,000 times. Nothing is taken twice and nothing is silently overwritten.
 
-The requests go through the whole app in this process (session, CSRF, view, service,
-template), each thread with its own database connection, so the races happen where they
-would in production: between a request's read of the ticket and its write. The server
-processes themselves are raced by the load test (tests/test_load.py)."""
+Each racer is a thread with its own app context, so its own database session and
+connection: the races happen where they would in production, between a request's read
+of the ticket and its write. The many rounds go through the services, the one door every
+write passes (a view, the API and the CLI only call them), with the ticket loaded first
+as a view loads it; a few rounds go through the whole HTTP stack too (session, CSRF,
+view, template), to show what the losers see. The server processes themselves race in
+tests/test_load.py."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections.abc import Callable
@@ -20,15 +24,16 @@ import sqlalchemy as sa
 
 from tests.conftest import AuthActions, Client, csrf_token
 from tests.factories import make_ticket, make_user
-from webapp import api_tokens, create_app
+from webapp import api_tokens, create_app, services
+from webapp.exceptions import DomainError
 from webapp.extensions import db
-from webapp.models import Change, Ticket
+from webapp.models import Change, Ticket, User
 
 RACERS = 16
-TAKE_ROUNDS = 200
-EDIT_TRIES = 1_000
-# The text fields two editors race on; each write gives a value never seen before.
+# The text fields two editors race on; each save gives them values never seen before.
 EDITED = ("summary", "waiting_for", "ref", "end_user_name", "upgrade_notes")
+
+Answer = tuple[int, Any]  # an HTTP status, and what came with it
 
 
 @pytest.fixture
@@ -51,11 +56,11 @@ def race_app(database_url, tmp_path):
         db.engine.dispose()
 
 
-def at_once(pool: ThreadPoolExecutor, calls: list[Callable[[], Any]]) -> list[Any]:
+def at_once(pool: ThreadPoolExecutor, calls: list[Callable[[], Answer]]) -> list[Answer]:
     """Run the calls in the pool's threads, released together by a barrier."""
     start = threading.Barrier(len(calls), timeout=60)
 
-    def run(call: Callable[[], Any]) -> Any:
+    def run(call: Callable[[], Answer]) -> Answer:
         start.wait()
         return call()
 
@@ -71,37 +76,46 @@ def ticket_now(ticket_id: int, read: Callable[[Ticket], Any]) -> Any:
     return value
 
 
-def test_sixteen_staff_take_the_same_ticket_and_one_wins_every_time(race_app):
+def through_services(app, user_id: int, ticket_id: int, action: Callable[..., Any]) -> Answer:
+    """Run a service as a request would: in an app context (a session) of its own, on the
+    ticket loaded first; a refusal answers with the status its view would give."""
+    with app.app_context():
+        try:
+            action(db.session.get(User, user_id), db.session.get(Ticket, ticket_id))
+        except DomainError as e:
+            return e.status, e
+        finally:
+            db.session.remove()
+        return 200, None
+
+
+@pytest.mark.parametrize("door, rounds", [("services", 200), ("pages", 8)])
+def test_sixteen_staff_take_the_same_ticket_and_one_wins_every_time(race_app, door, rounds):
     author = make_user("alice")
-    ticket_ids = [make_ticket(author).id for _ in range(TAKE_ROUNDS)]
-    racers = []
-    for i in range(RACERS):
-        make_user(f"staff{i}", role="staff", display_name=f"Staff {i}")
-        client = race_app.test_client()
-        AuthActions(client).login(f"staff{i}")
-        racers.append((f"Staff {i}", client, csrf_token(client, "/")))
+    ticket_ids = [make_ticket(author).id for _ in range(rounds)]
+    staff = [make_user(f"staff{i}", role="staff", display_name=f"Staff {i}") for i in range(16)]
+    names, user_ids = [u.name for u in staff], [u.id for u in staff]
 
-    def press_take(client, token: str, ticket_id: int) -> Callable[[], tuple[int, str]]:
-        def press() -> tuple[int, str]:
-            response = client.post(
-                f"/tickets/{ticket_id}/take?as=row",
-                data={"csrf_token": token},
-                headers={"HX-Request": "true"},
-            )
-            return response.status_code, response.get_data(as_text=True)
+    def take(user_id: int) -> Answer:
+        return through_services(
+            race_app, user_id, ticket_id, lambda u, t: services.take(actor=u, ticket=t)
+        )
 
-        return press
+    presses = [lambda uid=uid: take(uid) for uid in user_ids]
+    if door == "pages":
+        presses = [press_take_button(race_app, u.username, lambda: ticket_id) for u in staff]
+    db.session.commit()  # the test's transaction would hold SQLite's write lock
 
     with ThreadPoolExecutor(RACERS) as pool:
         for ticket_id in ticket_ids:
-            answers = at_once(pool, [press_take(c, t, ticket_id) for _, c, t in racers])
+            answers = at_once(pool, presses)
             statuses = [status for status, _ in answers]
             assert sorted(statuses) == [200] + [409] * (RACERS - 1), ticket_id
-            winner = racers[statuses.index(200)][0]
-            for status, html in answers:
-                if status == 409:
-                    assert f"{winner} has taken this ticket." in html
+            winner = names[statuses.index(200)]
             assert ticket_now(ticket_id, lambda t: t.assignee.name) == winner
+            for status, said in answers:
+                if status == 409:
+                    assert f"{winner} has taken this ticket." in str(said)
 
     takes = db.session.execute(
         sa.select(Change.ticket_id, sa.func.count())
@@ -111,55 +125,90 @@ def test_sixteen_staff_take_the_same_ticket_and_one_wins_every_time(race_app):
     assert dict(takes) == dict.fromkeys(ticket_ids, 1)
 
 
-def test_two_people_editing_the_same_ticket_never_overwrite_each_other(race_app):
-    """Each editor saves some of the fields at the version both read: an edit lands, or
-    it is a 409 naming exactly the fields the other changed first; the ticket always
-    holds, field by field, the last value that was saved."""
-    ticket = make_ticket(make_user("alice"))
-    ticket_id = ticket.id
-    editors = []
-    for name in ("ann", "ben"):
-        _, secret = api_tokens.create(user=make_user(name, role="staff"), name="race")
-        editors.append({"Authorization": f"Bearer {secret}"})
-    clients = [race_app.test_client() for _ in editors]
-    expected = {name: getattr(ticket, name) for name in EDITED}
+def press_take_button(app, username: str, ticket_id: Callable[[], int]):
+    """A signed-in staff member's Take button in a list row (htmx), for the round's ticket."""
+    client = app.test_client()
+    AuthActions(client).login(username)
+    token = csrf_token(client, "/")
+
+    def press() -> Answer:
+        response = client.post(
+            f"/tickets/{ticket_id()}/take?as=row",
+            data={"csrf_token": token},
+            headers={"HX-Request": "true"},
+        )
+        return response.status_code, response.get_data(as_text=True)
+
+    return press
+
+
+@pytest.mark.parametrize("door, tries", [("services", 1_000), ("api", 50)])
+def test_two_people_editing_the_same_ticket_never_overwrite_each_other(race_app, door, tries):
+    """Each editor saves some fields at the version both read: an edit lands, or it is a
+    409 naming exactly the fields the other changed first; the ticket always holds, field
+    by field, the value of the last save that landed."""
+    ticket_id = make_ticket(make_user("alice")).id
+    editors = [make_user(name, role="staff") for name in ("ann", "ben")]
+    save = [edit_through_services(race_app, e.id, ticket_id) for e in editors]
+    if door == "api":
+        save = [edit_through_api(race_app, e, ticket_id) for e in editors]
+    expected = ticket_now(ticket_id, lambda t: {name: getattr(t, name) for name in EDITED})
     choose = random.Random(10)
-    saved = 0
-
-    def save(client, headers, values: dict[str, Any]) -> Callable[[], tuple[int, Any]]:
-        def send() -> tuple[int, Any]:
-            response = client.patch(f"/api/v1/tickets/{ticket_id}", json=values, headers=headers)
-            return response.status_code, response.json
-
-        return send
+    landed = 0
 
     with ThreadPoolExecutor(2) as pool:
-        for attempt in range(EDIT_TRIES):
+        for attempt in range(tries):
             version = ticket_now(ticket_id, lambda t: t.version)
             wanted = [
                 {f: f"{f} {attempt} by {who}" for f in choose.sample(EDITED, choose.randint(1, 3))}
                 for who in ("ann", "ben")
             ]
-            answers = at_once(
-                pool,
-                [
-                    save(client, headers, {"version": version, **values})
-                    for client, headers, values in zip(clients, editors, wanted, strict=True)
-                ],
-            )
+            calls = [lambda s=s, w=w, v=version: s(v, w) for s, w in zip(save, wanted, strict=True)]
+            answers = at_once(pool, calls)
             clash = set(wanted[0]) & set(wanted[1])
             statuses = sorted(status for status, _ in answers)
             assert statuses == ([200, 409] if clash else [200, 200]), (attempt, answers)
-            for (status, body), values in zip(answers, wanted, strict=True):
+            for (status, named), values in zip(answers, wanted, strict=True):
                 if status == 200:
                     expected.update(values)
-                    saved += 1
+                    landed += 1
                 else:
-                    assert set(body["errors"]) == clash, (attempt, body)
+                    assert set(named) == clash, (attempt, named)
             now = ticket_now(ticket_id, lambda t: {name: getattr(t, name) for name in EDITED})
             assert now == expected, attempt
 
     edits = db.session.scalar(
         sa.select(sa.func.count()).select_from(Change).where(Change.kind == "edited")
     )
-    assert edits == saved
+    assert edits == landed
+
+
+def edit_through_services(app, user_id: int, ticket_id: int):
+    """Save values at a version; answers the status and the fields named in a refusal."""
+
+    def save(version: int, values: dict[str, str]) -> Answer:
+        status, refusal = through_services(
+            app,
+            user_id,
+            ticket_id,
+            lambda u, t: services.edit(actor=u, ticket=t, version=version, **values),
+        )
+        return status, refusal.fields if refusal else {}
+
+    return save
+
+
+def edit_through_api(app, user: User, ticket_id: int):
+    """The same through PATCH /api/v1/tickets/<id>, with the user's own token."""
+    _, secret = api_tokens.create(user=user, name="race")
+    client = app.test_client()
+
+    def save(version: int, values: dict[str, str]) -> Answer:
+        response = client.patch(
+            f"/api/v1/tickets/{ticket_id}",
+            data=json.dumps({"version": version, **values}),
+            headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
+        )
+        return response.status_code, json.loads(response.get_data()).get("errors", {})
+
+    return save
