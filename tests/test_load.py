@@ -6,6 +6,7 @@ commenter, its search entry), so the writers contend for the same row throughout
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -42,9 +43,11 @@ def test_two_thousand_comments_from_sixteen_clients_all_land_once(app, database_
             return acknowledged
 
         acknowledged: dict[str, int] = {}
+        started = time.monotonic()
         with ThreadPoolExecutor(CLIENTS) as pool:
             for share in pool.map(post_share, range(CLIENTS)):
                 acknowledged.update(share)
+        took = time.monotonic() - started
     finally:
         server.stop()
 
@@ -58,3 +61,4 @@ def test_two_thousand_comments_from_sixteen_clients_all_land_once(app, database_
         sa.select(Change.comment_id).where(Change.ticket_id == ticket_id, Change.kind == "comment")
     ).all()
     assert sorted(monitored) == sorted(acknowledged.values())
+    print(f"{COMMENTS} comments from {CLIENTS} clients in {took:.0f} s: all there, once, 0 lost")
