@@ -73,12 +73,17 @@ def current_workflow() -> Workflow:
 
 def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
     """Run a service as one transaction: commit on success, roll back on a refusal, and
-    run again on fresh data when a concurrent write made the ticket stale."""
+    run again on fresh data when a concurrent write made the ticket stale. The run again
+    holds the ticket's row lock from its first read (PostgreSQL; on SQLite a writer holds
+    the database's lock throughout anyway), so it cannot lose to another write however
+    busy the ticket is: sixteen people commenting on one ticket at once all land."""
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        for _attempt in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
             try:
+                if attempt:
+                    _lock_tickets([*args, *kwargs.values()])
                 result = fn(*args, **kwargs)
                 db.session.commit()
                 return result
@@ -90,6 +95,15 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
         raise Conflict(_("This ticket is changing very quickly right now. Please try again."))
 
     return run
+
+
+def _lock_tickets(arguments: list[Any]) -> None:
+    """Reload the tickets a service was given (or its comment's or file's ticket) with
+    their rows locked until the transaction ends, in the order of their ids."""
+    tickets = {a if isinstance(a, Ticket) else a.ticket for a in arguments
+               if isinstance(a, Ticket | Comment | Attachment)}  # fmt: skip
+    for ticket in sorted(tickets, key=lambda t: t.id):
+        db.session.refresh(ticket, with_for_update=True)
 
 
 @unit_of_work
