@@ -35,10 +35,10 @@ def test_no_get_changes_anything(app, visitor):
     client = visitor_client(app, visitor, ids)
     client.get("/")  # signed in (and, for the deactivated, found out)
     walked = []
+    before = snapshot()
     for endpoint in get_routes(app):
         url = url_for_row(app, endpoint, ids)
         for query in ("", QUERIES.get(endpoint, "")):
-            before = snapshot()
             if endpoint.startswith("api."):
                 response = api_call("GET", url + query, visitor, None, ids)
             else:
@@ -46,12 +46,12 @@ def test_no_get_changes_anything(app, visitor):
             response.close()
             assert response.status_code < 500, f"GET {url}{query}"
             after = snapshot()
+            differ = changed(before, after)
             if endpoint.startswith("api."):  # the call made a token for the visitor
-                before.pop("api_tokens", None), after.pop("api_tokens", None)
-            assert not changed(before, after), f"GET {url}{query} as {visitor}: " + "; ".join(
-                changed(before, after)
-            )
+                differ = [d for d in differ if not d.startswith("api_tokens:")]
+            assert not differ, f"GET {url}{query} as {visitor}: " + "; ".join(differ)
             walked.append(endpoint)
+            before = after
     assert len(set(walked)) == len(get_routes(app)) >= 40
 
 

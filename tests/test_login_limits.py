@@ -122,6 +122,9 @@ def test_an_unknown_name_costs_one_password_hash_like_a_known_one(app, monkeypat
 
 
 REDIS = os.environ.get("TEST_REDIS_URL")
+# Flask-Limiter keeps the first key prefix it is given for the whole process: one per test
+# process keeps its counters apart from other runs' (the test clears its own before).
+PREFIX = f"tessera-test-{uuid.uuid4().hex}"
 
 
 @pytest.mark.parametrize("storage", ["memory://", "redis"])
@@ -132,10 +135,14 @@ def test_with_redis_the_counters_outlive_the_app_server(database_url, storage):
         pytest.skip("set TEST_REDIS_URL, e.g. redis://127.0.0.1:6379/15")
     config = {"DATABASE_URL": database_url, "SECRET_KEY": "x", "TESTING": True,
               "RATELIMIT_STORAGE_URI": REDIS if storage == "redis" else storage,
-              # Flask-Limiter keeps the first prefix it is given for the process: unique
-              # once, it keeps this run's counters apart from any run before.
-              "RATELIMIT_KEY_PREFIX": f"tessera-test-{uuid.uuid4().hex}",
+              "RATELIMIT_KEY_PREFIX": PREFIX,
               "LOGIN_RATE_LIMIT_ACCOUNT": "3 per 15 minutes"}  # fmt: skip
+    if storage == "redis":
+        import redis
+
+        server = redis.Redis.from_url(REDIS)
+        for key in server.scan_iter(f"*{PREFIX}*"):
+            server.delete(key)
     first = create_app(config)
     first.test_client_class = Client
     with first.app_context():
@@ -150,7 +157,5 @@ def test_with_redis_the_counters_outlive_the_app_server(database_url, storage):
         assert response.status_code == (429 if storage == "redis" else 303)
         db.engine.dispose()
     if storage == "redis":
-        import redis
-
-        keys = redis.Redis.from_url(REDIS).keys("*tessera-test-*")
+        keys = list(server.scan_iter(f"*{PREFIX}*"))
         assert any(b"login-account" in k for k in keys), keys

@@ -14,3 +14,35 @@ def test_migrations_build_exactly_the_models(app):
             connection, opts={"compare_type": True, "include_name": include_name}
         )
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_0013_keeps_every_user_and_what_refers_to_them_on_sqlite(tmp_path):
+    """0013 drops a column of users: on SQLite without copying the table, which (with
+    foreign keys on) would have deleted group memberships, subscriptions and tokens."""
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from webapp import create_app
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/m.sqlite3", "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as c:
+            c.exec_driver_sql(
+                "INSERT INTO users (id, username, email, display_name, password_hash, active,"
+                " language, timezone, mail_mode, created, session_token) VALUES (1, 'alice',"
+                " 'a@example.com', '', 'x', 1, 'en', 'UTC', 'none', '2026-01-01', 'tok')"
+            )
+            c.exec_driver_sql("INSERT INTO groups (id, name) VALUES (1, 'staff')")
+            c.exec_driver_sql("INSERT INTO user_groups (user_id, group_id) VALUES (1, 1)")
+        upgrade()
+        with db.engine.connect() as c:
+            assert c.exec_driver_sql("SELECT count(*) FROM user_groups").scalar() == 1
+            assert c.exec_driver_sql("SELECT username FROM users").scalar() == "alice"
+            assert "session_token" not in {
+                col["name"] for col in sa.inspect(c).get_columns("users")
+            }
+        downgrade(revision="0012")
+        with db.engine.connect() as c:
+            assert c.exec_driver_sql("SELECT count(*) FROM user_groups").scalar() == 1
+        db.engine.dispose()

@@ -95,6 +95,9 @@ class Defaults:
     # Where rate-limit counters live: memory:// counts per process; with several workers
     # or app servers use a shared store, e.g. redis://127.0.0.1:6379/0.
     RATELIMIT_STORAGE_URI = "memory://"
+    # False turns every rate limit off (always given: Flask-Limiter would otherwise keep
+    # what the previous app in the process had).
+    RATELIMIT_ENABLED = True
     # Requests one API token may make (Flask-Limiter notation, e.g. "600 per minute").
     API_RATE_LIMIT = "600 per minute"
     # CSRF tokens stay valid for the life of the session, so a long-open form still posts.

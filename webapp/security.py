@@ -1,5 +1,6 @@
-"""Security headers on every response, cookies marked Secure over HTTPS, and the
-client's real address and scheme behind a reverse proxy (``PROXY_FIX``).
+"""Security headers on every response, cookies marked Secure over HTTPS, the client's
+real address and scheme behind a reverse proxy (``PROXY_FIX``), and a first look at every
+request's input (UTF-8, no NUL characters, well-formed forms, ids that fit the database).
 
 The Content-Security-Policy allows nothing but Tessera's own files: no inline script or
 style, no eval, no plug-ins, no framing. The templates are written for it (no ``style``
