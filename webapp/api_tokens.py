@@ -46,7 +46,10 @@ def user_for(secret: str) -> User | None:
         return None
     now = utcnow()
     if token.last_used is None or now - token.last_used > RECORD_USE_EVERY:
-        token.last_used = now  # not on every call: a busy script would write all day
+        # Not on every call (a busy script would write all day), and in a transaction of
+        # its own: on SQLite a read turned write fails when another write came between.
+        db.session.rollback()
+        db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used=now))
         db.session.commit()
     return token.user
 
