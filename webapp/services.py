@@ -80,7 +80,7 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
         for _attempt in range(ATTEMPTS):
             try:
                 result = fn(*args, **kwargs)
-                db.session.commit()
+                _commit_keeping_state()
                 return result
             except StaleDataError:
                 db.session.rollback()
@@ -90,6 +90,17 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
         raise Conflict(_("This ticket is changing very quickly right now. Please try again."))
 
     return run
+
+
+def _commit_keeping_state() -> None:
+    """Commit without expiring what the session holds: the objects are as this very
+    transaction wrote them, so the answer that shows them need not read them again."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 @unit_of_work
@@ -390,6 +401,18 @@ def attachments_of(ticket: Ticket) -> list[Attachment]:
     query = (
         sa.select(Attachment)
         .where(Attachment.ticket_id == ticket.id, Attachment.removed.is_(None))
+        .options(joinedload(Attachment.uploader))
+        .order_by(Attachment.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def all_attachments_of(ticket: Ticket) -> list[Attachment]:
+    """Every file the ticket ever had, removed ones too, oldest first: its page shows the
+    current ones and, in the timeline, each comment's."""
+    query = (
+        sa.select(Attachment)
+        .where(Attachment.ticket_id == ticket.id)
         .options(joinedload(Attachment.uploader))
         .order_by(Attachment.id)
     )

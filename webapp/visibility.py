@@ -26,6 +26,29 @@ def visible_tickets(user: User) -> sa.ColumnElement[bool]:
     )
 
 
+def visible_to_id(user_id: int, staff_groups: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    """The same rule as ``visible_tickets`` for a user known only by id, whose role the
+    database finds out (members of ``staff_groups`` are staff): for a query that loads
+    the user and something they may see in one statement."""
+    from .models import Group, user_groups
+
+    staff = sa.exists(
+        sa.select(user_groups.c.user_id)
+        .join(Group, Group.id == user_groups.c.group_id)
+        .where(user_groups.c.user_id == user_id, Group.name.in_(staff_groups))
+    )
+    subscribed = sa.select(Subscription.site_id).where(Subscription.user_id == user_id)
+    return sa.and_(
+        Ticket.deleted.is_(None),
+        sa.or_(
+            staff,
+            Ticket.author_id == user_id,
+            Ticket.assignee_id == user_id,
+            sa.and_(Ticket.private.is_(False), Ticket.site_id.in_(subscribed)),
+        ),
+    )
+
+
 def can_see(user: User, ticket: Ticket) -> bool:
     """The same rule as ``visible_tickets``, for one loaded ticket."""
     if ticket.deleted is not None:

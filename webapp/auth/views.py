@@ -26,7 +26,8 @@ def load_user(user_id: str) -> User | None:
     uid, _, token = user_id.partition(":")
     if not uid.isdigit():
         return None
-    user = accounts.signed_in_user(int(uid))
+    # A page (any GET) shows the bell: its count comes with the user, in one statement.
+    user = accounts.signed_in_user(int(uid), with_unread=request.method == "GET")
     if user is None or not token or user.session_token != token or not user.active:
         return None
     return user

@@ -12,6 +12,7 @@ from flask import (
     Response,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -20,6 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from .. import accounts, administration, markup, services, timeline
 from ..exceptions import Conflict, Invalid, StaleEdit
@@ -67,7 +69,25 @@ def new():
 
 @bp.get("/tickets/<int:ticket_id>")
 def detail(ticket_id: int):
-    return _detail_page(_visible(ticket_id))
+    """The ticket and its linked tickets (duplicates, children) come in one query."""
+    found = db.session.scalars(
+        sa.select(Ticket)
+        .where(
+            sa.or_(
+                Ticket.id == ticket_id,
+                Ticket.duplicate_of_id == ticket_id,
+                Ticket.parent_id == ticket_id,
+            ),
+            visible_tickets(current_user),
+        )
+        .options(*_SHOWN)
+        .order_by(Ticket.id)
+    ).all()
+    ticket = next((t for t in found if t.id == ticket_id), None)
+    if ticket is None:
+        abort(404)
+    g.linked_tickets = (ticket.id, [t for t in found if t is not ticket])
+    return _detail_page(ticket)
 
 
 @bp.route("/tickets/<int:ticket_id>/edit", methods=["GET", "POST"])
@@ -228,10 +248,19 @@ def monitor_csv(ticket_id: int):
     )
 
 
+# What a ticket's page and its row show of the tickets it refers to, loaded with it.
+_SHOWN = (
+    joinedload(Ticket.site), joinedload(Ticket.ticket_type), joinedload(Ticket.author),
+    joinedload(Ticket.assignee),
+)  # fmt: skip
+
+
 def _visible(ticket_id: int) -> Ticket:
     """The ticket, if the current user may see it; a 404 otherwise, whether or not it exists."""
     ticket = db.session.scalar(
-        sa.select(Ticket).where(Ticket.id == ticket_id, visible_tickets(current_user))
+        sa.select(Ticket)
+        .where(Ticket.id == ticket_id, visible_tickets(current_user))
+        .options(*_SHOWN)
     )
     if ticket is None:
         abort(404)
@@ -286,7 +315,8 @@ def _detail_page(
 
 
 def _detail_context(ticket: Ticket) -> dict[str, Any]:
-    entries = timeline.describe(timeline.history(ticket), services.current_workflow())
+    files = services.all_attachments_of(ticket)
+    entries = timeline.describe(timeline.history(ticket, files), services.current_workflow())
     texts = [ticket.description] + [e.change.comment.body for e in entries if e.change.comment]
     return {
         "related": _relations(ticket),
@@ -299,13 +329,14 @@ def _detail_context(ticket: Ticket) -> dict[str, Any]:
         "entries": entries,
         "linkable": _linkable(texts),
         "comment_form": NewCommentForm(formdata=None),
-        **attachments_context(ticket),
+        **attachments_context(ticket, [f for f in files if f.removed is None]),
     }
 
 
-def attachments_context(ticket: Ticket) -> dict[str, Any]:
+def attachments_context(ticket: Ticket, files: list | None = None) -> dict[str, Any]:
     """The ticket's files for its page, each with whether the viewer may remove it."""
-    files = services.attachments_of(ticket)
+    if files is None:
+        files = services.attachments_of(ticket)
     return {
         "attachments": files,
         "removable": {a.id for a in files if services.may_remove_attachment(current_user, a)},
@@ -321,14 +352,18 @@ def _relations(ticket: Ticket) -> dict[str, Any]:
         if can_see(current_user, node):
             chain.append(node)
         node = node.duplicate_of
-    linked = db.session.scalars(
-        sa.select(Ticket)
-        .where(
-            sa.or_(Ticket.duplicate_of_id == ticket.id, Ticket.parent_id == ticket.id),
-            visible_tickets(current_user),
-        )
-        .order_by(Ticket.id)
-    ).all()
+    known = g.get("linked_tickets")
+    if known is not None and known[0] == ticket.id:
+        linked = known[1]
+    else:
+        linked = db.session.scalars(
+            sa.select(Ticket)
+            .where(
+                sa.or_(Ticket.duplicate_of_id == ticket.id, Ticket.parent_id == ticket.id),
+                visible_tickets(current_user),
+            )
+            .order_by(Ticket.id)
+        ).all()
     parent = ticket.parent if ticket.parent and can_see(current_user, ticket.parent) else None
     return {
         "chain": chain,
