@@ -14,6 +14,8 @@ from .models import MailMode, Priority, Rating, SiteState, Ticket, utcnow
 
 
 def init_app(app: Flask) -> None:
+    from . import rows
+
     app.context_processor(
         lambda: {
             "workflow": services.current_workflow(),
@@ -24,6 +26,7 @@ def init_app(app: Flask) -> None:
             "unread_notifications": _unread_notifications,
             "statistics_boxes": lambda: statistics.boxes_for(current_user),
             "language": i18n.language,
+            "row_kit": rows.kit,
         }
     )
     app.add_template_filter(lambda mode: MailMode(mode).label, "mail_mode_label")
@@ -50,7 +53,7 @@ def _unread_notifications() -> int:
     return notify.unread_count(current_user)
 
 
-def _viewer_zone() -> ZoneInfo:
+def viewer_zone() -> ZoneInfo:
     return current_user.zone if current_user.is_authenticated else ZoneInfo("UTC")
 
 
@@ -58,12 +61,12 @@ def local_time(moment: datetime | None) -> str:
     """A stored UTC time in the viewer's timezone and language."""
     if moment is None:
         return ""
-    return i18n.format_moment(moment, _viewer_zone())
+    return i18n.format_moment(moment, viewer_zone())
 
 
 def local_today() -> date:
     """Today's date where the viewer is: a deadline is a day on their calendar."""
-    return utcnow().astimezone(_viewer_zone()).date()
+    return utcnow().astimezone(viewer_zone()).date()
 
 
 def overdue(ticket: Ticket) -> bool:

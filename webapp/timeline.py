@@ -225,17 +225,17 @@ def monitor_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
         ((f, v) for f, old, new in db.session.execute(refs) for v in (old, new)), wf, export=True
     )
     show = names.show
-    rows = db.session.execute(
-        sa.select(Change.created, User.username, Change.kind, ChangeField.field,
-                  ChangeField.old, ChangeField.new)
+    dialect = db.session.get_bind().dialect.name
+    connection = db.session.connection()
+    rows = connection.execution_options(stream_results=True, max_row_buffer=2000).execute(
+        sa.select(csvexport.utc_text(Change.created, dialect), User.username, Change.kind,
+                  ChangeField.field, ChangeField.old, ChangeField.new)
         .join(ChangeField, ChangeField.change_id == Change.id)
         .outerjoin(User, User.id == Change.actor_id)
         .where(Change.ticket_id == ticket.id)
         .order_by(Change.id, ChangeField.id)
-        .execution_options(yield_per=2000)
     )  # fmt: skip
-    for created, actor, kind, name, old, new in rows:
-        stamp = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for stamp, actor, kind, name, old, new in rows:
         if name in REF_FIELDS:
             old, new = show(name, old), show(name, new)
         yield (stamp, actor or "system", kind, name, old or "", new or "")
