@@ -312,7 +312,8 @@ def _comment(actor: User, ticket: Ticket, body: str, stored: list[attachments.St
         raise Invalid(_("A comment cannot be empty."), fields={"body": _("Write something.")})
     fields: dict[str, tuple[Any, Any]] = {"comment": (None, body)}
     fields.update(monitor.diff(ticket, {"last_commenter": actor}))
-    note = Comment(ticket=ticket, author=actor, body=body, created=utcnow())
+    # Its files (none, or those added below) are all it has: no need to ask for them later.
+    note = Comment(ticket=ticket, author=actor, body=body, created=utcnow(), attachments=[])
     change = monitor.record(
         db.session, ticket, actor=actor, kind="comment", fields=fields, comment=note,
         more=_file_rows(stored),
@@ -320,7 +321,8 @@ def _comment(actor: User, ticket: Ticket, body: str, stored: list[attachments.St
     ticket.last_commenter = actor
     db.session.add(note)
     _add_attachments(actor, ticket, stored, note)
-    _reindex(ticket)
+    db.session.flush()
+    search.add_comment(db.session, ticket, body)
     return change
 
 

@@ -114,7 +114,13 @@ class _Names:
 
     def __init__(self, changes: list[Change], wf: Workflow, *, export: bool) -> None:
         self.wf, self.export = wf, export
-        values = ((f.field, v) for change in changes for f in change.fields for v in (f.old, f.new))
+        values = (
+            (f.field, v)
+            for change in changes
+            for f in change.fields
+            if export or f.field not in HIDDEN_IN_TIMELINE
+            for v in (f.old, f.new)
+        )
         self._fetch(values)
 
     @classmethod
