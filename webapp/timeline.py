@@ -112,8 +112,9 @@ class Entry:
 class _Names:
     """Names for the ids a set of changes mentions, fetched in one query."""
 
-    def __init__(self, changes: list[Change], wf: Workflow, *, export: bool) -> None:
+    def __init__(self, changes: list[Change], wf: Workflow, *, export: bool, tickets=None) -> None:
         self.wf, self.export = wf, export
+        self.wanted_tickets = tickets
         values = (
             (f.field, v)
             for change in changes
@@ -127,7 +128,7 @@ class _Names:
     def of(cls, values, wf: Workflow, *, export: bool) -> _Names:
         """Names for (field, value) pairs, rather than for changes."""
         names = cls.__new__(cls)
-        names.wf, names.export = wf, export
+        names.wf, names.export, names.wanted_tickets = wf, export, None
         names._fetch(values)
         return names
 
@@ -149,11 +150,22 @@ class _Names:
             )
             if wanted
         ]
+        self.tickets: set[int] = set()
+        if self.wanted_tickets is not None and self.wanted_tickets[0]:
+            wanted, visible = self.wanted_tickets
+            parts.append(
+                sa.select(sa.literal("ticket"), Ticket.id, sa.literal(""), sa.literal("")).where(
+                    Ticket.id.in_(wanted), visible
+                )
+            )
         if not parts:
             return
         found = {"user": self.users, "site": self.sites, "type": self.types}
         for kind, id_, label, extra in db.session.execute(sa.union_all(*parts)):
-            found[kind][id_] = _Name(label, extra or label)
+            if kind == "ticket":
+                self.tickets.add(id_)
+            else:
+                found[kind][id_] = _Name(label, extra or label)
 
     def show(self, name: str, value: str | None) -> str:
         if value is None or value == "":
@@ -191,7 +203,19 @@ class _Names:
 
 def describe(changes: list[Change], wf: Workflow) -> list[Entry]:
     """Changes, ready to show."""
-    names = _Names(changes, wf, export=False)
+    return _describe(changes, _Names(changes, wf, export=False))
+
+
+def describe_linking(
+    changes: list[Change], wf: Workflow, ids: set[int], visible
+) -> tuple[list[Entry], set[int]]:
+    """Changes, ready to show, and which of the tickets ``ids`` (that the texts mention)
+    the viewer may open (``visible``, a WHERE clause): asked with the names, in one query."""
+    names = _Names(changes, wf, export=False, tickets=(ids, visible))
+    return _describe(changes, names), names.tickets
+
+
+def _describe(changes: list[Change], names: _Names) -> list[Entry]:
     result = []
     for change in changes:
         entry = Entry(

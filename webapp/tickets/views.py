@@ -316,8 +316,12 @@ def _detail_page(
 
 def _detail_context(ticket: Ticket) -> dict[str, Any]:
     files = services.all_attachments_of(ticket)
-    entries = timeline.describe(timeline.history(ticket, files), services.current_workflow())
-    texts = [ticket.description] + [e.change.comment.body for e in entries if e.change.comment]
+    changes = timeline.history(ticket, files)
+    texts = [ticket.description] + [c.comment.body for c in changes if c.comment]
+    entries, linkable = timeline.describe_linking(
+        changes, services.current_workflow(), markup.referenced_ids(texts),
+        visible_tickets(current_user),
+    )  # fmt: skip
     return {
         "related": _relations(ticket),
         "duplicate_form": DuplicateForm(formdata=None),
@@ -327,7 +331,7 @@ def _detail_context(ticket: Ticket) -> dict[str, Any]:
         "closes_at": services.closes_at(ticket),
         "candidates": accounts.staff_members() if current_user.is_staff else [],
         "entries": entries,
-        "linkable": _linkable(texts),
+        "linkable": linkable,
         "comment_form": NewCommentForm(formdata=None),
         **attachments_context(ticket, [f for f in files if f.removed is None]),
     }
@@ -371,15 +375,6 @@ def _relations(ticket: Ticket) -> dict[str, Any]:
         "children": [t for t in linked if t.parent_id == ticket.id],
         "parent": parent,
     }
-
-
-def _linkable(texts: list[str]) -> set[int]:
-    """Of the tickets these texts mention, the ones the viewer may open."""
-    ids = markup.referenced_ids(texts)
-    if not ids:
-        return set()
-    query = sa.select(Ticket.id).where(Ticket.id.in_(ids), visible_tickets(current_user))
-    return set(db.session.scalars(query))
 
 
 def _comment_form_error(ticket: Ticket, form: CommentForm):
