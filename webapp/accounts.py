@@ -4,6 +4,7 @@ passwords, and puts people into the staff and admin groups."""
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import i18n, notify
 from .exceptions import Invalid, NotFound
 from .extensions import db
-from .models import Group, User
+from .models import Group, User, user_groups
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,39}$")
 MIN_PASSWORD = 8
@@ -172,6 +173,26 @@ def remove_from_group(*, user: User, group: Group) -> bool:
     db.session.commit()
     user.__dict__.pop("group_names", None)
     return True
+
+
+class Choice(NamedTuple):
+    """A staff member as the assign menus show them."""
+
+    id: int
+    name: str
+
+
+def staff_choices() -> list[Choice]:
+    """The people tickets can be assigned to (those of ``staff_members``), as plain
+    (id, name) rows: every list and ticket page draws them, and needs no more."""
+    names = [current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"]]
+    members = sa.select(user_groups.c.user_id).join(Group, Group.id == user_groups.c.group_id)
+    query = (
+        sa.select(User.id, User.display_name, User.username)
+        .where(User.id.in_(members.where(Group.name.in_(names))), User.active)
+        .order_by(User.display_name, User.username)
+    )
+    return [Choice(i, shown or username) for i, shown, username in db.session.execute(query)]
 
 
 def staff_members() -> list[User]:

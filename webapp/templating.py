@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_babel import format_number
 from flask_login import current_user
+from markupsafe import Markup
 
 from . import i18n, markup, notify, services, statistics
 from .models import MailMode, Priority, Rating, SiteState, Ticket, utcnow
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
             "statistics_boxes": lambda: statistics.boxes_for(current_user),
             "language": i18n.language,
             "row_kit": rows.kit,
+            "option": option,
         }
     )
     app.add_template_filter(lambda mode: MailMode(mode).label, "mail_mode_label")
@@ -35,6 +37,15 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(i18n.format_day, "day")
     app.add_template_filter(markup.render, "markdown")
     app.add_template_filter(capped, "capped")
+
+
+_OPTION = Markup('<option value="{}"{}>{}</option>')
+_SELECTED = Markup(" selected")
+
+
+def option(value, label, current) -> Markup:
+    """One <option> of a select, selected when ``current`` is ``value`` (as text)."""
+    return _OPTION.format(value, _SELECTED if str(current) == str(value) else "", label)
 
 
 def capped(count: int, cap: int, partial: bool = False) -> str:

@@ -291,7 +291,7 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
         return _detail_page(ticket, conflict=message, status=status)
     context = {"t": ticket, "ticket": ticket, "conflict": message}
     if request.args.get("as") == "row":
-        context["candidates"] = accounts.staff_members()
+        context["candidates"] = accounts.staff_choices()
         return render_template("tickets/_row_alone.html", **context), status
     context.update(_detail_context(ticket))
     return render_template("tickets/_action_result.html", **context), status
@@ -329,7 +329,7 @@ def _detail_context(ticket: Ticket) -> dict[str, Any]:
         "actions": services.actions_for(current_user, ticket),
         "rating_form": RatingForm(formdata=None, rating=ticket.rating),
         "closes_at": services.closes_at(ticket),
-        "candidates": accounts.staff_members() if current_user.is_staff else [],
+        "candidates": accounts.staff_choices() if current_user.is_staff else [],
         "entries": entries,
         "linkable": linkable,
         "comment_form": NewCommentForm(formdata=None),
