@@ -192,7 +192,8 @@ def _ms(text: str) -> float:
 
 
 def wrk(url: str, duration: float, connections: int, headers=(), script=None, args=()) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration:g}s", "--latency", "--timeout", "10s"]
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration:g}s", "--latency"]
+    command += ["--timeout", "10s"]
     for header in headers:
         command += ["-H", header]
     if script:
@@ -412,7 +413,8 @@ def line(r: Result) -> str:
     if s.csv:
         return (
             f"{r.backend:10} {r.tickets:>9,} {s.label:50} {r.rows:>8,} rows in "
-            f"{r.seconds * 1000:7.0f} ms = {r.rows_per_s:9,.0f} rows/s  "
+            f"{r.seconds * 1000:7.0f} ms = {r.rows_per_s:9,.0f} rows/s "
+            f"({r.rows / max(r.cpu_ms, 1) * 1000:,.0f} per worker CPU s)  "
             f"cpu {r.cpu_ms:7.1f} ms  {r.queries} SQL  {r.bytes:,} B  peak {r.peak_mb:.0f} MB"
         )
     errors = f"  ERRORS {r.errors}" if r.errors else ""
@@ -447,7 +449,8 @@ def table(results: list[Result], command: str, load: str) -> str:
         if s.csv:
             lines.append(
                 f"| {r.backend} | {r.tickets:,} | {s.label}: {r.rows:,} rows, "
-                f"**{r.rows_per_s:,.0f} rows/s** | | {r.seconds * 1000:.0f} ms | | | "
+                f"**{r.rows_per_s:,.0f} rows/s** ({r.rows / max(r.cpu_ms, 1) * 1000:,.0f} per "
+                f"worker CPU second) | | {r.seconds * 1000:.0f} ms | | | "
                 f"{r.cpu_ms:.0f} | {r.queries} | {r.bytes:,} | {r.peak_mb:.0f} | {target_text(r)} |"
             )
             continue
