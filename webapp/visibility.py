@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .models import Subscription, Ticket, User
+from .models import Group, Subscription, Ticket, User, user_groups
 
 
 def visible_tickets(user: User) -> sa.ColumnElement[bool]:
@@ -30,8 +30,6 @@ def visible_to_id(user_id: int, staff_groups: tuple[str, ...]) -> sa.ColumnEleme
     """The same rule as ``visible_tickets`` for a user known only by id, whose role the
     database finds out (members of ``staff_groups`` are staff): for a query that loads
     the user and something they may see in one statement."""
-    from .models import Group, user_groups
-
     staff = sa.exists(
         sa.select(user_groups.c.user_id)
         .join(Group, Group.id == user_groups.c.group_id)
