@@ -12,10 +12,7 @@ the lists section of docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +23,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.dataset import build, machine, write_section  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from webapp.generate import VOCABULARY  # noqa: E402
@@ -52,33 +50,8 @@ PAGE_TARGET_MS, SEARCH_TARGET_MS = 20, 50
 MARKER = "<!-- bench/lists.py -->"
 
 
-def database(backend: str, tickets: int, workdir: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / 'bench.sqlite3'}"
-    url = sa.make_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/test"))
-    url = url.set(drivername="postgresql+psycopg")
-    name = f"tessera_bench_{tickets}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 def run(backend: str, tickets: int, rounds: int, workdir: Path) -> list[tuple]:
-    url = database(backend, tickets, workdir)
-    # The data is made by the documented commands, in processes of their own, so that the
-    # measuring process starts as a server would: with nothing but the app in memory.
-    env = {**os.environ, "DATABASE_URL": url, "TESSERA_SECRET_KEY": "bench"}
-    flask = [sys.executable, "-m", "flask", "--app", "webapp"]
-    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
-    started = time.perf_counter()
-    subprocess.run(
-        [*flask, "generate-data", "--tickets", str(tickets), "--comments-per-ticket", "3"],
-        env=env, cwd=ROOT, check=True,
-    )  # fmt: skip
-    print(f"{backend}: generated {tickets:,} tickets in {time.perf_counter() - started:.0f} s")
+    url = build(backend, tickets, workdir)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
@@ -113,18 +86,6 @@ def run(backend: str, tickets: int, rounds: int, workdir: Path) -> list[tuple]:
     return results
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
-
-
 def table(results: list[tuple], tickets: int, command: str) -> str:
     lines = [
         MARKER,
@@ -146,13 +107,6 @@ def table(results: list[tuple], tickets: int, command: str) -> str:
     return "\n".join(lines)
 
 
-def write(section: str) -> None:
-    doc = ROOT / "docs" / "performance.md"
-    text = doc.read_text()
-    start, end = text.index(MARKER), text.rindex(MARKER) + len(MARKER)
-    doc.write_text(text[:start] + section + text[end:])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=100_000)
@@ -169,7 +123,7 @@ def main() -> None:
     section = table(results, args.tickets, command.strip())
     print(section)
     if args.write:
-        write(section)
+        write_section(MARKER, section)
 
 
 if __name__ == "__main__":

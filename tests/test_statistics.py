@@ -241,8 +241,9 @@ def test_the_figures_take_a_fixed_handful_of_statements(desk):
         figures(sam)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
-    # counts 3, times 2, progress 1, weekly 1, ratings 1: not one per week, site or state.
-    assert len(statements) == 8
+    # counts 3, times 1, and one for progress, weekly and ratings together: not one per
+    # week, site, state or rating.
+    assert len(statements) == 5
 
 
 @pytest.mark.parametrize(

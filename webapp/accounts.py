@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import i18n, notify
 from .exceptions import Invalid, NotFound
 from .extensions import db
-from .models import Group, User, UserSession, utcnow
+from .models import Group, User, UserSession, user_groups, utcnow
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,39}$")
 MIN_PASSWORD = 8
@@ -50,9 +51,10 @@ def session_cutoff() -> datetime:
     return utcnow() - timedelta(days=current_app.config["SESSION_LIFETIME_DAYS"])
 
 
-def signed_in_user(user_id: int, secret: str) -> User | None:
+def signed_in_user(user_id: int, secret: str, *, with_unread: bool = False) -> User | None:
     """The active user whose sign-in has this secret, with their role groups: one query
-    (every request asks for all of it)."""
+    (every request asks for all of it); with ``with_unread``, the same query counts their
+    unread notifications for the bell too."""
     query = (
         sa.select(User, UserSession.last_seen)
         .join(UserSession, UserSession.user_id == User.id)
@@ -64,10 +66,14 @@ def signed_in_user(user_id: int, secret: str) -> User | None:
         )
         .options(joinedload(User.groups))
     )
+    if with_unread:
+        query = query.add_columns(notify.unread_column(user_id))
     row = db.session.execute(query).unique().one_or_none()
     if row is None:
         return None
-    user, last_seen = row
+    user, last_seen = row[0], row[1]
+    if with_unread:
+        g.unread_for, g.unread = user.id, row[2] or 0
     user.session_secret = secret
     if last_seen < utcnow() - TOUCH_EVERY:
         g.touch_session = UserSession.digest(secret)
@@ -244,6 +250,26 @@ def remove_from_group(*, user: User, group: Group) -> bool:
     db.session.commit()
     user.__dict__.pop("group_names", None)
     return True
+
+
+class Choice(NamedTuple):
+    """A staff member as the assign menus show them."""
+
+    id: int
+    name: str
+
+
+def staff_choices() -> list[Choice]:
+    """The people tickets can be assigned to (those of ``staff_members``), as plain
+    (id, name) rows: every list and ticket page draws them, and needs no more."""
+    names = [current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"]]
+    members = sa.select(user_groups.c.user_id).join(Group, Group.id == user_groups.c.group_id)
+    query = (
+        sa.select(User.id, User.display_name, User.username)
+        .where(User.id.in_(members.where(Group.name.in_(names))), User.active)
+        .order_by(User.display_name, User.username)
+    )
+    return [Choice(i, shown or username) for i, shown, username in db.session.execute(query)]
 
 
 def staff_members() -> list[User]:

@@ -67,10 +67,11 @@ def panels_for(user: User) -> list[Panel]:
 
 
 def _panel(user: User, key: str, title: str, empty: str, where, order) -> Panel:
+    """The panel's first rows and, counted over all of its tickets (a window over the
+    whole match, before the LIMIT), how many there are: one statement."""
     where = sa.and_(visible_tickets(user), where)
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(where))
-    rows = db.session.scalars(
-        sa.select(Ticket)
+    rows = db.session.execute(
+        sa.select(Ticket, sa.func.count().over())
         .where(where)
         .options(
             joinedload(Ticket.assignee), joinedload(Ticket.site), joinedload(Ticket.ticket_type)
@@ -78,4 +79,4 @@ def _panel(user: User, key: str, title: str, empty: str, where, order) -> Panel:
         .order_by(*order)
         .limit(PANEL_ROWS)
     ).all()
-    return Panel(key, title, empty, count, list(rows))
+    return Panel(key, title, empty, rows[0][1] if rows else 0, [row[0] for row in rows])

@@ -18,6 +18,7 @@ from babel.dates import format_datetime as babel_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request
+from flask.globals import _cv_app
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -39,6 +40,38 @@ def init_app(app: Flask) -> None:
         locale_selector=_locale,
         default_translation_directories=str(TRANSLATIONS),
     )
+    _remember_translations(app)
+
+
+def _remember_translations(app: Flask) -> None:
+    """A page asks for hundreds of texts; Flask-Babel finds the catalogue anew for each
+    (the request's domain, locale and cache key, through several context lookups). Keep
+    the catalogue with the locale it is for, in the request's Babel state: a forced or
+    refreshed locale is another object and finds its own catalogue again."""
+    with app.app_context():
+        domain = babel.domain_instance
+    if not getattr(domain, "tessera_remembers", False):  # one Babel serves every app
+        _remember(domain)
+
+
+def _remember(domain) -> None:
+    find = domain.get_translations
+
+    def get_translations():
+        app_ctx = _cv_app.get(None)
+        state = app_ctx.g.__dict__.get("_flask_babel") if app_ctx is not None else None
+        locale = state.__dict__.get("babel_locale") if state is not None else None
+        if locale is None:
+            return find()
+        kept = state.__dict__.get("tessera_translations")
+        if kept is not None and kept[0] is locale:
+            return kept[1]
+        translations = find()
+        state.tessera_translations = (locale, translations)
+        return translations
+
+    domain.get_translations = get_translations
+    domain.tessera_remembers = True
 
 
 def _locale() -> str:

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from . import search
+from . import csvexport, search
 from .extensions import db
 from .models import Change, Priority, Rating, Site, Subscription, Ticket, TicketType, User
 from .routing import as_id
@@ -241,9 +241,42 @@ def in_view(user: User, wf: Workflow, view: View):
     return clause
 
 
+# Built statements, by what they are built from (the viewer's id and role, the workflow,
+# the view): the same list asked again skips building its statement, and SQLAlchemy
+# finds its compiled form by the statement's own, already computed, cache key. A
+# statement holds no data, only the question; the oldest go first.
+_STATEMENTS: dict[tuple, Any] = {}
+STATEMENTS_KEPT = 256
+
+
+def _remembered(kind: str, user: User, wf: Workflow, view: View, build: Callable[[], Any]):
+    key = (
+        kind, user.id, user.is_staff, wf.name, view.tab, tuple(sorted(view.filters.items())),
+        view.sort, json.dumps(view.after), db.session.get_bind().dialect.name, COUNT_CAP,
+        ONE_PASS_CAP,
+    )  # fmt: skip
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = build()
+        while len(_STATEMENTS) > STATEMENTS_KEPT:
+            _STATEMENTS.pop(next(iter(_STATEMENTS)), None)
+    return statement
+
+
 def page(user: User, wf: Workflow, view: View, size: int | None = None) -> Page:
     """One page of the view, in one query, with the next page's cursor."""
     size = size or PAGE_SIZE
+    query = _remembered(f"page{size}", user, wf, view, lambda: _page_query(user, wf, view, size))
+    rows = db.session.execute(query).all()
+    tickets = [row[0] for row in rows[:size]]
+    next_after = None
+    if len(rows) > size:
+        last = rows[size - 1]
+        next_after = [_jsonable(v) for v in last[1:]]
+    return Page(tickets, next_after)
+
+
+def _page_query(user: User, wf: Workflow, view: View, size: int) -> sa.Select:
     query, sort_columns = _ordered_query(user, wf, view)
     if view.after is not None and len(view.after) == len(sort_columns):
         query = query.where(_after(sort_columns, view.after))
@@ -263,13 +296,7 @@ def page(user: User, wf: Workflow, view: View, size: int | None = None) -> Page:
             joinedload(Ticket.assignee), joinedload(Ticket.site), joinedload(Ticket.ticket_type)
         )
     )
-    rows = db.session.execute(query).all()
-    tickets = [row[0] for row in rows[:size]]
-    next_after = None
-    if len(rows) > size:
-        last = rows[size - 1]
-        next_after = [_jsonable(v) for v in last[1:]]
-    return Page(tickets, next_after)
+    return query
 
 
 def counts(user: User, wf: Workflow, view: View) -> dict[str, Any]:
@@ -279,6 +306,15 @@ def counts(user: User, wf: Workflow, view: View) -> dict[str, Any]:
     Without filters each tab counts along its index up to COUNT_CAP + 1 ("1,000+"). A
     filtered view (or a search) is counted in one pass over its first ONE_PASS_CAP
     tickets; when there are more, every count is a lower bound and "partial" says so."""
+    statement = _remembered("counts", user, wf, view, lambda: _counts_query(user, wf, view))
+    row = db.session.execute(statement).one()
+    result = {k: v or 0 for k, v in row._mapping.items()}
+    if not view.filters:
+        return {**result, "partial": False}
+    return {**result, "partial": result.pop("total") > ONE_PASS_CAP}
+
+
+def _counts_query(user: User, wf: Workflow, view: View) -> sa.Select:
     since = sa.select(sa.func.max(Change.id)).scalar_subquery().label("since")
     tabs = tabs_for(user, wf)
     if not view.filters:
@@ -292,8 +328,7 @@ def counts(user: User, wf: Workflow, view: View) -> dict[str, Any]:
             )
             count = sa.select(sa.func.count()).select_from(inner).scalar_subquery()
             columns.append(count.label(tab.key))
-        row = db.session.execute(sa.select(*columns)).one()
-        return {**{k: v or 0 for k, v in row._mapping.items()}, "partial": False}
+        return sa.select(*columns)
     base = sa.select(Ticket.id).where(filtered(user, wf, view.filters))
     found = _found(view)
     if found is not None:
@@ -302,9 +337,7 @@ def counts(user: User, wf: Workflow, view: View) -> dict[str, Any]:
         sa.func.count().filter(tab.where(user, wf)).label(tab.key) for tab in tabs
     ]
     chosen = Ticket.id.in_(base.limit(ONE_PASS_CAP + 1))
-    row = db.session.execute(sa.select(*columns).select_from(Ticket).where(chosen)).one()
-    result = {k: v or 0 for k, v in row._mapping.items()}
-    return {**result, "partial": result.pop("total") > ONE_PASS_CAP}
+    return sa.select(*columns).select_from(Ticket).where(chosen)
 
 
 def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
@@ -325,15 +358,28 @@ def matching_ids(user: User, wf: Workflow, view: View, cap: int) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def export_rows(user: User, wf: Workflow, view: View) -> Iterator[Ticket]:
-    """Every ticket of the view, all pages, streamed in batches."""
+def export_rows(user: User, wf: Workflow, view: View) -> Iterator[sa.Row]:
+    """Every ticket of the view, all pages, as plain rows of the CSV's columns (names
+    joined in), streamed from the database: any length costs time, not memory."""
     query, _ = _ordered_query(user, wf, view)
-    query = query.options(
-        joinedload(Ticket.assignee), joinedload(Ticket.author),
-        joinedload(Ticket.site), joinedload(Ticket.ticket_type),
-    ).execution_options(yield_per=EXPORT_BATCH)  # fmt: skip
-    for row in db.session.execute(query):
-        yield row[0]
+    author, assignee = sa.orm.aliased(User), sa.orm.aliased(User)
+    dialect = db.session.get_bind().dialect.name
+    query = (
+        query.with_only_columns(
+            Ticket.id, Ticket.summary, Ticket.state, Ticket.priority, Site.name,
+            TicketType.name, author.username, assignee.username, Ticket.end_user_name,
+            csvexport.utc_text(Ticket.created, dialect),
+            csvexport.utc_text(Ticket.modified, dialect), Ticket.deadline, Ticket.private,
+            Ticket.ref, Ticket.rating, maintain_column_froms=True,
+        )
+        .outerjoin(Site, Site.id == Ticket.site_id)
+        .outerjoin(TicketType, TicketType.id == Ticket.ticket_type_id)
+        .join(author, author.id == Ticket.author_id)
+        .outerjoin(assignee, assignee.id == Ticket.assignee_id)
+    )  # fmt: skip
+    connection = db.session.connection()
+    streamed = connection.execution_options(stream_results=True, max_row_buffer=EXPORT_BATCH)
+    yield from streamed.execute(query)
 
 
 def _found(view: View):

@@ -55,6 +55,22 @@ def index(session: Session, ticket: Ticket) -> None:
         )
 
 
+def add_comment(session: Session, ticket: Ticket, body: str) -> None:
+    """A new comment joins the ticket's entry (its text is the same as ``index`` would
+    write: the comments follow the description in the order they came), in one
+    statement; a ticket without an entry yet is indexed whole."""
+    params = {"id": ticket.id, "body": body}
+    if session.get_bind().dialect.name == "sqlite":
+        sql = f"UPDATE {TABLE} SET body = body || char(10) || :body WHERE rowid = :id"
+    else:
+        sql = (
+            f"UPDATE {TABLE} SET document = document || "
+            "setweight(to_tsvector('simple', :body), 'B') WHERE ticket_id = :id"
+        )
+    if session.execute(sa.text(sql), params).rowcount != 1:
+        index(session, ticket)
+
+
 def matches(dialect: str, text: str, *, any_term: bool = False) -> sa.CTE | None:
     """Tickets matching ``text`` as (ticket_id, rank), higher rank first; every word must
     match (as a prefix), or any word with ``any_term``. None when there is nothing to find."""

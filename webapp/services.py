@@ -85,7 +85,7 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
                 if attempt:
                     _lock_tickets([*args, *kwargs.values()])
                 result = fn(*args, **kwargs)
-                db.session.commit()
+                _commit_keeping_state()
                 return result
             except StaleDataError:
                 db.session.rollback()
@@ -104,6 +104,17 @@ def _lock_tickets(arguments: list[Any]) -> None:
                if isinstance(a, Ticket | Comment | Attachment)}  # fmt: skip
     for ticket in sorted(tickets, key=lambda t: t.id):
         db.session.refresh(ticket, with_for_update=True)
+
+
+def _commit_keeping_state() -> None:
+    """Commit without expiring what the session holds: the objects are as this very
+    transaction wrote them, so the answer that shows them need not read them again."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 @unit_of_work
@@ -315,7 +326,8 @@ def _comment(actor: User, ticket: Ticket, body: str, stored: list[attachments.St
         raise Invalid(_("A comment cannot be empty."), fields={"body": _("Write something.")})
     fields: dict[str, tuple[Any, Any]] = {"comment": (None, body)}
     fields.update(monitor.diff(ticket, {"last_commenter": actor}))
-    note = Comment(ticket=ticket, author=actor, body=body, created=utcnow())
+    # Its files (none, or those added below) are all it has: no need to ask for them later.
+    note = Comment(ticket=ticket, author=actor, body=body, created=utcnow(), attachments=[])
     change = monitor.record(
         db.session, ticket, actor=actor, kind="comment", fields=fields, comment=note,
         more=_file_rows(stored),
@@ -323,7 +335,8 @@ def _comment(actor: User, ticket: Ticket, body: str, stored: list[attachments.St
     ticket.last_commenter = actor
     db.session.add(note)
     _add_attachments(actor, ticket, stored, note)
-    _reindex(ticket)
+    db.session.flush()
+    search.add_comment(db.session, ticket, body)
     return change
 
 
@@ -404,6 +417,18 @@ def attachments_of(ticket: Ticket) -> list[Attachment]:
     query = (
         sa.select(Attachment)
         .where(Attachment.ticket_id == ticket.id, Attachment.removed.is_(None))
+        .options(joinedload(Attachment.uploader))
+        .order_by(Attachment.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def all_attachments_of(ticket: Ticket) -> list[Attachment]:
+    """Every file the ticket ever had, removed ones too, oldest first: its page shows the
+    current ones and, in the timeline, each comment's."""
+    query = (
+        sa.select(Attachment)
+        .where(Attachment.ticket_id == ticket.id)
         .options(joinedload(Attachment.uploader))
         .order_by(Attachment.id)
     )

@@ -4,7 +4,7 @@ statements, so the page stays fast with a hundred thousand tickets."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -98,16 +98,25 @@ def boxes_for(user: User) -> tuple[str, ...]:
 
 
 def statistics_for(user: User, boxes: tuple[str, ...] = BOXES) -> Statistics:
-    """The figures of ``boxes`` over the tickets ``user`` may see."""
+    """The figures of ``boxes`` over the tickets ``user`` may see. The boxes that are a
+    handful of counts over every visible ticket (progress, weekly, ratings) share one
+    statement: each gives its columns and reads its part of the one row."""
     visible = visible_tickets(user)
     compute: dict[str, Callable[[], object]] = {
         "counts": lambda: _counts(visible, _today_for(user)),
         "times": lambda: _times(visible),
-        "progress": lambda: _progress(visible),
-        "weekly": lambda: _weekly(visible),
-        "ratings": lambda: _ratings(visible),
     }
-    return Statistics(**{box: compute[box]() for box in boxes})
+    shared = {"progress": _progress, "weekly": _weekly, "ratings": _ratings}
+    parts = {box: shared[box]() for box in boxes if box in shared}
+    found: dict[str, object] = {}
+    if parts:
+        columns = [column for part_columns, _read in parts.values() for column in part_columns]
+        row = db.session.execute(sa.select(*columns).where(visible)).one()
+        start = 0
+        for box, (part_columns, read) in parts.items():
+            found[box] = read(row[start : start + len(part_columns)])
+            start += len(part_columns)
+    return Statistics(**{box: found[box] if box in found else compute[box]() for box in boxes})
 
 
 def _today_for(user: User) -> date:
@@ -198,19 +207,30 @@ def _most_first(line: Count) -> tuple:
 
 
 def _times(visible: sa.ColumnElement[bool]) -> Times:
-    """Fastest, median and mean resolution; the median is the middle row (or the mean of
-    the two middle rows) of the sorted durations, which both databases can find."""
+    """Fastest, median and mean resolution in one statement; the median is the middle row
+    (or the mean of the two middle rows) of the sorted durations, numbered by a window."""
     took = _seconds_between(Ticket.created, Ticket.resolved)
     solved = sa.and_(visible, Ticket.resolved.is_not(None))
-    n, fastest, mean = db.session.execute(
-        sa.select(sa.func.count(), sa.func.min(took), sa.func.avg(took)).where(solved)
+    ranked = (
+        sa.select(
+            took.label("took"),
+            sa.func.row_number().over(order_by=took).label("rn"),
+            sa.func.count().over().label("n"),
+        )
+        .where(solved)
+        .subquery()
+    )
+    middle = sa.or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
+    n, fastest, mean, median = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.min(ranked.c.took),
+            sa.func.avg(ranked.c.took),
+            sa.func.avg(sa.case((middle, ranked.c.took))),
+        )
     ).one()
     if not n:
         return Times(0, None, None, None)
-    middle = db.session.scalars(
-        sa.select(took).where(solved).order_by(took).limit(2 - n % 2).offset((n - 1) // 2)
-    ).all()
-    median = sum(float(s) for s in middle) / len(middle)
     return Times(n, _duration(fastest), _duration(median), _duration(mean))
 
 
@@ -225,19 +245,21 @@ def _duration(seconds) -> timedelta:
     return timedelta(seconds=round(float(seconds)))
 
 
-def _progress(visible: sa.ColumnElement[bool]) -> Progress:
+# The shared boxes: each gives the columns it needs over the visible tickets, and reads
+# its figures from those columns of the one row.
+
+
+def _progress() -> tuple[list, Callable[[Sequence], Progress]]:
     """Solved: has a resolution time; pending: still active and not solved."""
     active = Ticket.state.in_(current_workflow().active_states)
-    solved, pending = db.session.execute(
-        sa.select(
-            sa.func.count(sa.case((Ticket.resolved.is_not(None), 1))),
-            sa.func.count(sa.case((sa.and_(active, Ticket.resolved.is_(None)), 1))),
-        ).where(visible)
-    ).one()
-    return Progress(solved, pending)
+    columns = [
+        sa.func.count(sa.case((Ticket.resolved.is_not(None), 1))),
+        sa.func.count(sa.case((sa.and_(active, Ticket.resolved.is_(None)), 1))),
+    ]
+    return columns, lambda row: Progress(row[0], row[1])
 
 
-def _weekly(visible: sa.ColumnElement[bool]) -> list[Week]:
+def _weekly() -> tuple[list, Callable[[Sequence], list[Week]]]:
     """Reported and solved per week (Monday to Sunday, UTC), the current week last."""
     today = utcnow().date()
     this_monday = today - timedelta(days=today.weekday())
@@ -251,23 +273,13 @@ def _weekly(visible: sa.ColumnElement[bool]) -> list[Week]:
             for start, end in pairwise(bounds)
         ]
 
-    row = db.session.execute(
-        sa.select(*per_week(Ticket.created), *per_week(Ticket.resolved)).where(
-            visible, sa.or_(Ticket.created >= bounds[0], Ticket.resolved >= bounds[0])
-        )
-    ).one()
-    return [Week(d, row[i], row[WEEKS + i]) for i, d in enumerate(mondays)]
+    columns = [*per_week(Ticket.created), *per_week(Ticket.resolved)]
+    return columns, lambda row: [Week(d, row[i], row[WEEKS + i]) for i, d in enumerate(mondays)]
 
 
-def _ratings(visible: sa.ColumnElement[bool]) -> list[tuple[Rating, int]]:
-    found = dict(
-        db.session.execute(
-            sa.select(Ticket.rating, sa.func.count())
-            .where(visible, Ticket.rating.is_not(None))
-            .group_by(Ticket.rating)
-        ).all()
-    )
-    return [(r, found.get(r.value, 0)) for r in Rating]
+def _ratings() -> tuple[list, Callable[[Sequence], list[tuple[Rating, int]]]]:
+    columns = [sa.func.count(sa.case((Ticket.rating == r.value, 1))) for r in Rating]
+    return columns, lambda row: list(zip(Rating, row, strict=True))
 
 
 def human_duration(span: timedelta | None) -> str:

@@ -8,12 +8,15 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_babel import format_number
 from flask_login import current_user
+from markupsafe import Markup
 
 from . import i18n, markup, notify, services, statistics
 from .models import MailMode, Priority, Rating, SiteState, Ticket, utcnow
 
 
 def init_app(app: Flask) -> None:
+    from . import rows
+
     app.context_processor(
         lambda: {
             "workflow": services.current_workflow(),
@@ -24,6 +27,8 @@ def init_app(app: Flask) -> None:
             "unread_notifications": _unread_notifications,
             "statistics_boxes": lambda: statistics.boxes_for(current_user),
             "language": i18n.language,
+            "row_kit": rows.kit,
+            "option": option,
         }
     )
     app.add_template_filter(lambda mode: MailMode(mode).label, "mail_mode_label")
@@ -32,6 +37,15 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(i18n.format_day, "day")
     app.add_template_filter(markup.render, "markdown")
     app.add_template_filter(capped, "capped")
+
+
+_OPTION = Markup('<option value="{}"{}>{}</option>')
+_SELECTED = Markup(" selected")
+
+
+def option(value, label, current) -> Markup:
+    """One <option> of a select, selected when ``current`` is ``value`` (as text)."""
+    return _OPTION.format(value, _SELECTED if str(current) == str(value) else "", label)
 
 
 def capped(count: int, cap: int, partial: bool = False) -> str:
@@ -50,7 +64,7 @@ def _unread_notifications() -> int:
     return notify.unread_count(current_user)
 
 
-def _viewer_zone() -> ZoneInfo:
+def viewer_zone() -> ZoneInfo:
     return current_user.zone if current_user.is_authenticated else ZoneInfo("UTC")
 
 
@@ -58,12 +72,12 @@ def local_time(moment: datetime | None) -> str:
     """A stored UTC time in the viewer's timezone and language."""
     if moment is None:
         return ""
-    return i18n.format_moment(moment, _viewer_zone())
+    return i18n.format_moment(moment, viewer_zone())
 
 
 def local_today() -> date:
     """Today's date where the viewer is: a deadline is a day on their calendar."""
-    return utcnow().astimezone(_viewer_zone()).date()
+    return utcnow().astimezone(viewer_zone()).date()
 
 
 def overdue(ticket: Ticket) -> bool:

@@ -11,13 +11,15 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import csvexport, i18n
 from .extensions import db
 from .models import (
+    Attachment,
     Change,
-    Comment,
+    ChangeField,
     Priority,
     Rating,
     ReportingType,
@@ -75,10 +77,20 @@ KIND_LABELS = {
 # Kinds whose action names the files: "attached report.pdf".
 FILE_KINDS = {"attachment_added", "attachment_removed"}
 USER_FIELDS = {"author", "assignee", "last_commenter"}
+REF_FIELDS = (*sorted(USER_FIELDS), "site", "ticket_type")
 TICKET_FIELDS = {"duplicate_of", "parent", "child"}
 # Shown in the timeline by other means (the comment itself) or not worth a line.
 HIDDEN_IN_TIMELINE = {"comment", "last_commenter", "author", "attachment"}
 CSV_HEADER = ("timestamp", "actor", "action", "field", "old", "new")
+
+
+@dataclass
+class _Name:
+    """A user's username and the name people read (display name, else username); a
+    site's or a type's name, twice."""
+
+    name: str
+    shown: str
 
 
 @dataclass
@@ -98,20 +110,62 @@ class Entry:
 
 
 class _Names:
-    """Names for the ids a set of changes mentions, fetched in one query per kind."""
+    """Names for the ids a set of changes mentions, fetched in one query."""
 
-    def __init__(self, changes: list[Change], wf: Workflow, *, export: bool) -> None:
+    def __init__(self, changes: list[Change], wf: Workflow, *, export: bool, tickets=None) -> None:
         self.wf, self.export = wf, export
+        self.wanted_tickets = tickets
+        values = (
+            (f.field, v)
+            for change in changes
+            for f in change.fields
+            if export or f.field not in HIDDEN_IN_TIMELINE
+            for v in (f.old, f.new)
+        )
+        self._fetch(values)
+
+    @classmethod
+    def of(cls, values, wf: Workflow, *, export: bool) -> _Names:
+        """Names for (field, value) pairs, rather than for changes."""
+        names = cls.__new__(cls)
+        names.wf, names.export, names.wanted_tickets = wf, export, None
+        names._fetch(values)
+        return names
+
+    def _fetch(self, values) -> None:
         ids: dict[str, set[int]] = {"user": set(), "site": set(), "type": set()}
-        for change in changes:
-            for f in change.fields:
-                kind = _ref_kind(f.field)
-                for value in (f.old, f.new):
-                    if kind in ids and value and value.isdigit():
-                        ids[kind].add(int(value))
-        self.users = _by_id(User, ids["user"])
-        self.sites = _by_id(Site, ids["site"])
-        self.types = _by_id(TicketType, ids["type"])
+        for name, value in values:
+            kind = _ref_kind(name)
+            if kind in ids and value and value.isdigit():
+                ids[kind].add(int(value))
+        self.users: dict[int, _Name] = {}
+        self.sites: dict[int, _Name] = {}
+        self.types: dict[int, _Name] = {}
+        parts = [
+            sa.select(sa.literal(kind), model.id, label, extra).where(model.id.in_(wanted))
+            for kind, model, label, extra, wanted in (
+                ("user", User, User.username, User.display_name, ids["user"]),
+                ("site", Site, Site.name, sa.literal(""), ids["site"]),
+                ("type", TicketType, TicketType.name, sa.literal(""), ids["type"]),
+            )
+            if wanted
+        ]
+        self.tickets: set[int] = set()
+        if self.wanted_tickets is not None and self.wanted_tickets[0]:
+            wanted, visible = self.wanted_tickets
+            parts.append(
+                sa.select(sa.literal("ticket"), Ticket.id, sa.literal(""), sa.literal("")).where(
+                    Ticket.id.in_(wanted), visible
+                )
+            )
+        if not parts:
+            return
+        found = {"user": self.users, "site": self.sites, "type": self.types}
+        for kind, id_, label, extra in db.session.execute(sa.union_all(*parts)):
+            if kind == "ticket":
+                self.tickets.add(id_)
+            else:
+                found[kind][id_] = _Name(label, extra or label)
 
     def show(self, name: str, value: str | None) -> str:
         if value is None or value == "":
@@ -121,7 +175,7 @@ class _Names:
             user = self.users.get(int(value))
             if user is None:
                 return _("user %(id)s", id=value)
-            return user.username if self.export else user.name
+            return user.name if self.export else user.shown
         if kind == "site":
             site = self.sites.get(int(value))
             return site.name if site else _("site %(id)s", id=value)
@@ -149,7 +203,19 @@ class _Names:
 
 def describe(changes: list[Change], wf: Workflow) -> list[Entry]:
     """Changes, ready to show."""
-    names = _Names(changes, wf, export=False)
+    return _describe(changes, _Names(changes, wf, export=False))
+
+
+def describe_linking(
+    changes: list[Change], wf: Workflow, ids: set[int], visible
+) -> tuple[list[Entry], set[int]]:
+    """Changes, ready to show, and which of the tickets ``ids`` (that the texts mention)
+    the viewer may open (``visible``, a WHERE clause): asked with the names, in one query."""
+    names = _Names(changes, wf, export=False, tickets=(ids, visible))
+    return _describe(changes, names), names.tickets
+
+
+def _describe(changes: list[Change], names: _Names) -> list[Entry]:
     result = []
     for change in changes:
         entry = Entry(
@@ -176,31 +242,64 @@ def csv_lines(ticket: Ticket, wf: Workflow) -> Iterator[str]:
 
 
 def monitor_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
-    """The change monitor as rows, header first: the CSV download and the API serve these."""
+    """The change monitor as rows, header first: the CSV download and the API serve these.
+    Plain rows, streamed: a ticket with a long history costs time, not memory."""
     yield CSV_HEADER
-    changes = history(ticket)
-    names = _Names(changes, wf, export=True)
-    for change in changes:
-        stamp = change.created.strftime("%Y-%m-%dT%H:%M:%SZ")
-        actor = change.actor.username if change.actor else "system"
-        for f in change.fields:
-            yield (stamp, actor, change.kind, f.field, names.show(f.field, f.old),
-                   names.show(f.field, f.new))  # fmt: skip
+    refs = (
+        sa.select(ChangeField.field, ChangeField.old, ChangeField.new)
+        .join(Change, Change.id == ChangeField.change_id)
+        .where(Change.ticket_id == ticket.id, ChangeField.field.in_(REF_FIELDS))
+        .distinct()
+    )
+    names = _Names.of(
+        ((f, v) for f, old, new in db.session.execute(refs) for v in (old, new)), wf, export=True
+    )
+    show = names.show
+    dialect = db.session.get_bind().dialect.name
+    connection = db.session.connection()
+    rows = connection.execution_options(stream_results=True, max_row_buffer=2000).execute(
+        sa.select(csvexport.utc_text(Change.created, dialect), User.username, Change.kind,
+                  ChangeField.field, ChangeField.old, ChangeField.new)
+        .join(ChangeField, ChangeField.change_id == Change.id)
+        .outerjoin(User, User.id == Change.actor_id)
+        .where(Change.ticket_id == ticket.id)
+        .order_by(Change.id, ChangeField.id)
+    )  # fmt: skip
+    for stamp, actor, kind, name, old, new in rows:
+        if name in REF_FIELDS:
+            old, new = show(name, old), show(name, new)
+        yield (stamp, actor or "system", kind, name, old or "", new or "")
 
 
-def history(ticket: Ticket) -> list[Change]:
-    """The ticket's changes, oldest first, with their fields and actors loaded."""
+def history(ticket: Ticket, files: list[Attachment] | None = None) -> list[Change]:
+    """The ticket's changes, oldest first, with their fields, actors, comments and the
+    comments' files, in two queries (one when the ticket's ``files`` are given: all of
+    them, removed ones too, as ``services.all_attachments_of`` reads them)."""
     query = (
         sa.select(Change)
         .where(Change.ticket_id == ticket.id)
-        .options(
-            selectinload(Change.fields),
-            selectinload(Change.actor),
-            selectinload(Change.comment).selectinload(Comment.attachments),
-        )
+        .options(joinedload(Change.fields), joinedload(Change.actor), joinedload(Change.comment))
         .order_by(Change.id)
     )
-    return list(db.session.scalars(query))
+    changes = list(db.session.scalars(query).unique())
+    if files is None:
+        files = list(
+            db.session.scalars(
+                sa.select(Attachment)
+                .where(Attachment.ticket_id == ticket.id)
+                .order_by(Attachment.id)
+            )
+        )
+    by_comment: dict[int, list[Attachment]] = {}
+    for file in files:
+        if file.comment_id is not None:
+            by_comment.setdefault(file.comment_id, []).append(file)
+    for change in changes:
+        if change.comment is not None:
+            set_committed_value(
+                change.comment, "attachments", by_comment.get(change.comment.id, [])
+            )
+    return changes
 
 
 def _ref_kind(name: str) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .models import Subscription, Ticket, User
+from .models import Group, Subscription, Ticket, User, user_groups
 
 
 def visible_tickets(user: User) -> sa.ColumnElement[bool]:
@@ -21,6 +21,27 @@ def visible_tickets(user: User) -> sa.ColumnElement[bool]:
         sa.or_(
             Ticket.author_id == user.id,
             Ticket.assignee_id == user.id,
+            sa.and_(Ticket.private.is_(False), Ticket.site_id.in_(subscribed)),
+        ),
+    )
+
+
+def visible_to_id(user_id: int, staff_groups: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    """The same rule as ``visible_tickets`` for a user known only by id, whose role the
+    database finds out (members of ``staff_groups`` are staff): for a query that loads
+    the user and something they may see in one statement."""
+    staff = sa.exists(
+        sa.select(user_groups.c.user_id)
+        .join(Group, Group.id == user_groups.c.group_id)
+        .where(user_groups.c.user_id == user_id, Group.name.in_(staff_groups))
+    )
+    subscribed = sa.select(Subscription.site_id).where(Subscription.user_id == user_id)
+    return sa.and_(
+        Ticket.deleted.is_(None),
+        sa.or_(
+            staff,
+            Ticket.author_id == user_id,
+            Ticket.assignee_id == user_id,
             sa.and_(Ticket.private.is_(False), Ticket.site_id.in_(subscribed)),
         ),
     )

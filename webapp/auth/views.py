@@ -31,7 +31,8 @@ def load_user(user_id: str) -> User | None:
     uid, _, secret = user_id.partition(":")
     if as_id(uid) is None or not secret or len(secret) > 100:
         return None
-    return accounts.signed_in_user(as_id(uid), secret)
+    # A page (any GET) shows the bell: its count comes with the user, in one statement.
+    return accounts.signed_in_user(as_id(uid), secret, with_unread=request.method == "GET")
 
 
 def _named_user() -> User | None:

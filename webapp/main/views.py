@@ -16,11 +16,12 @@ from . import bp
 @bp.get("/")
 @login_required
 def home():
-    staff = accounts.staff_members() if current_user.is_staff else []
+    team = accounts.staff_members() if current_user.is_admin else []
+    staff = team or (accounts.staff_choices() if current_user.is_staff else [])
     return render_template(
         "main/home.html",
         panels=dashboard.panels_for(current_user),
-        team=staff if current_user.is_admin else [],
+        team=team,
         candidates=staff,
     )
 

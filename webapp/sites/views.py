@@ -65,7 +65,7 @@ def detail(site_id: int):
         tickets=tickets,
         subscribers=subscribers,
         following=current_user in subscribers,
-        candidates=accounts.staff_members() if current_user.is_staff else [],
+        candidates=accounts.staff_choices() if current_user.is_staff else [],
     )
 
 

@@ -4,6 +4,7 @@ duplicate suggestions. The view state lives in the query string (see listing.Vie
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from .. import accounts, csvexport, listing, search, services
 from ..exceptions import DomainError, Forbidden, Invalid
 from ..extensions import db
 from ..htmx import is_htmx
-from ..models import Change, Ticket, User
+from ..models import Change, Priority, Rating, Ticket, User
 from ..routing import as_id
 from ..visibility import visible_tickets
 from . import bp
@@ -120,7 +121,7 @@ def export():
     view = listing.View.from_args(request.args, current_user, wf)
     if view.errors:
         raise Invalid("; ".join(view.errors.values()))
-    rows = (_csv_row(t) for t in listing.export_rows(current_user, wf, view))
+    rows = _csv_rows(listing.export_rows(current_user, wf, view))
     return Response(
         stream_with_context(csvexport.lines(itertools.chain([CSV_HEADER], rows))),
         mimetype="text/csv",
@@ -159,13 +160,28 @@ def _list_context(view: listing.View) -> dict:
         "since": counts["since"],
         "filter_choices": listing.filter_choices,
         "cap": listing.COUNT_CAP,
-        "list_url": lambda **changes: url_for(".index", **view.args(**changes)),
+        "list_url": _list_url(view),
         "view_query": urlencode(view.args(after=None)),
     }
 
 
+# The characters url_for leaves as they are in a query string: the same URLs, built
+# without routing (a list page links to itself some thirty times).
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def _list_url(view: listing.View):
+    base = url_for(".index")
+
+    def list_url(**changes) -> str:
+        args = view.args(**changes)
+        return f"{base}?{urlencode(args, safe=_QUERY_SAFE)}" if args else base
+
+    return list_url
+
+
 def _candidates() -> list[User]:
-    return accounts.staff_members() if current_user.is_staff else []
+    return accounts.staff_choices() if current_user.is_staff else []
 
 
 def _bulk_ids(wf) -> list[int]:
@@ -196,12 +212,16 @@ def _bulk_action(action: str):
     raise Invalid(_("Choose take, assign or state."))
 
 
-def _csv_row(t: Ticket) -> tuple:
-    return (
-        t.id, t.summary, t.state, t.priority_label, t.site.name if t.site else "",
-        t.ticket_type.name if t.ticket_type else "", t.author.username,
-        t.assignee.username if t.assignee else "", t.end_user_name,
-        t.created.strftime("%Y-%m-%dT%H:%M:%SZ"), t.modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        t.deadline.isoformat() if t.deadline else "", "yes" if t.private else "no", t.ref or "",
-        t.rating_label,
-    )  # fmt: skip
+def _csv_rows(rows) -> Iterator[tuple]:
+    """The export's rows as the CSV shows them; labels are looked up once, not per row."""
+    priorities = {p.value: str(p.label) for p in Priority}
+    ratings = {r.value: str(r.label) for r in Rating}
+    for (number, summary, state, priority, site, type_name, author, assignee, end_user,
+         created, modified, deadline, private, ref, rating) in rows:  # fmt: skip
+        yield (
+            number, summary, state, priorities.get(priority) or Priority(priority).label,
+            site or "", type_name or "", author, assignee or "", end_user,
+            created, modified,
+            deadline.isoformat() if deadline else "", "yes" if private else "no", ref or "",
+            "" if rating is None else ratings.get(rating) or Rating(rating).label,
+        )  # fmt: skip

@@ -12,6 +12,7 @@ from flask import (
     Response,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -20,6 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from .. import accounts, administration, markup, services, timeline
 from ..exceptions import Conflict, Invalid, StaleEdit
@@ -67,7 +69,25 @@ def new():
 
 @bp.get("/tickets/<int:ticket_id>")
 def detail(ticket_id: int):
-    return _detail_page(_visible(ticket_id))
+    """The ticket and its linked tickets (duplicates, children) come in one query."""
+    found = db.session.scalars(
+        sa.select(Ticket)
+        .where(
+            sa.or_(
+                Ticket.id == ticket_id,
+                Ticket.duplicate_of_id == ticket_id,
+                Ticket.parent_id == ticket_id,
+            ),
+            visible_tickets(current_user),
+        )
+        .options(*_SHOWN)
+        .order_by(Ticket.id)
+    ).all()
+    ticket = next((t for t in found if t.id == ticket_id), None)
+    if ticket is None:
+        abort(404)
+    g.linked_tickets = (ticket.id, [t for t in found if t is not ticket])
+    return _detail_page(ticket)
 
 
 @bp.route("/tickets/<int:ticket_id>/edit", methods=["GET", "POST"])
@@ -230,10 +250,19 @@ def monitor_csv(ticket_id: int):
     )
 
 
+# What a ticket's page and its row show of the tickets it refers to, loaded with it.
+_SHOWN = (
+    joinedload(Ticket.site), joinedload(Ticket.ticket_type), joinedload(Ticket.author),
+    joinedload(Ticket.assignee),
+)  # fmt: skip
+
+
 def _visible(ticket_id: int) -> Ticket:
     """The ticket, if the current user may see it; a 404 otherwise, whether or not it exists."""
     ticket = db.session.scalar(
-        sa.select(Ticket).where(Ticket.id == ticket_id, visible_tickets(current_user))
+        sa.select(Ticket)
+        .where(Ticket.id == ticket_id, visible_tickets(current_user))
+        .options(*_SHOWN)
     )
     if ticket is None:
         abort(404)
@@ -264,7 +293,7 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
         return _detail_page(ticket, conflict=message, status=status)
     context = {"t": ticket, "ticket": ticket, "conflict": message}
     if request.args.get("as") == "row":
-        context["candidates"] = accounts.staff_members()
+        context["candidates"] = accounts.staff_choices()
         return render_template("tickets/_row_alone.html", **context), status
     context.update(_detail_context(ticket))
     return render_template("tickets/_action_result.html", **context), status
@@ -288,8 +317,13 @@ def _detail_page(
 
 
 def _detail_context(ticket: Ticket) -> dict[str, Any]:
-    entries = timeline.describe(timeline.history(ticket), services.current_workflow())
-    texts = [ticket.description] + [e.change.comment.body for e in entries if e.change.comment]
+    files = services.all_attachments_of(ticket)
+    changes = timeline.history(ticket, files)
+    texts = [ticket.description] + [c.comment.body for c in changes if c.comment]
+    entries, linkable = timeline.describe_linking(
+        changes, services.current_workflow(), markup.referenced_ids(texts),
+        visible_tickets(current_user),
+    )  # fmt: skip
     return {
         "related": _relations(ticket),
         "duplicate_form": DuplicateForm(formdata=None),
@@ -297,17 +331,18 @@ def _detail_context(ticket: Ticket) -> dict[str, Any]:
         "actions": services.actions_for(current_user, ticket),
         "rating_form": RatingForm(formdata=None, rating=ticket.rating),
         "closes_at": services.closes_at(ticket),
-        "candidates": accounts.staff_members() if current_user.is_staff else [],
+        "candidates": accounts.staff_choices() if current_user.is_staff else [],
         "entries": entries,
-        "linkable": _linkable(texts),
+        "linkable": linkable,
         "comment_form": NewCommentForm(formdata=None),
-        **attachments_context(ticket),
+        **attachments_context(ticket, [f for f in files if f.removed is None]),
     }
 
 
-def attachments_context(ticket: Ticket) -> dict[str, Any]:
+def attachments_context(ticket: Ticket, files: list | None = None) -> dict[str, Any]:
     """The ticket's files for its page, each with whether the viewer may remove it."""
-    files = services.attachments_of(ticket)
+    if files is None:
+        files = services.attachments_of(ticket)
     return {
         "attachments": files,
         "removable": {a.id for a in files if services.may_remove_attachment(current_user, a)},
@@ -323,14 +358,18 @@ def _relations(ticket: Ticket) -> dict[str, Any]:
         if can_see(current_user, node):
             chain.append(node)
         node = node.duplicate_of
-    linked = db.session.scalars(
-        sa.select(Ticket)
-        .where(
-            sa.or_(Ticket.duplicate_of_id == ticket.id, Ticket.parent_id == ticket.id),
-            visible_tickets(current_user),
-        )
-        .order_by(Ticket.id)
-    ).all()
+    known = g.get("linked_tickets")
+    if known is not None and known[0] == ticket.id:
+        linked = known[1]
+    else:
+        linked = db.session.scalars(
+            sa.select(Ticket)
+            .where(
+                sa.or_(Ticket.duplicate_of_id == ticket.id, Ticket.parent_id == ticket.id),
+                visible_tickets(current_user),
+            )
+            .order_by(Ticket.id)
+        ).all()
     parent = ticket.parent if ticket.parent and can_see(current_user, ticket.parent) else None
     return {
         "chain": chain,
@@ -338,15 +377,6 @@ def _relations(ticket: Ticket) -> dict[str, Any]:
         "children": [t for t in linked if t.parent_id == ticket.id],
         "parent": parent,
     }
-
-
-def _linkable(texts: list[str]) -> set[int]:
-    """Of the tickets these texts mention, the ones the viewer may open."""
-    ids = markup.referenced_ids(texts)
-    if not ids:
-        return set()
-    query = sa.select(Ticket.id).where(Ticket.id.in_(ids), visible_tickets(current_user))
-    return set(db.session.scalars(query))
 
 
 def _comment_form_error(ticket: Ticket, form: CommentForm):

@@ -1,0 +1,129 @@
+"""Benchmark data sets, shared by bench/lists.py and bench/run.py: a fresh database per
+backend, built by the documented commands (the migrations, then ``generate-data``), and
+the machine the figures were measured on."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMENTS_PER_TICKET = 3
+
+
+def database(backend: str, tickets: int, workdir: Path) -> str:
+    """The URL of a new, empty database for ``tickets`` tickets on ``backend``."""
+    if backend == "sqlite":
+        path = workdir / f"bench-{tickets}.sqlite3"
+        for leftover in workdir.glob(f"{path.name}*"):
+            leftover.unlink()
+        return f"sqlite:///{path}"
+    url = sa.make_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/test"))
+    url = url.set(drivername="postgresql+psycopg")
+    name = f"tessera_bench_{tickets}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def environment(url: str) -> dict[str, str]:
+    """What a Tessera process needs to run on the benchmark database."""
+    return {**os.environ, "DATABASE_URL": url, "TESSERA_SECRET_KEY": "bench"}
+
+
+def build(backend: str, tickets: int, workdir: Path) -> str:
+    """A fresh database with ``tickets`` generated tickets (3 comments each); its URL.
+
+    The data is made by the documented commands, in processes of their own, so that a
+    measuring process starts as a server would: with nothing but the app in memory."""
+    url = database(backend, tickets, workdir)
+    env = environment(url)
+    flask = [sys.executable, "-m", "flask", "--app", "webapp"]
+    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [*flask, "generate-data", "--tickets", str(tickets),
+         "--comments-per-ticket", str(COMMENTS_PER_TICKET)],
+        env=env, cwd=ROOT, check=True,
+    )  # fmt: skip
+    print(f"{backend}: generated {tickets:,} tickets in {time.perf_counter() - started:.0f} s")
+    return url
+
+
+def long_history(url: str, changes: int) -> int:
+    """Give one ticket ``changes`` more changes (state moves, one field each), written in
+    bulk as generate-data writes its rows; returns the ticket's id."""
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.models import Change, ChangeField, Ticket
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        ticket = db.session.scalar(
+            sa.select(Ticket).where(Ticket.deleted.is_(None)).order_by(Ticket.id).limit(1)
+        )
+        actor = ticket.author_id
+        change_id = db.session.scalar(sa.select(sa.func.max(Change.id))) + 1
+        field_id = db.session.scalar(sa.select(sa.func.max(ChangeField.id))) + 1
+        moment, version, state = ticket.modified, ticket.version, ticket.state
+        rows, fields = [], []
+        for n in range(changes):
+            new = "working" if state != "working" else "opened"
+            moment += timedelta(minutes=1)
+            version += 1
+            rows.append({"id": change_id + n, "ticket_id": ticket.id, "actor_id": actor,
+                         "kind": "state", "comment_id": None, "created": moment,
+                         "version": version})  # fmt: skip
+            fields.append({"id": field_id + n, "change_id": change_id + n, "field": "state",
+                           "old": state, "new": new})  # fmt: skip
+            state = new
+        for start in range(0, changes, 5000):
+            db.session.execute(sa.insert(Change.__table__), rows[start : start + 5000])
+            db.session.execute(sa.insert(ChangeField.__table__), fields[start : start + 5000])
+        db.session.execute(
+            sa.update(Ticket.__table__)
+            .where(Ticket.__table__.c.id == ticket.id)
+            .values(state=state, version=version, modified=moment, state_since=moment)
+        )
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            for table in ("changes", "change_fields"):
+                db.session.execute(sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                ))  # fmt: skip
+            db.session.commit()
+        ticket_id = ticket.id
+        db.session.remove()
+        db.engine.dispose()
+    return ticket_id
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def write_section(marker: str, section: str) -> None:
+    """Replace the part of docs/performance.md between two ``marker`` lines."""
+    doc = ROOT / "docs" / "performance.md"
+    text = doc.read_text()
+    start, end = text.index(marker), text.rindex(marker) + len(marker)
+    doc.write_text(text[:start] + section + text[end:])
