@@ -205,8 +205,9 @@ def wrk(url: str, duration: float, connections: int, headers=(), script=None, ar
     found = {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
         "requests": int(re.search(r"(\d+) requests in", out)[1]),
-        "p50": _ms(re.search(r"50%\s+(\S+)", out)[1]),
-        "p99": _ms(re.search(r"99%\s+(\S+)", out)[1]),
+        # The distribution's own lines: "Thread Stats" has percentages (+/- Stdev) too.
+        "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE)[1]),
+        "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)[1]),
         "errors": 0,
     }
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
