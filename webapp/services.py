@@ -102,8 +102,13 @@ def _lock_tickets(arguments: list[Any]) -> None:
     their rows locked until the transaction ends, in the order of their ids."""
     tickets = {a if isinstance(a, Ticket) else a.ticket for a in arguments
                if isinstance(a, Ticket | Comment | Attachment)}  # fmt: skip
-    for ticket in sorted(tickets, key=lambda t: t.id):
-        db.session.refresh(ticket, with_for_update=True)
+    if not tickets:
+        return
+    ids = sorted(t.id for t in tickets)
+    db.session.execute(sa.select(Ticket.id).where(Ticket.id.in_(ids)).order_by(Ticket.id)
+                       .with_for_update())  # fmt: skip
+    for ticket in tickets:
+        db.session.refresh(ticket)  # as it is now that no one else can change it
 
 
 def _commit_keeping_state() -> None:
