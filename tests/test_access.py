@@ -65,14 +65,16 @@ def scene(app):
     sam, ada = make_user("sam", role="staff"), make_user("ada", role="admin")
     make_user("dan")
     site = make_site("Payroll", alice, carol)
-    db.session.add(TicketType(name="Question"))
+    kind = TicketType(name="Question")
+    db.session.add(kind)
     db.session.commit()
     private = _marked_ticket(alice, sam, site, PRIVATE, private=True)
     deleted = _marked_ticket(alice, sam, site, DELETED, private=False)
     administration.delete_ticket(actor=ada, ticket=db.session.get(Ticket, deleted["ticket"]))
     hook = webhooks.create(url="https://hooks.example.com/", site=None, events=["created"])
     db.session.commit()
-    others = {"site": site.id, "user": alice.id, "type": 1, "token": 1, "webhook": hook.id,
+    others = {"site": site.id, "user": alice.id, "type": kind.id,
+              "token": api_tokens.create(user=alice, name="alice's")[0].id, "webhook": hook.id,
               "group": accounts.role_group(app.config["STAFF_GROUP"]).id}  # fmt: skip
     return {"private": private | others, "deleted": deleted | others}
 
