@@ -61,6 +61,7 @@ class Scenario:
     post: str = ""  # take, state or comment (bench/post.lua)
     csv: bool = False
     target: str = ""  # key of TARGETS
+    drawn: bool = False  # measured on a server that keeps no pages: drawn anew each time
 
 
 SCENARIOS = [
@@ -73,6 +74,12 @@ SCENARIOS = [
     Scenario("list_search", f"list: search, mid word ({VOCABULARY[100]}, 6% of tickets)",
              f"/tickets/?tab=all&q={VOCABULARY[100]}", target="list"),
     Scenario("ticket_page", "ticket page (3 comments)", "/tickets/{ticket}", target="ticket"),
+    Scenario("list_all_drawn", "list: tab All, drawn anew (no kept pages)", "/tickets/?tab=all",
+             target="list", drawn=True),
+    Scenario("list_search_drawn", f"list: search {VOCABULARY[100]}, drawn anew",
+             f"/tickets/?tab=all&q={VOCABULARY[100]}", target="list", drawn=True),
+    Scenario("ticket_page_drawn", "ticket page, drawn anew", "/tickets/{ticket}",
+             target="ticket", drawn=True),
     Scenario("take", "take / unassign (htmx, list row)", post="take", target="take"),
     Scenario("state", "state change (htmx, list row)", post="state", target="state"),
     Scenario("comment", "comment post (htmx)", post="comment", target="comment"),
@@ -240,13 +247,13 @@ class Session:
 # -- In-process: SQL statements and bytes ------------------------------------------------
 
 
-def count_in_process(url: str, scenarios, ids: dict) -> dict[str, tuple[int, int]]:
+def count_in_process(url: str, scenarios, ids: dict, **config) -> dict[str, tuple[int, int]]:
     """(statements, bytes) of one request per scenario, after a warm-up request, through
     the Flask test client; POSTs act on tickets the wrk runs leave alone."""
     from webapp import create_app
     from webapp.extensions import db
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", **config})
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
@@ -330,19 +337,25 @@ def measure(backend: str, tickets: int, args, workdir: Path, floor: Server) -> l
     history = long_history(url, HISTORY)
     ids = pools(url)
     ids["fill"]["history"] = history
-    counted = count_in_process(url, SCENARIOS, ids)
+    kept = [s for s in SCENARIOS if not s.drawn]
+    counted = count_in_process(url, kept, ids)
+    counted |= count_in_process(url, [s for s in SCENARIOS if s.drawn], ids, PAGE_CACHE_BYTES=0)
     pages = count_in_process(url, [Scenario(n, n, p) for n, p in PAGES], ids)
     for name, (queries, size) in pages.items():
         print(f"{backend:10} {tickets:>9,} {name:14} {queries} SQL statements, {size:,} bytes")
-    server = Server("webapp:create_app()", environment(url), workdir / f"gunicorn-{backend}.log")
+    log = workdir / f"gunicorn-{backend}.log"
+    server = Server("webapp:create_app()", environment(url), log)
+    drawn = Server(
+        "webapp:create_app()", {**environment(url), "TESSERA_PAGE_CACHE_BYTES": "0"}, log
+    )
     results = []
     try:
         session = Session(server.url)
         weight = pageweight.weigh(session.opener, server.url + "/tickets/")
         print(f"{backend}: cold load of the list page\n{pageweight.report(weight)}")
         for scenario in SCENARIOS:
-            result = run_scenario(scenario, backend, tickets, args, workdir, floor, server,
-                                  session, ids)  # fmt: skip
+            result = run_scenario(scenario, backend, tickets, args, workdir, floor,
+                                  drawn if scenario.drawn else server, session, ids)  # fmt: skip
             result.queries, result.bytes = counted[scenario.name]
             results.append(result)
             print(line(result), flush=True)
@@ -353,6 +366,7 @@ def measure(backend: str, tickets: int, args, workdir: Path, floor: Server) -> l
                                   queries=queries, bytes=size))  # fmt: skip
     finally:
         server.stop()
+        drawn.stop()
     return results
 
 

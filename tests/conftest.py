@@ -74,7 +74,7 @@ def database_url(request, tmp_path) -> str:
         tables = (
             c.exec_driver_sql(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
+                "AND tablename NOT IN ('alembic_version', 'stamps')"
             )
             .scalars()
             .all()

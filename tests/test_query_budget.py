@@ -18,9 +18,12 @@ from webapp.models import TicketType
 
 HTMX = {"HX-Request": "true"}
 PAGE_BUDGET = 6
-# Writes record the change (ticket, change, fields), tell the people (one INSERT ... SELECT
-# whatever their number), queue webhooks and answer with the changed row or entry.
-ACTION_BUDGET = {"take": 9, "state": 8, "comment": 11}
+# Writes load the user and the ticket, record the change (ticket, change, one INSERT per
+# field), tell the people (one INSERT ... SELECT whatever their number) and answer with
+# the changed row or entry; the staff and the webhooks are kept between setup changes
+# (stamps.keep). A comment also writes itself and its search text, and answers with the
+# ticket's files when it brought some.
+ACTION_BUDGET = {"take": 7, "state": 6, "comment": 9}
 
 
 @pytest.fixture
@@ -78,17 +81,18 @@ def test_actions_take_the_same_statements_however_many_people_hear_of_them(app, 
     budgets = []
     for more in (0, 8):
         grow(desk, more)
-        ticket = make_ticket(desk["alice"], "Printer jams", site=desk["site"])
-        if action == "state":
-            services.take(actor=desk["sam"], ticket=ticket)
-        url, data = {
-            "take": (f"/tickets/{ticket.id}/take?as=row", {}),
-            "state": (f"/tickets/{ticket.id}/state?as=row", {"state": "working"}),
-            "comment": (f"/tickets/{ticket.id}/comments", {"body": "On it."}),
-        }[action]
-        with counting_queries() as statements:
-            response = client.post(url, data=data, headers=headers)
-        assert response.status_code == 200, response.get_data(as_text=True)
+        for _ in range(2):  # the second is counted: the first reads staff and webhooks
+            ticket = make_ticket(desk["alice"], "Printer jams", site=desk["site"])
+            if action == "state":
+                services.take(actor=desk["sam"], ticket=ticket)
+            url, data = {
+                "take": (f"/tickets/{ticket.id}/take?as=row", {}),
+                "state": (f"/tickets/{ticket.id}/state?as=row", {"state": "working"}),
+                "comment": (f"/tickets/{ticket.id}/comments", {"body": "On it."}),
+            }[action]
+            with counting_queries() as statements:
+                response = client.post(url, data=data, headers=headers)
+            assert response.status_code == 200, response.get_data(as_text=True)
         budgets.append(len(statements))
     told = len(re.findall("INSERT INTO notifications", "\n".join(statements)))
     assert told == 1  # one statement, for everyone who hears of it

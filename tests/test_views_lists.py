@@ -66,8 +66,9 @@ def row_ids(html: str) -> list[int]:
 )  # fmt: skip
 def test_every_list_needs_at_most_six_queries_whatever_the_size(app, desk, query):
     client = signed_in(app, "sam")
+    client.get(f"/tickets/?{query}")  # reads the staff, kept until people change
     budgets = []
-    for more in (0, 30):
+    for more in (1, 30):  # the page is drawn anew: new tickets moved the stamps
         for i in range(more):
             make_ticket(desk["alice"], f"Scanner {i} is slow", site=desk["site"])
         with counting_queries() as statements:

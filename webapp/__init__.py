@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import accounts, cli, errors, i18n, monitor, notify, requestlog, security, templating  # noqa: F401
+from . import accounts, cli, errors, i18n, monitor, notify, requestlog, security, stamps, templating  # noqa: F401
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .htmx import vary_on_htmx

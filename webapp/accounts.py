@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import i18n, notify
+from . import i18n, notify, stamps
 from .exceptions import Invalid, NotFound
 from .extensions import db
 from .models import Group, User, UserSession, user_groups, utcnow
@@ -54,7 +54,7 @@ def session_cutoff() -> datetime:
 def signed_in_user(user_id: int, secret: str, *, with_unread: bool = False) -> User | None:
     """The active user whose sign-in has this secret, with their role groups: one query
     (every request asks for all of it); with ``with_unread``, the same query counts their
-    unread notifications for the bell too."""
+    unread notifications for the bell too. The data stamps come with it (``g.stamps``)."""
     query = (
         sa.select(User, UserSession.last_seen)
         .join(UserSession, UserSession.user_id == User.id)
@@ -65,6 +65,7 @@ def signed_in_user(user_id: int, secret: str, *, with_unread: bool = False) -> U
             UserSession.last_seen >= session_cutoff(),
         )
         .options(joinedload(User.groups))
+        .add_columns(*stamps.columns())
     )
     if with_unread:
         query = query.add_columns(notify.unread_column(user_id))
@@ -72,8 +73,9 @@ def signed_in_user(user_id: int, secret: str, *, with_unread: bool = False) -> U
     if row is None:
         return None
     user, last_seen = row[0], row[1]
+    g.stamps = stamps.Stamps(row[2], row[3])
     if with_unread:
-        g.unread_for, g.unread = user.id, row[2] or 0
+        g.unread_for, g.unread = user.id, row[4] or 0
     user.session_secret = secret
     if last_seen < utcnow() - TOUCH_EVERY:
         g.touch_session = UserSession.digest(secret)
@@ -259,9 +261,14 @@ class Choice(NamedTuple):
     name: str
 
 
-def staff_choices() -> list[Choice]:
+def staff_choices() -> tuple[Choice, ...]:
     """The people tickets can be assigned to (those of ``staff_members``), as plain
-    (id, name) rows: every list and ticket page draws them, and needs no more."""
+    (id, name) rows: every list and ticket page draws them, and needs no more. Kept
+    between setup changes (stamps.keep)."""
+    return stamps.keep("staff_choices", _staff_choices)
+
+
+def _staff_choices() -> tuple[Choice, ...]:
     names = [current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"]]
     members = sa.select(user_groups.c.user_id).join(Group, Group.id == user_groups.c.group_id)
     query = (
@@ -269,7 +276,7 @@ def staff_choices() -> list[Choice]:
         .where(User.id.in_(members.where(Group.name.in_(names))), User.active)
         .order_by(User.display_name, User.username)
     )
-    return [Choice(i, shown or username) for i, shown, username in db.session.execute(query)]
+    return tuple(Choice(i, shown or username) for i, shown, username in db.session.execute(query))
 
 
 def staff_members() -> list[User]:

@@ -700,3 +700,12 @@ sa.Index(
     sqlite_where=sa.text("status = 'pending'"),
     postgresql_where=sa.text("status = 'pending'"),
 )
+
+
+class Stamp(db.Model):
+    """A counter that moves with every committed write to what pages show (see stamps.py)."""
+
+    __tablename__ = "stamps"
+
+    name: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)

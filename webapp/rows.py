@@ -1,6 +1,6 @@
 """What a ticket row needs that is the same for every row of a page: the viewer's role,
 the CSRF token, the texts in the viewer's language, each state's badge and menu, today.
-A list draws 25 rows and more; ``kit()`` works these out once per request (kept on
+A list draws 50 rows and more; ``kit()`` works these out once per request (kept on
 ``flask.g``), so a row costs string formatting rather than lookups and translations.
 The rules are those of services.actions_for and templating.overdue, asked per row."""
 

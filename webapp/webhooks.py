@@ -13,13 +13,14 @@ import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session, joinedload
 
-from . import notify, outbox
+from . import notify, outbox, stamps
 from .exceptions import Invalid
 from .extensions import db
 from .models import (
@@ -52,18 +53,31 @@ def enqueue(session: Session, changes: list[Change]) -> None:
     shared = [c for c in changes if c.ticket.deleted is None and not c.ticket.private]
     if not shared:
         return
-    hooks = session.scalars(sa.select(Webhook).where(Webhook.active)).all()
     for change in shared:
         event = event_of(change)
-        for hook in hooks:
-            if hook.site_id not in (None, change.ticket.site_id) or event not in hook.event_list:
+        for hook in stamps.keep("webhooks", _active):
+            if hook.site_id not in (None, change.ticket.site_id) or event not in hook.events:
                 continue
             session.add(
                 WebhookDelivery(
-                    webhook=hook, change=change, event=event, payload=payload(change, event),
-                    due=change.created, created=change.created,
+                    webhook_id=hook.id, change=change, event=event,
+                    payload=payload(change, event), due=change.created, created=change.created,
                 )
             )  # fmt: skip
+
+
+class _Hook(NamedTuple):
+    id: int
+    site_id: int | None
+    events: tuple[str, ...]
+
+
+def _active() -> tuple[_Hook, ...]:
+    """The active webhooks, as plain rows (kept between changes, see stamps.keep)."""
+    rows = db.session.execute(
+        sa.select(Webhook.id, Webhook.site_id, Webhook.events).where(Webhook.active)
+    )
+    return tuple(_Hook(i, site, tuple(filter(None, events.split(",")))) for i, site, events in rows)
 
 
 def payload(change: Change, event: str) -> str:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
-from .. import accounts, csvexport, listing, search, services
+from .. import accounts, csvexport, listing, pagecache, search, services
 from ..exceptions import DomainError, Forbidden, Invalid
 from ..extensions import db
 from ..htmx import is_htmx
@@ -31,6 +31,7 @@ CSV_HEADER = (
 
 
 @bp.get("/tickets/")
+@pagecache.kept
 def index():
     wf = services.current_workflow()
     view = listing.View.from_args(request.args, current_user, wf)

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from .. import accounts, administration, markup, services, timeline
+from .. import accounts, administration, markup, pagecache, services, timeline
 from ..exceptions import Conflict, Invalid, StaleEdit
 from ..extensions import db, login_manager
 from ..forms import Form
@@ -68,6 +68,7 @@ def new():
 
 
 @bp.get("/tickets/<int:ticket_id>")
+@pagecache.kept
 def detail(ticket_id: int):
     """The ticket and its linked tickets (duplicates, children) come in one query."""
     found = db.session.scalars(
@@ -173,9 +174,11 @@ def comment(ticket_id: int):
         anchor = f"comment-{change.comment_id}"
         return redirect(url_for(".detail", ticket_id=ticket.id, _anchor=anchor), 303)
     (entry,) = timeline.describe([change], services.current_workflow())
+    # The ticket's files come back only when the comment brought some.
+    files = attachments_context(ticket) if form.file.data else {}
     return render_template(
         "tickets/_comment_posted.html", ticket=ticket, entry=entry,
-        form=NewCommentForm(formdata=None), **attachments_context(ticket),
+        form=NewCommentForm(formdata=None), **files,
     )  # fmt: skip
 
 

@@ -1,0 +1,114 @@
+"""Pages kept as drawn: a signed-in person who views the same ticket list or ticket again,
+while nothing it shows has changed, gets the page they got before, without a query for
+its data or a template rendered.
+
+A page is kept per worker process, under everything that went into it: the viewer (and
+their language, timezone, today's date and unread count), the URL with its query string,
+how htmx asked for it, and the data stamps (``stamps.py``), which move with every write to
+tickets or to the people, sites and types they show. A write anywhere in what a page shows
+moves a stamp, so the next view draws the page anew; nothing has to be told to forget
+anything, on any worker or server. The CSRF token is the only thing in a page that changes
+from request to request: the kept page's token is swapped for the request's own.
+
+Not kept: pages with a flashed message to show, answers other than 200, pages of a request
+that wrote, and anything for a visitor who is not signed in."""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from flask import current_app, g, make_response, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from . import i18n, stamps
+from .htmx import is_htmx
+from .templating import local_today, viewer_zone
+
+# Headers a kept answer brings back; the rest are the request's own (security, logging).
+_KEPT_HEADERS = ("Content-Type", "HX-Trigger", "HX-Push-Url", "HX-Retarget", "HX-Reswap")
+
+
+class Kept(NamedTuple):
+    body: str
+    token: str
+    headers: list[tuple[str, str]]
+
+
+class Pages:
+    """A worker's kept pages: least recently used first out, at most ``limit`` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.entries: OrderedDict[tuple, Kept] = OrderedDict()
+
+    def get(self, key: tuple) -> Kept | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple, kept: Kept) -> None:
+        size = len(kept.body)
+        if size > self.limit:
+            return
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.size -= len(old.body)
+        self.entries[key] = kept
+        self.size += size
+        while self.size > self.limit:
+            _, dropped = self.entries.popitem(last=False)
+            self.size -= len(dropped.body)
+
+
+def _pages() -> Pages:
+    pages = current_app.extensions.get("tessera_pages")
+    if pages is None:
+        pages = current_app.extensions["tessera_pages"] = Pages(
+            current_app.config["PAGE_CACHE_BYTES"]
+        )
+    return pages
+
+
+def _key() -> tuple | None:
+    """Everything the page about to be drawn depends on, or None: draw it, keep nothing."""
+    if not current_user.is_authenticated or "_flashes" in session or g.get("stamps_wrote"):
+        return None
+    found = stamps.current()
+    if found is None:
+        return None
+    return (
+        request.endpoint, request.full_path, is_htmx(),
+        bool(request.headers.get("HX-History-Restore-Request")),
+        current_user.id, i18n.language(), viewer_zone().key, local_today(),
+        g.get("unread"), found,
+    )  # fmt: skip
+
+
+def kept(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve the view's page from the worker's kept pages when nothing in it has changed."""
+
+    @functools.wraps(view)
+    def serve(*args, **kwargs):
+        if current_app.config["PAGE_CACHE_BYTES"] <= 0:
+            return view(*args, **kwargs)
+        key = _key()
+        if key is None:
+            return view(*args, **kwargs)
+        token = generate_csrf()
+        pages = _pages()
+        found = pages.get(key)
+        if found is not None:
+            return found.body.replace(found.token, token), 200, found.headers
+        response = make_response(view(*args, **kwargs))
+        if response.status_code == 200 and not g.get("stamps_wrote"):
+            headers = [(k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS]
+            pages.put(key, Kept(response.get_data(as_text=True), token, headers))
+        return response
+
+    return serve
