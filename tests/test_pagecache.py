@@ -91,8 +91,9 @@ def test_a_renamed_site_or_person_shows_on_the_next_view(app, desk):
         actor=desk["ada"], site=desk["site"], name="Online shop", description="", state="active"
     )
     services.take(actor=desk["sam"], ticket=ticket)
-    row = row_of(client.get("/tickets/?tab=all").get_data(as_text=True), ticket.id)
-    assert "Online shop" in row and "Sam Staff" in row
+    html = client.get("/tickets/?tab=all").get_data(as_text=True)
+    assert "Online shop" in row_of(html, ticket.id) and "Sam Staff" in row_of(html, ticket.id)
+    assert ">Online shop</option>" in html and ">Webshop</option>" not in html  # the filter
     administration.update_user(
         actor=desk["ada"], user=desk["sam"], display_name="Samuel Staff",
         email=desk["sam"].email, language="en",
@@ -185,3 +186,16 @@ def test_a_write_rolled_back_moves_nothing(app, desk):
     db.session.flush()
     db.session.rollback()
     assert stamps() == start
+
+
+def test_a_kept_row_is_only_given_to_viewers_it_was_drawn_for(app, desk):
+    """Staff rows have a checkbox and menus; the author's row of the same ticket has the
+    menu the author may use, and nothing else."""
+    staff, author = signed_in(app, "sam"), signed_in(app, "alice")
+    ticket = desk["ticket"]
+    for client, checkbox, assign in ((staff, True, True), (author, False, False)) * 2:
+        html = client.get("/tickets/?tab=all").get_data(as_text=True)
+        row = re.search(rf'<tr id="ticket-{ticket.id}".*?</tr>', html, re.S).group(0)
+        assert ('name="ids"' in row) is checkbox
+        assert ("assign-menu" in row) is assign
+        assert csrf_token_in(html) in row  # the row's forms carry this session's token

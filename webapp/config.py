@@ -73,7 +73,8 @@ class Defaults:
     MAX_CONTENT_LENGTH = None
     # Most fields (and files) one form may post: a bulk change of 1,000 tickets, and some.
     MAX_FORM_PARTS = 1100
-    # Ticket lists and pages kept as drawn, per worker process (pagecache.py); 0: none.
+    # Ticket lists, pages and their pieces kept as drawn, per worker process (pagecache.py);
+    # 0 keeps nothing.
     PAGE_CACHE_BYTES = 32 * 1024 * 1024
     # Cookies are always HttpOnly and SameSite=Lax, and marked Secure whenever the request
     # came over HTTPS. True marks them Secure on plain HTTP too: for a TLS proxy that does

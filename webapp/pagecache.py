@@ -11,7 +11,11 @@ anything, on any worker or server. The CSRF token is the only thing in a page th
 from request to request: the kept page's token is swapped for the request's own.
 
 Not kept: pages with a flashed message to show, answers other than 200, pages of a request
-that wrote, and anything for a visitor who is not signed in."""
+that wrote, and anything for a visitor who is not signed in.
+
+Pieces of pages are kept the same way (``piece``): a ticket's row until the ticket changes,
+the list's filter form until the setup does. A list drawn anew after one change draws one
+row and the counts, not fifty rows and sixty options."""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from typing import Any, NamedTuple
 from flask import current_app, g, make_response, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from . import i18n, stamps
 from .htmx import is_htmx
@@ -66,13 +71,32 @@ class Pages:
             self.size -= len(dropped.body)
 
 
-def _pages() -> Pages:
-    pages = current_app.extensions.get("tessera_pages")
+def store(name: str) -> Pages | None:
+    """The worker's kept pages (or rows) of one kind; None when PAGE_CACHE_BYTES is 0."""
+    pages = current_app.extensions.get(name)
     if pages is None:
-        pages = current_app.extensions["tessera_pages"] = Pages(
-            current_app.config["PAGE_CACHE_BYTES"]
-        )
+        limit = current_app.config["PAGE_CACHE_BYTES"]
+        if limit <= 0:
+            return None
+        pages = current_app.extensions[name] = Pages(limit)
     return pages
+
+
+def piece(kind: str, key: tuple, draw: Callable[[], str], token: str = "") -> Markup:
+    """A piece of a page (a ticket row, the filter form), kept by the worker under
+    ``key``, which the caller makes of everything the piece shows, and the setup stamp.
+    ``token``: the request's CSRF token, if the piece has forms that carry it."""
+    pieces = store(kind)
+    found_stamps = stamps.current()
+    if pieces is None or found_stamps is None or g.get("stamps_wrote"):
+        return Markup(draw())
+    key = (*key, found_stamps.setup)
+    found = pieces.get(key)
+    if found is not None:
+        return Markup(found.body.replace(found.token, token) if token else found.body)
+    html = draw()
+    pieces.put(key, Kept(html, token, []))
+    return Markup(html)
 
 
 def _key() -> tuple | None:
@@ -95,13 +119,11 @@ def kept(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def serve(*args, **kwargs):
-        if current_app.config["PAGE_CACHE_BYTES"] <= 0:
-            return view(*args, **kwargs)
-        key = _key()
+        pages = store("tessera_pages")
+        key = None if pages is None else _key()
         if key is None:
             return view(*args, **kwargs)
         token = generate_csrf()
-        pages = _pages()
         found = pages.get(key)
         if found is not None:
             return found.body.replace(found.token, token), 200, found.headers

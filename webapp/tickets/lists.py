@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
-from .. import accounts, csvexport, listing, pagecache, search, services
+from .. import accounts, csvexport, i18n, listing, pagecache, search, services
 from ..exceptions import DomainError, Forbidden, Invalid
 from ..extensions import db
 from ..htmx import is_htmx
@@ -163,7 +163,20 @@ def _list_context(view: listing.View) -> dict:
         "cap": listing.COUNT_CAP,
         "list_url": _list_url(view),
         "view_query": urlencode(view.args(after=None)),
+        "filter_form": lambda: _filter_form(view),
     }
+
+
+def _filter_form(view: listing.View):
+    """The filter form, kept per language, role and view while the setup is the same."""
+    key = (i18n.language(), current_user.is_staff, urlencode(view.args(after=None)))
+    return pagecache.piece(
+        "tessera_filters", key,
+        lambda: render_template(
+            "tickets/_filters.html", view=view, candidates=_candidates(),
+            filter_choices=listing.filter_choices,
+        ),
+    )  # fmt: skip
 
 
 # The characters url_for leaves as they are in a query string: the same URLs, built
