@@ -3,6 +3,7 @@ passwords, and puts people into the staff and admin groups."""
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -55,21 +56,10 @@ def signed_in_user(user_id: int, secret: str, *, with_unread: bool = False) -> U
     """The active user whose sign-in has this secret, with their role groups: one query
     (every request asks for all of it); with ``with_unread``, the same query counts their
     unread notifications for the bell too. The data stamps come with it (``g.stamps``)."""
-    query = (
-        sa.select(User, UserSession.last_seen)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == user_id,
-            User.active,
-            UserSession.id == UserSession.digest(secret),
-            UserSession.last_seen >= session_cutoff(),
-        )
-        .options(joinedload(User.groups))
-        .add_columns(*stamps.columns())
-    )
-    if with_unread:
-        query = query.add_columns(notify.unread_column(user_id))
-    row = db.session.execute(query).unique().one_or_none()
+    names = (current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"])
+    query = _signed_in_query(with_unread, names)
+    values = {"user_id": user_id, "digest": UserSession.digest(secret), "cutoff": session_cutoff()}
+    row = db.session.execute(query, values).unique().one_or_none()
     if row is None:
         return None
     user, last_seen = row[0], row[1]
@@ -80,6 +70,28 @@ def signed_in_user(user_id: int, secret: str, *, with_unread: bool = False) -> U
     if last_seen < utcnow() - TOUCH_EVERY:
         g.touch_session = UserSession.digest(secret)
     return user
+
+
+@functools.cache
+def _signed_in_query(with_unread: bool, staff_groups: tuple[str, ...]) -> sa.Select:
+    """Built once per process, with the user, the sign-in and the cutoff as parameters:
+    every request runs it, and building it cost more than running it."""
+    user_id = sa.bindparam("user_id")
+    query = (
+        sa.select(User, UserSession.last_seen)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == user_id,
+            User.active,
+            UserSession.id == sa.bindparam("digest"),
+            UserSession.last_seen >= sa.bindparam("cutoff"),
+        )
+        .options(joinedload(User.groups))
+        .add_columns(*stamps.columns())
+    )
+    if with_unread:
+        query = query.add_columns(notify.unread_column(user_id, staff_groups))
+    return query
 
 
 def touch_session(exc: BaseException | None = None) -> None:

@@ -225,10 +225,10 @@ def unread_count(user: User) -> int:
     return db.session.scalar(_unread_query(user.id, visible_tickets(user))) or 0
 
 
-def unread_column(user_id: int) -> sa.ScalarSelect:
-    """The unread count as a column of a query that loads the user by id."""
-    names = (current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"])
-    return _unread_query(user_id, visible_to_id(user_id, names)).scalar_subquery()
+def unread_column(user_id, staff_groups: tuple[str, ...]) -> sa.ScalarSelect:
+    """The unread count as a column of a query that loads the user by id (a value or a
+    bound parameter)."""
+    return _unread_query(user_id, visible_to_id(user_id, staff_groups)).scalar_subquery()
 
 
 def _unread_query(user_id: int, visible) -> sa.Select:

@@ -26,10 +26,10 @@ def visible_tickets(user: User) -> sa.ColumnElement[bool]:
     )
 
 
-def visible_to_id(user_id: int, staff_groups: tuple[str, ...]) -> sa.ColumnElement[bool]:
-    """The same rule as ``visible_tickets`` for a user known only by id, whose role the
-    database finds out (members of ``staff_groups`` are staff): for a query that loads
-    the user and something they may see in one statement."""
+def visible_to_id(user_id, staff_groups: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    """The same rule as ``visible_tickets`` for a user known only by id (a value or a bound
+    parameter), whose role the database finds out (members of ``staff_groups`` are staff):
+    for a query that loads the user and something they may see in one statement."""
     staff = sa.exists(
         sa.select(user_groups.c.user_id)
         .join(Group, Group.id == user_groups.c.group_id)
