@@ -20,7 +20,7 @@ from tests.mailsink import free_port
 from tests.workers import deliver_side_by_side
 from webapp import outbox, services, webhooks
 from webapp.extensions import db
-from webapp.models import AdminAction, Ticket, Webhook, WebhookDelivery, clock_at
+from webapp.models import AdminAction, Ticket, User, Webhook, WebhookDelivery, clock_at
 
 MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 
@@ -315,3 +315,20 @@ def test_only_admins_see_or_change_webhooks(app, people, username):
     assert deactivate.status_code == 403
     db.session.refresh(webhook)
     assert webhook.active and db.session.scalar(sa.select(sa.func.count(Webhook.id))) == 1
+
+
+def test_a_webhook_added_while_a_worker_runs_hears_of_the_next_change(app, people):
+    """A worker lives in one app context and starts each round with a fresh session; the
+    webhooks kept between setup changes are read again once an admin added one."""
+    sam, ticket = people["sam"].id, make_ticket(people["alice"], site=people["site"]).id
+    first = hook("https://first.example.com/").id
+    db.session.remove()  # a round starts
+    services.take(actor=db.session.get(User, sam), ticket=db.session.get(Ticket, ticket))
+    db.session.remove()  # the round ends
+    second = hook("https://second.example.com/").id  # as an admin would, elsewhere
+    db.session.remove()
+    services.change_state(
+        actor=db.session.get(User, sam), ticket=db.session.get(Ticket, ticket), state="working"
+    )
+    states = [d for d in deliveries(event="changed") if '"working"' in d.payload]
+    assert {d.webhook_id for d in states} == {first, second}

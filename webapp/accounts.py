@@ -55,7 +55,7 @@ def session_cutoff() -> datetime:
 def signed_in_user(user_id: int, secret: str, *, with_unread: bool = False) -> User | None:
     """The active user whose sign-in has this secret, with their role groups: one query
     (every request asks for all of it); with ``with_unread``, the same query counts their
-    unread notifications for the bell too. The data stamps come with it (``g.stamps``)."""
+    unread notifications for the bell too. The data stamps come with it (``stamps.current``)."""
     names = (current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"])
     query = _signed_in_query(with_unread, names)
     values = {"user_id": user_id, "digest": UserSession.digest(secret), "cutoff": session_cutoff()}
@@ -63,7 +63,7 @@ def signed_in_user(user_id: int, secret: str, *, with_unread: bool = False) -> U
     if row is None:
         return None
     user, last_seen = row[0], row[1]
-    g.stamps = stamps.Stamps(row[2], row[3])
+    stamps.remember(stamps.Stamps(row[2], row[3]))
     if with_unread:
         g.unread_for, g.unread = user.id, row[4] or 0
     user.session_secret = secret

@@ -88,7 +88,7 @@ def piece(kind: str, key: tuple, draw: Callable[[], str], token: str = "") -> Ma
     ``token``: the request's CSRF token, if the piece has forms that carry it."""
     pieces = store(kind)
     found_stamps = stamps.current()
-    if pieces is None or found_stamps is None or g.get("stamps_wrote"):
+    if pieces is None or found_stamps is None or stamps.wrote():
         return Markup(draw())
     key = (*key, found_stamps.setup)
     found = pieces.get(key)
@@ -101,7 +101,7 @@ def piece(kind: str, key: tuple, draw: Callable[[], str], token: str = "") -> Ma
 
 def _key() -> tuple | None:
     """Everything the page about to be drawn depends on, or None: draw it, keep nothing."""
-    if not current_user.is_authenticated or "_flashes" in session or g.get("stamps_wrote"):
+    if not current_user.is_authenticated or "_flashes" in session or stamps.wrote():
         return None
     found = stamps.current()
     if found is None:
@@ -128,7 +128,7 @@ def kept(view: Callable[..., Any]) -> Callable[..., Any]:
         if found is not None:
             return found.body.replace(found.token, token), 200, found.headers
         response = make_response(view(*args, **kwargs))
-        if response.status_code == 200 and not g.get("stamps_wrote"):
+        if response.status_code == 200 and not stamps.wrote():
             headers = [(k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS]
             pages.put(key, Kept(response.get_data(as_text=True), token, headers))
         return response

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
 import sqlalchemy as sa
-from flask import current_app, g, has_app_context
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -41,6 +41,7 @@ STAMPED = {
 }
 MOVED_HERE = "setup"  # the database's trigger moves "tickets"
 _MOVED = "tessera_stamps_moved"
+_READ, _WROTE = "tessera_stamps", "tessera_stamps_wrote"
 
 
 class Stamps(NamedTuple):
@@ -57,18 +58,31 @@ def columns() -> tuple[sa.ScalarSelect, sa.ScalarSelect]:
 
 
 def current() -> Stamps | None:
-    """This request's stamps (read with the signed-in user, else now), or None where the
-    database has none (a test's emptied tables): then nothing is kept."""
-    found = g.get("stamps")
+    """The stamps this session read (with the signed-in user, else now), or None where
+    the database has none (a test's emptied tables): then nothing is kept. They belong to
+    the session, so a request or a worker's round reads them afresh."""
+    found = db.session.info.get(_READ)
     if found is None:
-        found = g.stamps = Stamps(*db.session.execute(sa.select(*columns())).one())
+        found = db.session.info[_READ] = Stamps(*db.session.execute(sa.select(*columns())).one())
     return None if None in found else found
+
+
+def remember(found: Stamps) -> None:
+    """Stamps read with another statement (accounts.signed_in_user)."""
+    db.session.info[_READ] = found
+
+
+def wrote() -> set[str]:
+    """Which stamps this session's writes will move: what it reads now may be its own
+    uncommitted writes, and its stamps are the old ones, so it keeps and reuses nothing
+    that depends on them."""
+    return db.session.info.get(_WROTE, set())
 
 
 def keep(name: str, load: Callable[[], T]) -> T:
     """What ``load()`` gives, kept by the process and read again only when the setup
     stamp has moved: for what only setup writes change (the staff, the webhooks)."""
-    if "setup" in g.get("stamps_wrote", ()):
+    if "setup" in wrote():
         return load()
     stamp = current()
     kept = current_app.extensions.setdefault("tessera_kept", {})
@@ -89,9 +103,7 @@ def _notice(conn, clauseelement, multiparams, params, execution_options) -> None
             if name == MOVED_HERE:
                 conn.info[_MOVED] = True
             if has_app_context():
-                # The request keeps and reuses nothing from now on: what it reads may
-                # be its own uncommitted writes, and its stamps are the old ones.
-                g.setdefault("stamps_wrote", set()).add(name)
+                db.session.info.setdefault(_WROTE, set()).add(name)
 
 
 @event.listens_for(Session, "before_commit")
