@@ -25,15 +25,38 @@ def database(backend: str, tickets: int, workdir: Path) -> str:
         for leftover in workdir.glob(f"{path.name}*"):
             leftover.unlink()
         return f"sqlite:///{path}"
-    url = sa.make_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/test"))
-    url = url.set(drivername="postgresql+psycopg")
     name = f"tessera_bench_{tickets}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(_postgresql_url("postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         c.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return _postgresql_url(name)
+
+
+def left_over(tickets: int) -> str | None:
+    """The URL of the PostgreSQL database an earlier run built for ``tickets`` tickets, if
+    it is there whole (its history ticket included), else None."""
+    url = _postgresql_url(f"tessera_bench_{tickets}")
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            count = c.exec_driver_sql("SELECT count(*) FROM tickets").scalar()
+            longest = c.exec_driver_sql(
+                "SELECT count(*) FROM changes GROUP BY ticket_id ORDER BY 1 DESC LIMIT 1"
+            ).scalar()
+    except sa.exc.OperationalError:
+        return None
+    finally:
+        engine.dispose()
+    return url if count >= tickets * 0.99 and longest and longest > 10_000 else None
+
+
+def _postgresql_url(name: str) -> str:
+    url = sa.make_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/test"))
+    return url.set(drivername="postgresql+psycopg", database=name).render_as_string(
+        hide_password=False
+    )
 
 
 def environment(url: str) -> dict[str, str]:

@@ -73,19 +73,19 @@ def run(backend: str, tickets: int, rounds: int, workdir: Path) -> list[tuple]:
     with app.app_context():
         sa.event.listen(db.engine, "before_cursor_execute", count)
     results = []
-    for label, url in SCENARIOS:
-        headers = {"HX-Request": "true"} if "__htmx" in url else {}
-        url = url.replace("&__htmx", "")
+    for label, path in SCENARIOS:
+        headers = {"HX-Request": "true"} if "__htmx" in path else {}
+        path = path.replace("&__htmx", "")
         times = []
         for i in range(rounds + 3):
             statements.clear()
             t0 = time.perf_counter()
-            response = client.get(url, headers=headers)
+            response = client.get(path, headers=headers)
             elapsed = (time.perf_counter() - t0) * 1000
-            assert response.status_code == 200, (url, response.status_code)
+            assert response.status_code == 200, (path, response.status_code)
             if i >= 3:
                 times.append(elapsed)
-        target = SEARCH_TARGET_MS if "q=" in url else PAGE_TARGET_MS
+        target = SEARCH_TARGET_MS if "q=" in path else PAGE_TARGET_MS
         median = statistics.median(times)
         p95 = statistics.quantiles(times, n=20)[-1]
         results.append((backend, label, median, p95, len(statements), target))

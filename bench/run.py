@@ -41,7 +41,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import pageweight  # noqa: E402
-from bench.dataset import build, environment, long_history, machine, write_section  # noqa: E402
+from bench.dataset import (  # noqa: E402
+    build,
+    environment,
+    left_over,
+    long_history,
+    machine,
+    write_section,
+)
 from webapp.generate import VOCABULARY  # noqa: E402
 
 MARKER = "<!-- bench/run.py -->"
@@ -325,18 +332,22 @@ def pools(url: str) -> dict:
             "AND deleted IS NULL"
         ).scalar()
         site = c.exec_driver_sql("SELECT min(id) FROM sites").scalar()
+        history = c.exec_driver_sql(  # the ticket dataset.long_history gave its changes
+            "SELECT min(id) FROM tickets WHERE deleted IS NULL"
+        ).scalar()
     engine.dispose()
     return {
         "take": take[2:], "spare_take": take[:2], "state": state[2:], "spare_state": state[:2],
-        "fill": {"ticket": ticket, "site": site},
+        "fill": {"ticket": ticket, "site": site, "history": history},
     }  # fmt: skip
 
 
 def measure(backend: str, tickets: int, args, workdir: Path, floor: Server) -> list[Result]:
-    url = build(backend, tickets, workdir)
-    history = long_history(url, HISTORY)
+    url = left_over(tickets) if args.reuse and backend == "postgresql" else None
+    if url is None:
+        url = build(backend, tickets, workdir)
+        long_history(url, HISTORY)
     ids = pools(url)
-    ids["fill"]["history"] = history
     kept = [s for s in SCENARIOS if not s.drawn]
     counted = count_in_process(url, kept, ids)
     counted |= count_in_process(url, [s for s in SCENARIOS if s.drawn], ids, PAGE_CACHE_BYTES=0)
@@ -505,6 +516,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4, help="wrk connections")
     parser.add_argument("--only", default="", help="comma-separated scenario names")
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="PostgreSQL: measure the databases an earlier run left, if whole",
+    )
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     runs = [(b, int(n)) for n in args.tickets.split(",") for b in backends]
