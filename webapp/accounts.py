@@ -19,7 +19,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import i18n, notify, stamps
 from .exceptions import Invalid, NotFound
 from .extensions import db
-from .models import Group, User, UserSession, user_groups, utcnow
+from .models import Group, User, UserSession, utcnow
+from .visibility import in_groups, staff_groups
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,39}$")
 MIN_PASSWORD = 8
@@ -56,9 +57,9 @@ def signed_in_user(user_id: int, secret: str, *, with_unread: bool = False) -> U
     """The active user whose sign-in has this secret, with their role groups: one query
     (every request asks for all of it); with ``with_unread``, the same query counts their
     unread notifications for the bell too. The data stamps come with it (``stamps.current``)."""
-    names = (current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"])
-    query = _signed_in_query(with_unread, names)
-    values = {"user_id": user_id, "digest": UserSession.digest(secret), "cutoff": session_cutoff()}
+    digest = UserSession.digest(secret)
+    query = _signed_in_query(with_unread, staff_groups())
+    values = {"user_id": user_id, "digest": digest, "cutoff": session_cutoff()}
     row = db.session.execute(query, values).unique().one_or_none()
     if row is None:
         return None
@@ -68,7 +69,7 @@ def signed_in_user(user_id: int, secret: str, *, with_unread: bool = False) -> U
         g.unread_for, g.unread = user.id, row[4] or 0
     user.session_secret = secret
     if last_seen < utcnow() - TOUCH_EVERY:
-        g.touch_session = UserSession.digest(secret)
+        g.touch_session = digest
     return user
 
 
@@ -236,7 +237,7 @@ def ensure_groups() -> list[Group]:
 
 def role_group(name: str) -> Group:
     """One of the two role groups, by its configured name."""
-    names = {current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"]}
+    names = staff_groups()
     if name not in names:
         raise NotFound(
             _("There is no group %(name)r; the groups are %(groups)s.", name=name,
@@ -281,11 +282,9 @@ def staff_choices() -> tuple[Choice, ...]:
 
 
 def _staff_choices() -> tuple[Choice, ...]:
-    names = [current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"]]
-    members = sa.select(user_groups.c.user_id).join(Group, Group.id == user_groups.c.group_id)
     query = (
         sa.select(User.id, User.display_name, User.username)
-        .where(User.id.in_(members.where(Group.name.in_(names))), User.active)
+        .where(in_groups(*staff_groups()), User.active)
         .order_by(User.display_name, User.username)
     )
     return tuple(Choice(i, shown or username) for i, shown, username in db.session.execute(query))
@@ -293,11 +292,10 @@ def _staff_choices() -> tuple[Choice, ...]:
 
 def staff_members() -> list[User]:
     """Active members of the staff and admin groups: who tickets can be assigned to."""
-    names = [current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"]]
     query = (
         sa.select(User)
         .join(User.groups)
-        .where(Group.name.in_(names), User.active)
+        .where(Group.name.in_(staff_groups()), User.active)
         .distinct()
         .order_by(User.display_name, User.username)
         .options(joinedload(User.groups))

@@ -29,8 +29,7 @@ def utc_text(column, dialect: str):
 
 
 def _cell(cell: object) -> str:
-    text = "" if cell is None else str(cell)
-    return "'" + text if text and text[0] in _FIRST else text
+    return neutralise("" if cell is None else str(cell))
 
 
 def lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:

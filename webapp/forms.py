@@ -18,7 +18,6 @@ T = TypeVar("T")
 FIELD_LIMIT = 100_000
 
 
-# Digits of the largest id accepted from a request: beyond, no integer column reaches.
 class Form(FlaskForm):
     """A Flask-WTF form (so CSRF-checked) that also refuses NUL characters in any field
     (PostgreSQL cannot store them and no person types them) and any value longer than

@@ -661,7 +661,12 @@ class Webhook(db.Model):
 
     @property
     def event_list(self) -> list[str]:
-        return [e for e in self.events.split(",") if e]
+        return self.parse_events(self.events)
+
+    @staticmethod
+    def parse_events(events: str) -> list[str]:
+        """The events of the stored, comma-separated list."""
+        return [e for e in events.split(",") if e]
 
 
 class WebhookState(enum.StrEnum):

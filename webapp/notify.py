@@ -30,18 +30,22 @@ from .exceptions import Invalid, NotFound
 from .extensions import db
 from .models import (
     Change,
-    Group,
     MailMode,
     MailState,
     Notification,
-    Subscription,
     Ticket,
     User,
     UTCDateTime,
-    user_groups,
     utcnow,
 )
-from .visibility import visible_tickets, visible_to_id
+from .visibility import (
+    in_groups,
+    staff_groups,
+    subscribed_to,
+    visible_tickets,
+    visible_to_id,
+    who_sees,
+)
 from .workflow import Workflow
 
 PAGE_SIZE = 30
@@ -72,18 +76,10 @@ def _notify(session: Session, change: Change) -> None:
     if assignee is not None and assignee.old:
         people.add(int(assignee.old))
     who = [User.id.in_(people - {None})]
-    # The visibility rule of visibility.can_see, for every candidate at once.
-    sees = [User.id.in_({ticket.author_id, ticket.assignee_id} - {None}), _in_groups(
-        current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"]
-    )]  # fmt: skip
     if ticket.site_id is not None and not ticket.private:
-        subscribers = User.id.in_(
-            sa.select(Subscription.user_id).where(Subscription.site_id == ticket.site_id)
-        )
-        who.append(subscribers)
-        sees.append(subscribers)
+        who.append(subscribed_to(ticket.site_id))
     if change.kind == "created":
-        who.append(_in_groups(current_app.config["ADMIN_GROUP"]))
+        who.append(in_groups(current_app.config["ADMIN_GROUP"]))
         reason = sa.literal("created")
     else:
         cases = []
@@ -104,7 +100,7 @@ def _notify(session: Session, change: Change) -> None:
     recipients = sa.select(
         User.id, sa.literal(ticket.id), sa.literal(change.id), reason, created, mail,
         sa.type_coerce(due, UTCDateTime), sa.literal(0), sa.literal(""),
-    ).where(User.active, sa.or_(*who), sa.or_(*sees))  # fmt: skip
+    ).where(User.active, sa.or_(*who), who_sees(ticket, staff_groups()))  # fmt: skip
     if change.actor_id is not None:
         recipients = recipients.where(User.id != change.actor_id)
     columns = ["recipient_id", "ticket_id", "change_id", "reason", "created", "mail", "due",
@@ -126,14 +122,6 @@ def _notify(session: Session, change: Change) -> None:
             sa.update(Notification),
             [{"id": i, "due": next_digest(readers[r], change.created)} for i, r in digest.items()],
         )
-
-
-def _in_groups(*names: str):
-    return User.id.in_(
-        sa.select(user_groups.c.user_id)
-        .join(Group, Group.id == user_groups.c.group_id)
-        .where(Group.name.in_(names))
-    )
 
 
 def _mail_plan(user: User, now: datetime) -> dict:

@@ -58,7 +58,7 @@ class RowKit:
         return "" if value is None else self.ratings.get(value) or str(Rating(value).label)
 
     def can_take(self, ticket) -> bool:
-        return self.staff and ticket.assignee_id is None
+        return services.may_take(self.staff, ticket)
 
     def state_buttons(self, ticket) -> Markup:
         """The buttons of the row's state menu (empty: no menu), alike for every ticket in

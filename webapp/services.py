@@ -640,6 +640,12 @@ class Actions:
     rate: bool
 
 
+def may_take(staff: bool, ticket: Ticket) -> bool:
+    """Whether someone (staff or not) is offered to take the ticket: the rule of ``take``
+    asked ahead, cheap enough for every row of a list (rows.RowKit)."""
+    return staff and ticket.assignee_id is None
+
+
 def actions_for(actor: User, ticket: Ticket) -> Actions:
     """The same rules the services apply, asked ahead, to build buttons and forms."""
     wf = current_workflow()
@@ -650,7 +656,7 @@ def actions_for(actor: User, ticket: Ticket) -> Actions:
         editable = False
     setting = "MONITOR_DOWNLOAD_STAFF" if staff else "MONITOR_DOWNLOAD_OWNER"
     return Actions(
-        take=staff and ticket.assignee_id is None,
+        take=may_take(staff, ticket),
         steal=staff and ticket.assignee_id not in (None, actor.id),
         assign=staff,
         edit=editable,

@@ -110,27 +110,13 @@ class Entry:
 
 
 class _Names:
-    """Names for the ids a set of changes mentions, fetched in one query."""
+    """Names for the ids that (field, value) pairs mention, fetched in one query; with
+    ``tickets`` (ids, a WHERE clause), which of those tickets the viewer may open too."""
 
-    def __init__(self, changes: list[Change], wf: Workflow, *, export: bool, tickets=None) -> None:
+    def __init__(self, values, wf: Workflow, *, export: bool, tickets=None) -> None:
         self.wf, self.export = wf, export
         self.wanted_tickets = tickets
-        values = (
-            (f.field, v)
-            for change in changes
-            for f in change.fields
-            if export or f.field not in HIDDEN_IN_TIMELINE
-            for v in (f.old, f.new)
-        )
         self._fetch(values)
-
-    @classmethod
-    def of(cls, values, wf: Workflow, *, export: bool) -> _Names:
-        """Names for (field, value) pairs, rather than for changes."""
-        names = cls.__new__(cls)
-        names.wf, names.export, names.wanted_tickets = wf, export, None
-        names._fetch(values)
-        return names
 
     def _fetch(self, values) -> None:
         ids: dict[str, set[int]] = {"user": set(), "site": set(), "type": set()}
@@ -203,7 +189,7 @@ class _Names:
 
 def describe(changes: list[Change], wf: Workflow) -> list[Entry]:
     """Changes, ready to show."""
-    return _describe(changes, _Names(changes, wf, export=False))
+    return _describe(changes, _Names(_shown_values(changes), wf, export=False))
 
 
 def describe_linking(
@@ -211,8 +197,19 @@ def describe_linking(
 ) -> tuple[list[Entry], set[int]]:
     """Changes, ready to show, and which of the tickets ``ids`` (that the texts mention)
     the viewer may open (``visible``, a WHERE clause): asked with the names, in one query."""
-    names = _Names(changes, wf, export=False, tickets=(ids, visible))
+    names = _Names(_shown_values(changes), wf, export=False, tickets=(ids, visible))
     return _describe(changes, names), names.tickets
+
+
+def _shown_values(changes: list[Change]):
+    """The (field, value) pairs of the changes that the timeline shows."""
+    return (
+        (f.field, v)
+        for change in changes
+        for f in change.fields
+        if f.field not in HIDDEN_IN_TIMELINE
+        for v in (f.old, f.new)
+    )
 
 
 def _describe(changes: list[Change], names: _Names) -> list[Entry]:
@@ -251,7 +248,7 @@ def monitor_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
         .where(Change.ticket_id == ticket.id, ChangeField.field.in_(REF_FIELDS))
         .distinct()
     )
-    names = _Names.of(
+    names = _Names(
         ((f, v) for f, old, new in db.session.execute(refs) for v in (old, new)), wf, export=True
     )
     show = names.show
@@ -271,10 +268,10 @@ def monitor_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
         yield (stamp, actor or "system", kind, name, old or "", new or "")
 
 
-def history(ticket: Ticket, files: list[Attachment] | None = None) -> list[Change]:
+def history(ticket: Ticket, files: list[Attachment]) -> list[Change]:
     """The ticket's changes, oldest first, with their fields, actors, comments and the
-    comments' files, in two queries (one when the ticket's ``files`` are given: all of
-    them, removed ones too, as ``services.all_attachments_of`` reads them)."""
+    comments' files, in one query; ``files`` are all of the ticket's, removed ones too, as
+    ``services.all_attachments_of`` reads them."""
     query = (
         sa.select(Change)
         .where(Change.ticket_id == ticket.id)
@@ -282,14 +279,6 @@ def history(ticket: Ticket, files: list[Attachment] | None = None) -> list[Chang
         .order_by(Change.id)
     )
     changes = list(db.session.scalars(query).unique())
-    if files is None:
-        files = list(
-            db.session.scalars(
-                sa.select(Attachment)
-                .where(Attachment.ticket_id == ticket.id)
-                .order_by(Attachment.id)
-            )
-        )
     by_comment: dict[int, list[Attachment]] = {}
     for file in files:
         if file.comment_id is not None:

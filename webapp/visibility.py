@@ -6,8 +6,14 @@ ticket."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
 
 from .models import Group, Subscription, Ticket, User, user_groups
+
+
+def staff_groups() -> tuple[str, ...]:
+    """The groups whose members are staff (the admins are staff too)."""
+    return (current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"])
 
 
 def visible_tickets(user: User) -> sa.ColumnElement[bool]:
@@ -45,6 +51,31 @@ def visible_to_id(user_id, staff_groups: tuple[str, ...]) -> sa.ColumnElement[bo
             sa.and_(Ticket.private.is_(False), Ticket.site_id.in_(subscribed)),
         ),
     )
+
+
+def who_sees(ticket: Ticket, staff_groups: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    """The same rule as ``can_see``, as a condition on users: everyone who may see the
+    ticket (members of ``staff_groups`` are staff), for a query over many people at once."""
+    if ticket.deleted is not None:
+        return sa.false()
+    sees = [User.id.in_({ticket.author_id, ticket.assignee_id} - {None}), in_groups(*staff_groups)]
+    if ticket.site_id is not None and not ticket.private:
+        sees.append(subscribed_to(ticket.site_id))
+    return sa.or_(*sees)
+
+
+def in_groups(*names: str) -> sa.ColumnElement[bool]:
+    """A condition on users: a member of one of the groups ``names``."""
+    return User.id.in_(
+        sa.select(user_groups.c.user_id)
+        .join(Group, Group.id == user_groups.c.group_id)
+        .where(Group.name.in_(names))
+    )
+
+
+def subscribed_to(site_id: int) -> sa.ColumnElement[bool]:
+    """A condition on users: subscribed to the site."""
+    return User.id.in_(sa.select(Subscription.user_id).where(Subscription.site_id == site_id))
 
 
 def can_see(user: User, ticket: Ticket) -> bool:

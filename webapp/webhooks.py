@@ -77,7 +77,7 @@ def _active() -> tuple[_Hook, ...]:
     rows = db.session.execute(
         sa.select(Webhook.id, Webhook.site_id, Webhook.events).where(Webhook.active)
     )
-    return tuple(_Hook(i, site, tuple(filter(None, events.split(",")))) for i, site, events in rows)
+    return tuple(_Hook(i, site, tuple(Webhook.parse_events(events))) for i, site, events in rows)
 
 
 def payload(change: Change, event: str) -> str:
