@@ -43,6 +43,21 @@ def test_every_route_is_described_and_nothing_else(app):
     assert ids == set(openapi.OPERATIONS)  # no description of a route that is gone
 
 
+def test_input_no_request_may_carry_is_a_400_problem_the_document_lists(app, client):
+    """A NUL or bytes that are not UTF-8, in any parameter of any operation, are refused
+    before the API sees them (security.check_input): a 400 the document promises."""
+    secret = api_tokens.create(user=make_user("sam", role="staff"), name="script")[1]
+    answer = client.get(
+        "/api/v1/tickets?after=%C2%8B%00", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert answer.status_code == 400 and answer.mimetype == "application/problem+json"
+    assert "NUL" in answer.json["detail"]
+    document = openapi.document(app)
+    assert all(
+        "400" in op["responses"] for ops in document["paths"].values() for op in ops.values()
+    )
+
+
 def test_the_reference_page_renders_the_document(app, client):
     page = client.get("/api/v1/docs")
     assert page.status_code == 200

@@ -177,30 +177,30 @@ def _list_parameters(states: list[str]) -> list[dict[str, Any]]:
 
 
 # Per endpoint: summary, request body schema, answers (status: schema, None for no body),
-# and which problems it can answer with besides 401 and 429.
+# and which problems it can answer with besides 400, 401 and 429.
 OPERATIONS: dict[str, dict[str, Any]] = {
     "me": {"summary": "Who the token acts for", "ok": {200: "Me"}},
     "list_tickets": {"summary": "The ticket list: tabs, filters, search, cursor",
                      "ok": {200: "TicketList"}, "problems": [422]},
     "create_ticket": {"summary": "Report a ticket", "body": "NewTicket",
-                      "ok": {201: "Ticket"}, "problems": [400, 403, 422]},
+                      "ok": {201: "Ticket"}, "problems": [403, 422]},
     "get_ticket": {"summary": "One ticket", "ok": {200: "Ticket"}, "problems": [404]},
     "update_ticket": {"summary": "Change a ticket's fields (version or If-Match required)",
                       "body": "TicketUpdate", "ok": {200: "Ticket"},
-                      "problems": [400, 403, 404, 409, 422]},
+                      "problems": [403, 404, 409, 422]},
     "take": {"summary": "Take the ticket (staff)", "ok": {200: "Ticket"},
              "problems": [403, 404, 409, 422]},
     "steal": {"summary": "Take the ticket from its assignee (staff)", "ok": {200: "Ticket"},
               "problems": [403, 404, 409, 422]},
     "assign": {"summary": "Assign the ticket, or unassign it with null (staff)",
                "body": "Assignment", "ok": {200: "Ticket"},
-               "problems": [400, 403, 404, 409, 422]},
+               "problems": [403, 404, 409, 422]},
     "change_state": {"summary": "Move the ticket to another state", "body": "StateChange",
-                     "ok": {200: "Ticket"}, "problems": [400, 403, 404, 409, 422]},
+                     "ok": {200: "Ticket"}, "problems": [403, 404, 409, 422]},
     "list_comments": {"summary": "The ticket's comments, oldest first",
                       "ok": {200: "CommentList"}, "problems": [404]},
     "add_comment": {"summary": "Comment on the ticket", "body": "NewComment",
-                    "ok": {201: "Comment"}, "problems": [400, 403, 404, 409, 422]},
+                    "ok": {201: "Comment"}, "problems": [403, 404, 409, 422]},
     "changes": {"summary": "The ticket's change monitor (the rows of its CSV)",
                 "ok": {200: "ChangeList"}, "problems": [403, 404]},
     "list_sites": {"summary": "The sites one may open", "ok": {200: "SiteList"},
@@ -213,7 +213,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     "problems": [404]},
     "list_types": {"summary": "Ticket types", "ok": {200: "TicketTypeList"}},
     "list_notifications": {"summary": "One's notifications, newest first",
-                           "ok": {200: "NotificationList"}, "problems": [400],
+                           "ok": {200: "NotificationList"},
                            "query": [{"name": "before", "in": "query", "required": False,
                                       "schema": KEY,
                                       "description": "The `next_before` of the last page."}]},
@@ -267,7 +267,9 @@ def _operation(name: str, arguments: set[str]) -> dict[str, Any]:
         if schema:
             answer["content"] = {JSON: {"schema": _ref(schema)}}
         responses[str(status)] = answer
-    for status in sorted({401, 429, *spec.get("problems", [])}):
+    # Any request may be a 400 (not UTF-8, a NUL, a value too long: security.check_input),
+    # a 401 or a 429.
+    for status in sorted({400, 401, 429, *spec.get("problems", [])}):
         responses[str(status)] = {
             "description": "A problem.",
             "content": {PROBLEM: {"schema": _ref("Problem")}},
