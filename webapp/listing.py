@@ -377,9 +377,10 @@ def export_rows(user: User, wf: Workflow, view: View) -> Iterator[sa.Row]:
         .join(author, author.id == Ticket.author_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
     )  # fmt: skip
-    connection = db.session.connection()
-    streamed = connection.execution_options(stream_results=True, max_row_buffer=EXPORT_BATCH)
-    yield from streamed.execute(query)
+    # For this statement alone: Connection.execution_options() would change the session's
+    # connection for every statement after it, writes included.
+    streamed = {"stream_results": True, "max_row_buffer": EXPORT_BATCH}
+    yield from db.session.connection().execute(query, execution_options=streamed)
 
 
 def _found(view: View):

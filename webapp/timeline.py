@@ -253,14 +253,14 @@ def monitor_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
     )
     show = names.show
     dialect = db.session.get_bind().dialect.name
-    connection = db.session.connection()
-    rows = connection.execution_options(stream_results=True, max_row_buffer=2000).execute(
+    rows = db.session.connection().execute(
         sa.select(csvexport.utc_text(Change.created, dialect), User.username, Change.kind,
                   ChangeField.field, ChangeField.old, ChangeField.new)
         .join(ChangeField, ChangeField.change_id == Change.id)
         .outerjoin(User, User.id == Change.actor_id)
         .where(Change.ticket_id == ticket.id)
-        .order_by(Change.id, ChangeField.id)
+        .order_by(Change.id, ChangeField.id),
+        execution_options={"stream_results": True, "max_row_buffer": 2000},  # this one only
     )  # fmt: skip
     for stamp, actor, kind, name, old, new in rows:
         if name in REF_FIELDS:
