@@ -13,6 +13,7 @@ from . import accounts, cli, errors, i18n, monitor, notify, requestlog, security
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .htmx import vary_on_htmx
+from .pooling import ping_after_idle
 from .routing import IdConverter
 
 PACKAGE = Path(__file__).parent
@@ -49,6 +50,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
 
     db.init_app(app)
+    with app.app_context():
+        ping_after_idle(db.engine, float(app.config["DB_PING_AFTER_IDLE_SECONDS"]))
     # Runs before Flask-SQLAlchemy's own teardown (they run last to first).
     app.teardown_appcontext(accounts.touch_session)
     migrate.init_app(app, db, directory=resource_dir("migrations"))

@@ -105,7 +105,10 @@ class Defaults:
     API_RATE_LIMIT = "600 per minute"
     # CSRF tokens stay valid for the life of the session, so a long-open form still posts.
     WTF_CSRF_TIME_LIMIT = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    # A database connection idle in the pool this long is checked before a request uses
+    # it (webapp/pooling.py); one used more recently is not.
+    DB_PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:

@@ -9,13 +9,16 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .models import Attachment, Change, ChangeField, Comment, Ticket, User, utcnow
 
 _MONITORED = "tessera_monitored_tickets"
 _RECORDED = "tessera_recorded_changes"
+_UNWRITTEN = "tessera_unwritten_fields"
 
 
 class UnrecordedTicketWrite(RuntimeError):
@@ -60,16 +63,15 @@ def record(
     now = utcnow()
     ticket.modified = now
     change = Change(
-        ticket=ticket,
-        actor=actor,
-        kind=kind,
-        created=now,
-        comment=comment,
-        fields=rows,
-        version=version,
+        ticket=ticket, actor=actor, kind=kind, created=now, comment=comment, version=version
     )
     session.add(change)
+    # The fields are the change's from the start, but not the ORM's to write (set after
+    # the add, which would cascade to them): _write_fields writes them, in one INSERT,
+    # once the change has its id.
+    set_committed_value(change, "fields", rows)
     session.info.setdefault(_RECORDED, []).append(change)
+    session.info.setdefault(_UNWRITTEN, []).append(change)
     return change
 
 
@@ -106,8 +108,27 @@ def _refuse_unrecorded(session: Session, flush_context, instances) -> None:
             )
 
 
+@event.listens_for(Session, "after_flush")
+def _write_fields(session: Session, flush_context) -> None:
+    """Write the fields of the changes this flush wrote, all in one statement (the ORM
+    would write them one by one on SQLite, to learn ids that nobody needs)."""
+    waiting = session.info.get(_UNWRITTEN)
+    if not waiting:
+        return
+    written = [change for change in waiting if change.id is not None]
+    session.info[_UNWRITTEN] = [change for change in waiting if change.id is None]
+    rows = []
+    for change in written:
+        for field in change.fields:
+            field.change_id = change.id
+            rows.append({"change_id": change.id, "field": field.field, "old": field.old,
+                         "new": field.new})  # fmt: skip
+    if rows:
+        session.connection().execute(sa.insert(ChangeField).values(rows))
+
+
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
-    session.info.pop(_MONITORED, None)
-    session.info.pop(_RECORDED, None)
+    for key in (_MONITORED, _RECORDED, _UNWRITTEN):
+        session.info.pop(key, None)
