@@ -94,7 +94,7 @@ def test_notifications_are_written_in_the_transaction_of_the_change(people, monk
     def broken(*args):
         raise RuntimeError("no notification can be written")
 
-    monkeypatch.setattr(notify, "who_sees", broken)
+    monkeypatch.setattr(notify, "_recipients_insert", broken)
     with pytest.raises(RuntimeError):
         services.comment(actor=people["sam"], ticket=ticket, body="A second comment.")
     db.session.rollback()

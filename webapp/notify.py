@@ -16,6 +16,7 @@ once, in the recipient's daily digest, or not at all. ``notify_mail`` delivers t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -75,43 +76,29 @@ def _notify(session: Session, change: Change) -> None:
     people = {ticket.author_id, ticket.assignee_id}
     if assignee is not None and assignee.old:
         people.add(int(assignee.old))
-    who = [User.id.in_(people - {None})]
-    if ticket.site_id is not None and not ticket.private:
-        who.append(subscribed_to(ticket.site_id))
-    if change.kind == "created":
-        who.append(in_groups(current_app.config["ADMIN_GROUP"]))
-        reason = sa.literal("created")
-    else:
-        cases = []
-        if assignee is not None and assignee.new and assignee.new.isdigit():
-            cases.append((User.id == int(assignee.new), "assigned"))
-        other = "commented" if change.kind == "comment" else "changed"
-        reason = sa.case(*cases, else_=sa.literal(other)) if cases else sa.literal(other)
-    created = sa.literal(change.created, UTCDateTime)
-    if mailer.enabled():
-        mail = sa.case(
-            (sa.or_(User.email == "", User.mail_mode == MailMode.NONE.value), MailState.OFF.value),
-            (User.mail_mode == MailMode.DAILY.value, MailState.DIGEST.value),
-            else_=MailState.PENDING.value,
+    assigned = assignee is not None and assignee.new and assignee.new.isdigit()
+    site = None if ticket.private else ticket.site_id
+    insert = _recipients_insert(
+        _Shape(
+            created=change.kind == "created",
+            by_site=site is not None,
+            assigned=bool(assigned),
+            mailed=mailer.enabled(),
+            by_someone=change.actor_id is not None,
+            staff=staff_groups(),
+            admins=current_app.config["ADMIN_GROUP"],
         )
-        due = sa.case((mail == MailState.PENDING.value, created), else_=sa.null())
-    else:
-        mail, due = sa.literal(MailState.OFF.value), sa.null()
-    recipients = sa.select(
-        User.id, sa.literal(ticket.id), sa.literal(change.id), reason, created, mail,
-        sa.type_coerce(due, UTCDateTime), sa.literal(0), sa.literal(""),
-    ).where(User.active, sa.or_(*who), who_sees(ticket, staff_groups()))  # fmt: skip
-    if change.actor_id is not None:
-        recipients = recipients.where(User.id != change.actor_id)
-    columns = ["recipient_id", "ticket_id", "change_id", "reason", "created", "mail", "due",
-               "attempts", "error"]  # fmt: skip
-    insert = sa.insert(Notification).from_select(columns, recipients)
+    )
+    params = {
+        "people": sorted(people - {None}), "site": site, "ticket": ticket.id,
+        "change": change.id, "created": change.created, "actor": change.actor_id,
+        "assigned": int(assignee.new) if assigned else None,
+        "reason": "commented" if change.kind == "comment" else "changed",
+    }  # fmt: skip
     if not mailer.enabled():
-        session.execute(insert)
+        session.execute(insert, params)
         return
-    written = session.execute(
-        insert.returning(Notification.id, Notification.recipient_id, Notification.mail)
-    ).all()
+    written = session.execute(insert, params).all()
     digest = {row.id: row.recipient_id for row in written if row.mail == MailState.DIGEST.value}
     if digest:
         readers = {
@@ -122,6 +109,61 @@ def _notify(session: Session, change: Change) -> None:
             sa.update(Notification),
             [{"id": i, "due": next_digest(readers[r], change.created)} for i, r in digest.items()],
         )
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What decides the form of a change's notifications statement (its values are bound
+    parameters): there are a few dozen forms in all, each built once per process."""
+
+    created: bool  # a new ticket: every admin hears of it too
+    by_site: bool  # on a site, not private: its subscribers hear of it and may see it
+    assigned: bool  # given to someone, who is told so
+    mailed: bool  # mail is on: how each is mailed, and the rows written come back
+    by_someone: bool  # the actor (not the system) is not told of their own change
+    staff: tuple[str, ...]
+    admins: str
+
+
+@functools.cache
+def _recipients_insert(shape: _Shape) -> sa.Insert:
+    people = sa.bindparam("people", expanding=True)
+    site = sa.bindparam("site")
+    who = [User.id.in_(people)]
+    if shape.by_site:
+        who.append(subscribed_to(site))
+    if shape.created:
+        who.append(in_groups(shape.admins))
+        reason = sa.literal("created")
+    elif shape.assigned:
+        reason = sa.case((User.id == sa.bindparam("assigned"), "assigned"),
+                         else_=sa.bindparam("reason"))  # fmt: skip
+    else:
+        reason = sa.bindparam("reason", type_=sa.String)
+    created = sa.bindparam("created", type_=UTCDateTime)
+    if shape.mailed:
+        mail = sa.case(
+            (sa.or_(User.email == "", User.mail_mode == MailMode.NONE.value), MailState.OFF.value),
+            (User.mail_mode == MailMode.DAILY.value, MailState.DIGEST.value),
+            else_=MailState.PENDING.value,
+        )
+        due = sa.case((mail == MailState.PENDING.value, created), else_=sa.null())
+    else:
+        mail, due = sa.literal(MailState.OFF.value), sa.null()
+    sees = who_sees(people, site if shape.by_site else None, shape.staff)
+    recipients = sa.select(
+        User.id, sa.bindparam("ticket"), sa.bindparam("change"), reason, created, mail,
+        sa.type_coerce(due, UTCDateTime), sa.literal(0), sa.literal(""),
+    ).where(User.active, sa.or_(*who), sees)  # fmt: skip
+    if shape.by_someone:
+        recipients = recipients.where(User.id != sa.bindparam("actor"))
+    columns = ["recipient_id", "ticket_id", "change_id", "reason", "created", "mail", "due",
+               "attempts", "error"]  # fmt: skip
+    # The table, not the entity: an ORM insert given parameters would be a bulk insert.
+    insert = sa.insert(Notification.__table__).from_select(columns, recipients)
+    if shape.mailed:
+        insert = insert.returning(Notification.id, Notification.recipient_id, Notification.mail)
+    return insert
 
 
 def _mail_plan(user: User, now: datetime) -> dict:

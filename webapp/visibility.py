@@ -53,14 +53,14 @@ def visible_to_id(user_id, staff_groups: tuple[str, ...]) -> sa.ColumnElement[bo
     )
 
 
-def who_sees(ticket: Ticket, staff_groups: tuple[str, ...]) -> sa.ColumnElement[bool]:
-    """The same rule as ``can_see``, as a condition on users: everyone who may see the
-    ticket (members of ``staff_groups`` are staff), for a query over many people at once."""
-    if ticket.deleted is not None:
-        return sa.false()
-    sees = [User.id.in_({ticket.author_id, ticket.assignee_id} - {None}), in_groups(*staff_groups)]
-    if ticket.site_id is not None and not ticket.private:
-        sees.append(subscribed_to(ticket.site_id))
+def who_sees(people, site_id, staff_groups: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    """The same rule as ``can_see``, as a condition on users, for a ticket that is not
+    deleted: its ``people`` (author and assignee), the members of ``staff_groups`` (staff)
+    and, unless ``site_id`` is None (no site, or a private ticket), the site's subscribers.
+    For a query over many people at once; the values may be bound parameters."""
+    sees = [User.id.in_(people), in_groups(*staff_groups)]
+    if site_id is not None:
+        sees.append(subscribed_to(site_id))
     return sa.or_(*sees)
 
 
