@@ -121,6 +121,27 @@ def test_the_browser_language_is_used_before_sign_in(client):
     assert "Wrong username or password." in english.get_data(as_text=True)
 
 
+def test_the_form_library_s_own_messages_follow_each_person_s_language(app):
+    from tests.conftest import AuthActions
+    from tests.factories import make_user
+
+    make_user("greta", language="de")
+    make_user("alice")
+    seen = []
+    for name in ("greta", "alice", "greta"):  # the catalogue kept for one is not the other's
+        client = app.test_client()
+        AuthActions(client).login(name)
+        response = client.post(
+            "/tickets/new",
+            data={"summary": "Kaputt", "description": "Geht nicht.", "site": "999",
+                  "csrf_token": _token(client, "/tickets/new")},
+        )  # fmt: skip
+        assert response.status_code == 422
+        text = response.text
+        seen.append((name, "Keine gültige Auswahl." in text, "Not a valid choice." in text))
+    assert seen == [("greta", True, False), ("alice", False, True), ("greta", True, False)]
+
+
 def test_a_german_recipient_gets_german_mail(app):
     from datetime import UTC, datetime
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TypeVar
 
+from babel import support
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.i18n import messages_path
 
 from .exceptions import Invalid
 
@@ -22,6 +26,10 @@ class Form(FlaskForm):
     """A Flask-WTF form (so CSRF-checked) that also refuses NUL characters in any field
     (PostgreSQL cannot store them and no person types them) and any value longer than
     FIELD_LIMIT, whatever the field."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _wtforms_translations(str(get_locale()))
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -59,3 +67,10 @@ class Form(FlaskForm):
             return None
         self.done = True
         return result
+
+
+@functools.cache
+def _wtforms_translations(locale: str) -> support.Translations:
+    """WTForms' own messages in a language, read once per process (Flask-WTF would read
+    the catalogue from disk again on every request that needs one)."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
