@@ -18,15 +18,20 @@ def staff_groups() -> tuple[str, ...]:
 
 def visible_tickets(user: User) -> sa.ColumnElement[bool]:
     """A WHERE clause for the tickets ``user`` may see (never a deleted one)."""
+    return visible_to(user.id, staff=user.is_staff)
+
+
+def visible_to(user_id, *, staff: bool) -> sa.ColumnElement[bool]:
+    """The same, for a user known by id (a value or a bound parameter) and role."""
     present = Ticket.deleted.is_(None)
-    if user.is_staff:
+    if staff:
         return present
-    subscribed = sa.select(Subscription.site_id).where(Subscription.user_id == user.id)
+    subscribed = sa.select(Subscription.site_id).where(Subscription.user_id == user_id)
     return sa.and_(
         present,
         sa.or_(
-            Ticket.author_id == user.id,
-            Ticket.assignee_id == user.id,
+            Ticket.author_id == user_id,
+            Ticket.assignee_id == user_id,
             sa.and_(Ticket.private.is_(False), Ticket.site_id.in_(subscribed)),
         ),
     )
