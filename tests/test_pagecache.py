@@ -203,3 +203,31 @@ def test_a_kept_row_is_only_given_to_viewers_it_was_drawn_for(app, desk):
         assert ('name="ids"' in row) is checkbox
         assert ("assign-menu" in row) is assign
         assert csrf_token_in(html) in row  # the row's forms carry this session's token
+
+
+def test_kept_pages_read_outside_a_transaction_on_postgresql(app, desk, database_url):
+    """On PostgreSQL a list or ticket page runs its statements in autocommit: no BEGIN and
+    ROLLBACK round trips around a page served kept. Writes keep their transaction."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's transactions cost no round trip")
+    client = signed_in(app, "sam")
+    token = csrf_token(client, "/tickets/")
+    ticket = desk["ticket"].id
+    seen: list[tuple[str, bool]] = []
+
+    def note(conn, cursor, statement, *args):
+        autocommit = conn.connection.dbapi_connection.autocommit
+        seen.append((statement.split()[0], autocommit))
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        for path in ("/tickets/?tab=all", f"/tickets/{ticket}"):
+            for _ in range(2):  # drawn, then kept
+                assert client.get(path).status_code == 200
+        reads = list(seen)
+        seen.clear()
+        client.post(f"/tickets/{ticket}/take", headers={**HTMX, "X-CSRFToken": token})
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    assert reads and all(autocommit for _, autocommit in reads), reads
+    assert ("UPDATE", False) in seen and not any(autocommit for _, autocommit in seen), seen

@@ -9,7 +9,19 @@ from typing import Any
 
 from flask import Flask
 
-from . import accounts, cli, errors, i18n, monitor, notify, requestlog, security, stamps, templating  # noqa: F401
+from . import (  # noqa: F401
+    accounts,
+    cli,
+    errors,
+    i18n,
+    monitor,
+    notify,
+    pagecache,
+    requestlog,
+    security,
+    stamps,
+    templating,
+)
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .htmx import vary_on_htmx
@@ -50,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
 
     db.init_app(app)
+    pagecache.init_app(app)  # before the sign-in reads anything
     with app.app_context():
         ping_after_idle(db.engine, float(app.config["DB_PING_AFTER_IDLE_SECONDS"]))
     # Runs before Flask-SQLAlchemy's own teardown (they run last to first).
