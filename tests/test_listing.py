@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from tests.factories import make_ticket, make_user
 from webapp import listing, services
 from webapp.extensions import db
-from webapp.models import Site, Subscription
+from webapp.models import Comment, Site, Subscription, Ticket, utcnow
 from webapp.workflow import LINO
 
 
@@ -158,6 +159,31 @@ def test_search_ranks_summary_matches_first_and_follows_edits(app):
                   summary="Scanner broken")  # fmt: skip
     assert ids(sam, "all", q="scanner") == [in_summary.id]
     assert ids(sam, "all", q='"; DROP TABLE tickets; --') == []
+
+
+def test_the_search_entry_follows_every_write_of_the_text_whoever_makes_it(app):
+    alice, sam = make_user("alice"), make_user("sam", role="staff")
+    ticket = make_ticket(alice, "Printer jams", description="The paper tray is stuck.")
+    other = make_ticket(alice, "Scanner is slow")
+    note = services.comment(actor=alice, ticket=ticket, body="Toner smudges too.").comment
+    assert ids(sam, "all", q="toner") == [ticket.id]
+    services.edit_comment(actor=alice, comment=note, body="The fuser is hot.")
+    assert (ids(sam, "all", q="toner"), ids(sam, "all", q="fuser")) == ([], [ticket.id])
+    # A script or an import that writes the tables directly is searched the same way.
+    db.session.execute(sa.update(Ticket).where(Ticket.id == ticket.id)
+                       .values(description="The drum is worn."))  # fmt: skip
+    db.session.execute(
+        sa.insert(Comment).values(
+            ticket_id=other.id, author_id=alice.id, body="Imported: lamp flickers", created=utcnow()
+        )
+    )
+    db.session.commit()
+    assert (ids(sam, "all", q="drum"), ids(sam, "all", q="tray")) == ([ticket.id], [])
+    assert ids(sam, "all", q="fuser") == [ticket.id]  # the comments stay in the entry
+    assert ids(sam, "all", q="lamp flickers") == [other.id]
+    db.session.execute(sa.delete(Comment).where(Comment.id == note.id))
+    db.session.commit()
+    assert ids(sam, "all", q="fuser") == []
 
 
 def test_counts_are_capped(app, monkeypatch):

@@ -1,7 +1,8 @@
-"""Large data sets for benchmarks: many tickets with comments, their change history and
-search index, written with bulk inserts. The rows are what the services would have
-written (one change per step, one row per changed field), only much faster; it is meant
-for an empty benchmark database, not for a help desk in use."""
+"""Large data sets for benchmarks: many tickets with comments and their change history,
+written with bulk inserts (the database's triggers write the search index). The rows are
+what the services would have written (one change per step, one row per changed field),
+only much faster; it is meant for an empty benchmark database, not for a help desk in
+use."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import generate_password_hash
 
-from . import accounts, search
+from . import accounts
 from .extensions import db
 from .models import (
     Change,
@@ -62,8 +63,6 @@ def generate(*, tickets: int, comments_per_ticket: int, seed: int = 1) -> dict[s
             for name, count in _flush(rows).items():
                 written[name] += count
     _reset_sequences()
-    with db.engine.begin() as connection:
-        search.rebuild(connection)
     # Fresh statistics, so the query planner knows how the new data is spread (and, on
     # PostgreSQL, a visibility map, so that counts are answered from the indexes alone).
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

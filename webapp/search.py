@@ -1,9 +1,12 @@
 """Full-text search over a ticket's summary, description and comments, ranked: SQLite FTS5
-or PostgreSQL full-text search behind one interface. The services keep the index in step
-with every write that changes a ticket's text.
+or PostgreSQL full-text search behind one interface.
 
-The index lives outside the ORM models (an FTS5 virtual table is no ordinary table);
-its migrations create it, and ``include_name`` keeps Alembic's model comparison off it.
+A ticket's entry is its summary, and its description followed by its comments. The
+database keeps it in step with every write of that text, whoever makes it: triggers on
+tickets and comments (migration 0015) add a new comment to the entry and write it anew
+when a summary, a description or a comment changes. The index lives outside the ORM
+models (an FTS5 virtual table is no ordinary table); its migrations create it, and
+``include_name`` keeps Alembic's model comparison off it.
 """
 
 from __future__ import annotations
@@ -11,9 +14,6 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
-from .models import Comment, Ticket
 
 TABLE = "ticket_search"
 MAX_TERMS = 12
@@ -28,47 +28,6 @@ def include_name(name: str | None, type_: str, parent_names) -> bool:
 def terms(text: str) -> list[str]:
     """The words of a search, lower-cased, without operators or punctuation."""
     return _TERM.findall(text.lower())[:MAX_TERMS]
-
-
-def index(session: Session, ticket: Ticket) -> None:
-    """(Re)write the ticket's entry: its summary, description and every comment."""
-    comments = session.scalars(
-        sa.select(Comment.body).where(Comment.ticket_id == ticket.id).order_by(Comment.id)
-    )
-    body = "\n".join([ticket.description, *comments])
-    params = {"id": ticket.id, "summary": ticket.summary, "body": body}
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(sa.text(f"DELETE FROM {TABLE} WHERE rowid = :id"), params)
-        session.execute(
-            sa.text(f"INSERT INTO {TABLE} (rowid, summary, body) VALUES (:id, :summary, :body)"),
-            params,
-        )
-    else:
-        session.execute(
-            sa.text(
-                f"INSERT INTO {TABLE} (ticket_id, document) VALUES (:id, "
-                "setweight(to_tsvector('simple', :summary), 'A') || "
-                "setweight(to_tsvector('simple', :body), 'B')) "
-                "ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document"
-            ),
-            params,
-        )
-
-
-def add_comment(session: Session, ticket: Ticket, body: str) -> None:
-    """A new comment joins the ticket's entry (its text is the same as ``index`` would
-    write: the comments follow the description in the order they came), in one
-    statement; a ticket without an entry yet is indexed whole."""
-    params = {"id": ticket.id, "body": body}
-    if session.get_bind().dialect.name == "sqlite":
-        sql = f"UPDATE {TABLE} SET body = body || char(10) || :body WHERE rowid = :id"
-    else:
-        sql = (
-            f"UPDATE {TABLE} SET document = document || "
-            "setweight(to_tsvector('simple', :body), 'B') WHERE ticket_id = :id"
-        )
-    if session.execute(sa.text(sql), params).rowcount != 1:
-        index(session, ticket)
 
 
 def matches(dialect: str, text: str, *, any_term: bool = False) -> sa.CTE | None:
@@ -104,22 +63,3 @@ def _cte(statement: sa.TextClause) -> sa.CTE:
     # Materialised: a list page refers to it more than once, and it must run only once.
     found = statement.columns(ticket_id=sa.Integer, rank=sa.Float).cte("found")
     return found.prefix_with("MATERIALIZED")
-
-
-def rebuild(connection: sa.Connection) -> None:
-    """Index every ticket anew, in two statements (for bulk-loaded data)."""
-    if connection.dialect.name == "sqlite":
-        comments = "SELECT group_concat(body, char(10)) FROM comments WHERE ticket_id = tickets.id"
-        connection.exec_driver_sql(f"DELETE FROM {TABLE}")
-        connection.exec_driver_sql(
-            f"INSERT INTO {TABLE} (rowid, summary, body) SELECT id, summary, "
-            f"description || char(10) || coalesce(({comments}), '') FROM tickets"
-        )
-    else:
-        comments = "SELECT string_agg(body, chr(10)) FROM comments WHERE ticket_id = tickets.id"
-        connection.exec_driver_sql(f"TRUNCATE {TABLE}")
-        connection.exec_driver_sql(
-            f"INSERT INTO {TABLE} (ticket_id, document) SELECT id, "
-            "setweight(to_tsvector('simple', summary), 'A') || setweight(to_tsvector('simple', "
-            f"description || chr(10) || coalesce(({comments}), '')), 'B') FROM tickets"
-        )

@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import attachments, monitor, search
+from . import attachments, monitor
 from .exceptions import Conflict, DomainError, Forbidden, Invalid, NotFound, StaleEdit
 from .extensions import db
 from .models import (
@@ -182,7 +182,6 @@ def _new_ticket(actor: User, *, parent: Ticket | None = None, **given: Any) -> T
     fields = {k: (None, v) for k, v in initial.items() if v not in (None, "", False)}
     db.session.add(ticket)
     monitor.record(db.session, ticket, actor=actor, kind="created", fields=fields)
-    _reindex(ticket)
     return ticket
 
 
@@ -245,10 +244,7 @@ def edit(*, actor: User, ticket: Ticket, version: int, **values: Any) -> Change 
                 changes=list(since),
                 fields={name: _("Changed by someone else meanwhile.") for name in clash},
             )
-    change = _apply(actor, ticket, "edited", {k: new for k, (_old, new) in changed.items()})
-    if {"summary", "description"} & set(changed):
-        _reindex(ticket)
-    return change
+    return _apply(actor, ticket, "edited", {k: new for k, (_old, new) in changed.items()})
 
 
 @unit_of_work
@@ -340,8 +336,6 @@ def _comment(actor: User, ticket: Ticket, body: str, stored: list[attachments.St
     ticket.last_commenter = actor
     db.session.add(note)
     _add_attachments(actor, ticket, stored, note)
-    db.session.flush()
-    search.add_comment(db.session, ticket, body)
     return change
 
 
@@ -538,7 +532,6 @@ def edit_comment(*, actor: User, comment: Comment, body: str) -> Change | None:
     )
     comment.body = body
     comment.edited = change.created
-    _reindex(comment.ticket)
     return change
 
 
@@ -723,12 +716,6 @@ def _check_site(actor: User, site: Site | None) -> None:
             _("You are not subscribed to %(site)s.", site=site.name),
             fields={"site": _("Choose one of your sites.")},
         )
-
-
-def _reindex(ticket: Ticket) -> None:
-    """Bring the ticket's search entry in step with its text, in the same transaction."""
-    db.session.flush()
-    search.index(db.session, ticket)
 
 
 def _editable_fields(actor: User, ticket: Ticket) -> tuple[str, ...]:
