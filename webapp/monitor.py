@@ -36,6 +36,8 @@ def raw(value: Any) -> str | None:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if hasattr(value, "id"):
+        if value.id is None:
+            raise ValueError(f"{value!r} has no id yet: flush it before recording it")
         return str(value.id)
     return str(value)
 
