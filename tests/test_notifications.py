@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
-from webapp import notify, services
+from webapp import accounts, notify, services
 from webapp.extensions import db
 from webapp.models import Change, Comment, MailState, Notification, clock_at
 
@@ -73,6 +73,17 @@ def test_an_assignment_tells_the_new_assignee_and_the_one_it_was_taken_from(peop
     assert told(ticket) == {"sam": "assigned", "alice": "changed", "bob": "changed"}
     services.steal(actor=people["tom"], ticket=ticket)
     assert told(ticket) == {"sam": "changed", "alice": "changed", "bob": "changed"}
+
+
+def test_the_one_a_private_ticket_was_taken_from_hears_of_it_only_if_they_still_see_it(people):
+    ticket = make_ticket(people["alice"], site=people["site"], private=True)
+    services.take(actor=people["sam"], ticket=ticket)
+    services.steal(actor=people["tom"], ticket=ticket)
+    assert told(ticket) == {"sam": "changed", "alice": "changed"}
+    accounts.remove_from_group(user=people["tom"], group=accounts.role_group("staff"))
+    db.session.commit()  # tom is no longer staff, so the private ticket is not his to see
+    services.steal(actor=people["sam"], ticket=ticket)
+    assert told(ticket) == {"alice": "changed"}
 
 
 def test_nobody_who_may_not_see_the_ticket_hears_of_it(people):

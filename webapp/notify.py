@@ -90,7 +90,9 @@ def _notify(session: Session, change: Change) -> None:
         )
     )
     params = {
-        "people": sorted(people - {None}), "site": site, "ticket": ticket.id,
+        "people": sorted(people - {None}),
+        "seers": sorted({ticket.author_id, ticket.assignee_id} - {None}),
+        "site": site, "ticket": ticket.id,
         "change": change.id, "created": change.created, "actor": change.actor_id,
         "assigned": int(assignee.new) if assigned else None,
         "reason": "commented" if change.kind == "comment" else "changed",
@@ -150,7 +152,9 @@ def _recipients_insert(shape: _Shape) -> sa.Insert:
         due = sa.case((mail == MailState.PENDING.value, created), else_=sa.null())
     else:
         mail, due = sa.literal(MailState.OFF.value), sa.null()
-    sees = who_sees(people, site if shape.by_site else None, shape.staff)
+    # Told, if they may see the ticket: its people now (the one it was taken from may not).
+    seers = sa.bindparam("seers", expanding=True)
+    sees = who_sees(seers, site if shape.by_site else None, shape.staff)
     recipients = sa.select(
         User.id, sa.bindparam("ticket"), sa.bindparam("change"), reason, created, mail,
         sa.type_coerce(due, UTCDateTime), sa.literal(0), sa.literal(""),
