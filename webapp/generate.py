@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import generate_password_hash
 
-from . import accounts
+from . import accounts, search
 from .extensions import db
 from .models import (
     Change,
@@ -63,9 +63,11 @@ def generate(*, tickets: int, comments_per_ticket: int, seed: int = 1) -> dict[s
             for name, count in _flush(rows).items():
                 written[name] += count
     _reset_sequences()
-    # Fresh statistics, so the query planner knows how the new data is spread (and, on
-    # PostgreSQL, a visibility map, so that counts are answered from the indexes alone).
+    # The search index compacted, and fresh statistics, so the query planner knows how the
+    # new data is spread (and, on PostgreSQL, a visibility map, so that counts are answered
+    # from the indexes alone).
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        search.compact(connection)
         is_pg = connection.dialect.name == "postgresql"
         connection.exec_driver_sql("VACUUM ANALYZE" if is_pg else "ANALYZE")
     return written

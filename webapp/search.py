@@ -63,3 +63,13 @@ def _cte(statement: sa.TextClause) -> sa.CTE:
     # Materialised: a list page refers to it more than once, and it must run only once.
     found = statement.columns(ticket_id=sa.Integer, rank=sa.Float).cte("found")
     return found.prefix_with("MATERIALIZED")
+
+
+def compact(connection: sa.Connection) -> None:
+    """After a bulk load, make the index as compact as if it had been built at once: the
+    triggers wrote each ticket's entry once per comment, and PostgreSQL's index had grown
+    to 2.5 times its size, its searches 10–20 % slower. ``connection`` in autocommit."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('optimize')")
+    else:
+        connection.exec_driver_sql(f"VACUUM FULL {TABLE}")
