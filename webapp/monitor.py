@@ -36,10 +36,15 @@ def raw(value: Any) -> str | None:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if hasattr(value, "id"):
-        if value.id is None:
+        if _unwritten(value):
             raise ValueError(f"{value!r} has no id yet: flush it before recording it")
         return str(value.id)
     return str(value)
+
+
+def _unwritten(value: Any) -> bool:
+    """An object (a new ticket) the database has not given its id yet."""
+    return hasattr(value, "id") and value.id is None
 
 
 def record(
@@ -56,6 +61,8 @@ def record(
     ``more`` rows (name, old, new) follow, for a field that changes more than once in one
     change: several files attached at once."""
     session.info.setdefault(_MONITORED, set()).add(id(ticket))
+    if any(_unwritten(value) for pair in fields.values() for value in pair):
+        session.flush()  # a new ticket the change points to (a child) gets its id
     with session.no_autoflush:
         rows = [
             ChangeField(field=name, old=raw(old), new=raw(new))
@@ -119,12 +126,11 @@ def _write_fields(session: Session, flush_context) -> None:
         return
     written = [change for change in waiting if change.id is not None]
     session.info[_UNWRITTEN] = [change for change in waiting if change.id is None]
-    rows = []
-    for change in written:
-        for field in change.fields:
-            field.change_id = change.id
-            rows.append({"change_id": change.id, "field": field.field, "old": field.old,
-                         "new": field.new})  # fmt: skip
+    rows = [
+        {"change_id": change.id, "field": field.field, "old": field.old, "new": field.new}
+        for change in written
+        for field in change.fields
+    ]
     if rows:
         session.connection().execute(sa.insert(ChangeField).values(rows))
 

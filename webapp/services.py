@@ -160,7 +160,6 @@ def spawn_child(*, actor: User, parent: Ticket, summary: str, description: str) 
     child = _new_ticket(
         actor, summary=summary, description=description, site=parent.site, parent=parent
     )
-    db.session.flush()  # the child's id, for the parent's change
     monitor.record(db.session, parent, actor=actor, kind="child", fields={"child": (None, child)})
     return child
 

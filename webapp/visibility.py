@@ -46,16 +46,7 @@ def visible_to_id(user_id, staff_groups: tuple[str, ...]) -> sa.ColumnElement[bo
         .join(Group, Group.id == user_groups.c.group_id)
         .where(user_groups.c.user_id == user_id, Group.name.in_(staff_groups))
     )
-    subscribed = sa.select(Subscription.site_id).where(Subscription.user_id == user_id)
-    return sa.and_(
-        Ticket.deleted.is_(None),
-        sa.or_(
-            staff,
-            Ticket.author_id == user_id,
-            Ticket.assignee_id == user_id,
-            sa.and_(Ticket.private.is_(False), Ticket.site_id.in_(subscribed)),
-        ),
-    )
+    return sa.or_(sa.and_(staff, visible_to(user_id, staff=True)), visible_to(user_id, staff=False))
 
 
 def who_sees(people, site_id, staff_groups: tuple[str, ...]) -> sa.ColumnElement[bool]:
