@@ -22,7 +22,6 @@ from webapp.i18n import compile_catalogs
 compile_catalogs()
 
 
-
 class _CompiledTemplates(jinja2.BytecodeCache):
     """Templates compiled once per test process, not once per app: every test makes its
     own app, and compiling the templates anew cost each one some 50 ms. (Keyed by the
@@ -82,6 +81,35 @@ def postgres_url() -> str:
     return new_postgres_database("unit")
 
 
+@pytest.fixture(scope="session")
+def empty_postgres(postgres_url):
+    """Empty the worker's PostgreSQL database in one round trip, ids starting again from 1.
+    DELETE, children first, not TRUNCATE: TRUNCATE gives every table new files, which
+    cost each test some 80 ms; these tables hold a test's few rows."""
+    engine = sa.create_engine(postgres_url, pool_size=1, pool_pre_ping=True)
+    with engine.connect() as c:
+        tables = set(c.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename NOT IN ('alembic_version', 'stamps')"
+        ).scalars())  # fmt: skip
+        sequences = c.exec_driver_sql(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+        ).scalars()
+        children_first = [t.name for t in reversed(db.metadata.sorted_tables) if t.name in tables]
+        script = "; ".join(
+            [f"DELETE FROM {name}" for name in sorted(tables - set(children_first))]
+            + [f"DELETE FROM {name}" for name in children_first]
+            + [f"ALTER SEQUENCE {name} RESTART" for name in sequences]
+        )
+
+    def empty() -> None:
+        with engine.begin() as c:
+            c.exec_driver_sql(script)
+
+    yield empty
+    engine.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path) -> str:
     """A fresh, migrated, empty database for one test."""
@@ -89,20 +117,8 @@ def database_url(request, tmp_path) -> str:
         path = tmp_path / "tessera.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
-    url = request.getfixturevalue("postgres_url")
-    engine = sa.create_engine(url)
-    with engine.begin() as c:
-        tables = (
-            c.exec_driver_sql(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename NOT IN ('alembic_version', 'stamps')"
-            )
-            .scalars()
-            .all()
-        )
-        c.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-    engine.dispose()
-    return url
+    request.getfixturevalue("empty_postgres")()
+    return request.getfixturevalue("postgres_url")
 
 
 class Client(FlaskClient):
