@@ -1,5 +1,6 @@
 """What the database holds, as something to compare: every table, every row (the search
-index's tables included), so a test can say that a request changed nothing at all."""
+index's tables included), so a test can say that a request changed nothing at all; and
+as something to put back, so a test can start from a scene built once."""
 
 from __future__ import annotations
 
@@ -53,3 +54,35 @@ def changed(before: dict, after: dict) -> list[str]:
         for table in sorted(set(before) | set(after))
         if before.get(table) != after.get(table)
     ]
+
+
+Rows = dict[str, list[dict]]
+# Filled by the migrations, and never emptied between tests.
+_KEPT = {"stamps"}
+
+
+def rows() -> Rows:
+    """Every row of every table of the models, to be put back by ``put_back``."""
+    db.session.commit()
+    with db.engine.connect() as connection:
+        return {
+            table.name: [dict(row) for row in connection.execute(sa.select(table)).mappings()]
+            for table in db.metadata.sorted_tables
+            if table.name not in _KEPT
+        }
+
+
+def put_back(saved: Rows) -> None:
+    """Write the rows into an empty database, parents first, so that new rows get the ids
+    that would have come next. The database's triggers fill the search index again."""
+    with db.engine.begin() as connection:
+        for table in db.metadata.sorted_tables:
+            if saved.get(table.name):
+                connection.execute(sa.insert(table), saved[table.name])
+        if connection.dialect.name == "postgresql":
+            for table in db.metadata.sorted_tables:
+                if saved.get(table.name) and "id" in table.c:
+                    connection.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT max(id) FROM {table.name}))"
+                    )

@@ -4,6 +4,7 @@ route is missing from it."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from flask import current_app
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
+from tests import dbstate
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
 from tests.permissions_table import TABLE, VISITORS
@@ -22,7 +24,28 @@ USERNAMES = {"owner": "alice", "other": "bob", "subscriber": "carol", "staff": "
              "admin": "ada", "deactivated": "dan"}  # fmt: skip
 
 
+_SCENES: dict[str, tuple[dict[str, int], dbstate.Rows, dict[str, bytes]]] = {}
+
+
 def scene(app) -> dict[str, int]:
+    """Everything the table's rows act on, in the test's empty database; their ids.
+    Built once per database and test process, then put back: some 90 ms less a cell."""
+    files = Path(app.config["ATTACHMENTS_DIR"])
+    kind = db.engine.dialect.name
+    if kind not in _SCENES:
+        ids = _build_scene(app)
+        kept = {path.name: path.read_bytes() for path in files.iterdir()}
+        _SCENES[kind] = (ids, dbstate.rows(), kept)
+        return ids
+    ids, rows, kept = _SCENES[kind]
+    dbstate.put_back(rows)
+    files.mkdir(parents=True, exist_ok=True)
+    for name, content in kept.items():
+        (files / name).write_bytes(content)
+    return ids
+
+
+def _build_scene(app) -> dict[str, int]:
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     sam = make_user("sam", role="staff")
     make_user("ada", role="admin")
