@@ -39,6 +39,8 @@ CASES = {
                          None, 422, "This field contains a NUL character."),
     "NUL in a comment": ("POST", "/tickets/{ticket}/comments", {"body": "a\x00b"},
                          None, 422, "This field contains a NUL character."),
+    "NUL in a state name": ("POST", "/tickets/{ticket}/state", {"state": "a\x00b"},
+                            None, 422, "State: This field contains a NUL character."),
     "comment too long": ("POST", "/tickets/{ticket}/comments", {"body": "x" * 100_001},
                          None, 422, "Field cannot be longer than 100000 characters."),
     "state name too long": ("POST", "/tickets/{ticket}/state", {"state": "x" * 1000},

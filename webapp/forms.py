@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from babel import support
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
 
@@ -37,10 +37,10 @@ class Form(FlaskForm):
             values = field.data if isinstance(field.data, list) else [field.data]
             texts = [v for v in values if isinstance(v, str)]
             if any("\x00" in v for v in texts):
-                field.errors = [*field.errors, _l("This field contains a NUL character.")]
+                field.errors = [*field.errors, _("This field contains a NUL character.")]
                 valid = False
             elif any(len(v) > FIELD_LIMIT for v in texts):
-                message = _l("Field cannot be longer than %(max)d characters.", max=FIELD_LIMIT)
+                message = _("Field cannot be longer than %(max)d characters.", max=FIELD_LIMIT)
                 field.errors = [*field.errors, message]
                 valid = False
         return valid
