@@ -3,19 +3,22 @@ PostgreSQL too; the migrations build the schema, so they are tested with everyth
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
+from collections.abc import Callable
+from typing import Any
 
 import jinja2
 import pytest
 import sqlalchemy as sa
-from flask import has_app_context
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from webapp import Tessera, create_app
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 from webapp.i18n import compile_catalogs
 
 # The translations are compiled here, as by the install: .mo files are never committed.
@@ -81,44 +84,60 @@ def postgres_url() -> str:
     return new_postgres_database("unit")
 
 
-@pytest.fixture(scope="session")
-def empty_postgres(postgres_url):
-    """Empty the worker's PostgreSQL database in one round trip, ids starting again from 1.
-    DELETE, children first, not TRUNCATE: TRUNCATE gives every table new files, which
-    cost each test some 80 ms; these tables hold a test's few rows."""
-    engine = sa.create_engine(postgres_url, pool_size=1, pool_pre_ping=True)
-    with engine.connect() as c:
-        tables = set(c.exec_driver_sql(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename NOT IN ('alembic_version', 'stamps')"
-        ).scalars())  # fmt: skip
-        sequences = c.exec_driver_sql(
-            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
-        ).scalars()
-        children_first = [t.name for t in reversed(db.metadata.sorted_tables) if t.name in tables]
-        script = "; ".join(
-            [f"DELETE FROM {name}" for name in sorted(tables - set(children_first))]
-            + [f"DELETE FROM {name}" for name in children_first]
-            + [f"ALTER SEQUENCE {name} RESTART" for name in sequences]
-        )
+def _emptier(url: str) -> tuple[Callable[[], None], sa.Engine]:
+    """What empties a test database: DELETE, children first, not TRUNCATE (which gives
+    every PostgreSQL table new files, some 80 ms a test; these tables hold a test's few
+    rows). The ids start again from 1, and every stamp moves on, so that nothing an app
+    kept from an earlier test's data is taken for this test's."""
+    engine = sa.create_engine(url, pool_size=1, pool_pre_ping=True)
+    tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name != "stamps"]
+    statements = [
+        *(f"DELETE FROM {name}" for name in tables),
+        "DELETE FROM ticket_search",  # the database's own index, which its triggers fill
+        "UPDATE stamps SET value = value + 1",
+    ]
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as c:
+            sequences = c.exec_driver_sql(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+            ).scalars()
+            statements += [f"ALTER SEQUENCE {name} RESTART" for name in sequences]
+        statements = ["; ".join(statements)]  # in one round trip
+    # (SQLite gives the next id after the greatest there is: none once a table is empty.)
 
     def empty() -> None:
         with engine.begin() as c:
-            c.exec_driver_sql(script)
+            for statement in statements:
+                c.exec_driver_sql(statement)
 
-    yield empty
+    return empty, engine
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(sqlite_template, tmp_path_factory):
+    """The worker's SQLite database and what empties it."""
+    path = tmp_path_factory.mktemp("unit") / "tessera.sqlite3"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    empty, engine = _emptier(url)
+    yield url, empty
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_database(postgres_url):
+    """The worker's PostgreSQL database and what empties it."""
+    empty, engine = _emptier(postgres_url)
+    yield postgres_url, empty
     engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path) -> str:
-    """A fresh, migrated, empty database for one test."""
-    if request.param == "sqlite":
-        path = tmp_path / "tessera.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    request.getfixturevalue("empty_postgres")()
-    return request.getfixturevalue("postgres_url")
+def database_url(request) -> str:
+    """The worker's migrated database of this kind, empty for this test."""
+    url, empty = request.getfixturevalue(f"{request.param}_database")
+    empty()
+    return url
 
 
 class Client(FlaskClient):
@@ -134,8 +153,7 @@ class Client(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
+def _new_app(database_url: str, tmp_path) -> Flask:
     app = create_app(
         {
             "DATABASE_URL": database_url,
@@ -145,6 +163,36 @@ def app(database_url, tmp_path):
         }
     )
     app.test_client_class = Client
+    return app
+
+
+# The worker's app for each database, with its settings as made.
+_APPS: dict[str, tuple[Flask, dict[str, Any]]] = {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The worker's app for the test's database, as it was made: its settings restored,
+    its rate-limit counters at zero, its files in the test's own folder. Made once per
+    worker, not per test: a new app cost each test some 40 ms, and its first requests
+    more (routes, templates and SQL compiled anew)."""
+    if database_url not in _APPS:
+        made = _new_app(database_url, tmp_path)
+        _APPS[database_url] = (made, copy.deepcopy(dict(made.config)))
+    app, settings = _APPS[database_url]
+    app.config.clear()
+    app.config.update(copy.deepcopy(settings))
+    app.config["ATTACHMENTS_DIR"] = str(tmp_path / "attachments")
+    with app.app_context():
+        limiter.reset()
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def fresh_app(database_url, tmp_path):
+    """An app of the test's own, for a test that adds routes to it."""
+    app = _new_app(database_url, tmp_path)
     with app.app_context():
         yield app
         db.session.remove()

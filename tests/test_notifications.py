@@ -111,7 +111,9 @@ def test_notifications_are_written_in_the_transaction_of_the_change(people, monk
     db.session.rollback()
     # Without its notifications the comment is not there either.
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 1
-    kinds = db.session.scalars(sa.select(Change.kind).where(Change.ticket_id == ticket.id))
+    kinds = db.session.scalars(
+        sa.select(Change.kind).where(Change.ticket_id == ticket.id).order_by(Change.id)
+    )
     assert list(kinds) == ["created", "comment"]
 
 

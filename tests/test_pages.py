@@ -82,22 +82,22 @@ def test_every_page_loads_htmx_from_our_own_static_folder(client):
             assert response.status_code == 200
 
 
-def test_unexpected_errors_get_a_calm_500_page(app, client):
+def test_unexpected_errors_get_a_calm_500_page(fresh_app):
     def broken():
         raise RuntimeError("boom")
 
-    app.add_url_rule("/broken", view_func=broken)
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    response = client.get("/broken")
+    fresh_app.add_url_rule("/broken", view_func=broken)
+    fresh_app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = fresh_app.test_client().get("/broken")
     assert response.status_code == 500
     assert "Nothing you saved is lost" in response.get_data(as_text=True)
 
 
-def test_domain_errors_become_their_status_with_the_message(app, client):
+def test_domain_errors_become_their_status_with_the_message(fresh_app):
     def stale():
         raise Conflict("Sam changed this ticket a minute ago.")
 
-    app.add_url_rule("/stale", view_func=stale)
-    response = client.get("/stale")
+    fresh_app.add_url_rule("/stale", view_func=stale)
+    response = fresh_app.test_client().get("/stale")
     assert response.status_code == 409
     assert "Sam changed this ticket a minute ago." in response.get_data(as_text=True)

@@ -85,19 +85,20 @@ def test_a_proxys_request_id_is_kept_only_when_the_proxy_is_trusted(
 
 
 @pytest.fixture
-def failing(app):
-    """A route that fails, answered as production answers it (no exception propagated)."""
+def failing(fresh_app):
+    """A client of an app with a route that fails, answered as production answers it
+    (no exception propagated)."""
 
     def fail():
         raise ZeroDivisionError("the failure under test")
 
-    app.add_url_rule("/fail", "fail", fail)
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    return app
+    fresh_app.add_url_rule("/fail", "fail", fail)
+    fresh_app.config["PROPAGATE_EXCEPTIONS"] = False
+    return fresh_app.test_client()
 
 
-def test_a_server_error_logs_its_traceback_under_the_id_the_page_shows(failing, client, logged):
-    response = client.get("/fail")
+def test_a_server_error_logs_its_traceback_under_the_id_the_page_shows(failing, logged):
+    response = failing.get("/fail")
     assert response.status_code == 500
     request_id = response.headers["X-Request-Id"]
     page = response.get_data(as_text=True)
@@ -111,8 +112,8 @@ def test_a_server_error_logs_its_traceback_under_the_id_the_page_shows(failing, 
     assert (line["request_id"], line["status"]) == (request_id, 500)
 
 
-def test_a_server_error_in_an_htmx_request_tells_the_id_in_the_alert(failing, client):
-    response = client.get("/fail", headers=HTMX)
+def test_a_server_error_in_an_htmx_request_tells_the_id_in_the_alert(failing):
+    response = failing.get("/fail", headers=HTMX)
     assert response.status_code == 500
     assert f"Request ID: {response.headers['X-Request-Id']}." in response.get_data(as_text=True)
 
