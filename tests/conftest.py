@@ -46,6 +46,12 @@ Tessera.jinja_options = {**Tessera.jinja_options, "bytecode_cache": _CompiledTem
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """The slow tests first: xdist hands the tests out in this order, so the quick ones
+    fill in at the end instead of one worker running a long test on alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import string
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -62,6 +63,7 @@ INPUT = st.dictionaries(
 ROUTES = sorted({(m, e) for m, e in FORMS if not e.startswith("api.") and e != "auth.logout"})
 
 
+@pytest.mark.slow
 def test_no_input_makes_a_server_error(app):
     ids = scene(app)
     app.config["WTF_CSRF_ENABLED"] = False  # so that the input reaches the code behind it

@@ -46,7 +46,7 @@ def race_app(database_url, tmp_path):
             "SECRET_KEY": "test-secret",
             "TESTING": True,
             "ATTACHMENTS_DIR": str(tmp_path / "attachments"),
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACERS + 2, "pool_pre_ping": True},
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACERS + 2},
             "API_RATE_LIMIT": "1000000 per minute",
         }
     )
