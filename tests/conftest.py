@@ -17,6 +17,7 @@ from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
+from tests import dbstate
 from webapp import Tessera, create_app
 from webapp.extensions import db, limiter
 from webapp.i18n import compile_catalogs
@@ -26,9 +27,10 @@ compile_catalogs()
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
-    """Templates compiled once per test process, not once per app: every test makes its
-    own app, and compiling the templates anew cost each one some 50 ms. (Keyed by the
-    template's name and source, so an edited template is compiled again.)"""
+    """Templates compiled once per test process, not once per app: the tests that make
+    apps of their own (servers, races, settings read at start-up) would otherwise compile
+    them anew, some 50 ms each. (Keyed by the template's name and source, so an edited
+    template is compiled again.)"""
 
     def __init__(self) -> None:
         self.codes: dict[str, bytes] = {}
@@ -46,10 +48,13 @@ Tessera.jinja_options = {**Tessera.jinja_options, "bytecode_cache": _CompiledTem
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by their fixtures
 def pytest_collection_modifyitems(items) -> None:
-    """The slow tests first: xdist hands the tests out in this order, so the quick ones
-    fill in at the end instead of one worker running a long test on alone."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """The slow tests first, then the browser tests: xdist hands the tests out in this
+    order, so the quick ones fill in at the end instead of one worker running a long test
+    on alone."""
+    items.sort(key=lambda item: (not item.get_closest_marker("slow"),
+                                 not item.get_closest_marker("e2e")))  # fmt: skip
 
 
 def _worker() -> str:
@@ -96,7 +101,7 @@ def _emptier(url: str) -> tuple[Callable[[], None], sa.Engine]:
     rows). The ids start again from 1, and every stamp moves on, so that nothing an app
     kept from an earlier test's data is taken for this test's."""
     engine = sa.create_engine(url, pool_size=1, pool_pre_ping=True)
-    tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name != "stamps"]
+    tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in dbstate.KEPT]
     statements = [
         *(f"DELETE FROM {name}" for name in tables),
         "DELETE FROM ticket_search",  # the database's own index, which its triggers fill

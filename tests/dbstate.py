@@ -58,7 +58,7 @@ def changed(before: dict, after: dict) -> list[str]:
 
 Rows = dict[str, list[dict]]
 # Filled by the migrations, and never emptied between tests.
-_KEPT = {"stamps"}
+KEPT = {"stamps"}
 
 
 def rows() -> Rows:
@@ -68,7 +68,7 @@ def rows() -> Rows:
         return {
             table.name: [dict(row) for row in connection.execute(sa.select(table)).mappings()]
             for table in db.metadata.sorted_tables
-            if table.name not in _KEPT
+            if table.name not in KEPT
         }
 
 
