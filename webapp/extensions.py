@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
+
 from flask import has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -37,6 +40,7 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_BUSY_TIMEOUT = "tessera_busy_timeout"
 
 
 @event.listens_for(Engine, "connect")
@@ -50,15 +54,46 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # The driver's ``timeout``, in seconds, for the writers' own wait (below).
+    timeout_ms = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+    connection_record.info[_BUSY_TIMEOUT] = timeout_ms / 1000
     cursor.close()
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn) -> None:
     """Writers take SQLite's write lock up front (BEGIN IMMEDIATE), so two concurrent
-    writers queue on the busy timeout instead of one failing at its first write.
+    writers queue for it instead of one failing at its first write.
     Reads (GET requests) stay deferred and never block each other."""
     if conn.dialect.name != "sqlite":
         return
     writes = not has_request_context() or request.method not in SAFE_METHODS
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+    if writes:
+        _take_write_lock(conn)
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def _take_write_lock(conn) -> None:
+    """BEGIN IMMEDIATE, tried again every millisecond or two while another writer holds
+    the lock, for up to the busy timeout. SQLite's own busy handler sleeps longer and
+    longer between tries, up to 100 ms, so a writer queued behind a few others went on
+    sleeping long after the lock was free: under load, writes waited for nothing."""
+    driver = conn.connection.dbapi_connection
+    timeout = conn.connection.info[_BUSY_TIMEOUT]
+    deadline = time.monotonic() + timeout
+    pause = 0.0002
+    driver.execute("PRAGMA busy_timeout = 0")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e):
+                    break
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # the last try: its error is SQLAlchemy's
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {round(timeout * 1000)}")
