@@ -79,6 +79,23 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ARGS}
 
 
+def read_whole(app):
+    """The app with each response read whole before the server writes it. werkzeug's
+    development server closes a response only once it has written all of it: when the
+    browser dropped the connection first (leaving a page while its icon loaded), the
+    file stayed open, and its ResourceWarning failed whichever test was running then."""
+
+    def wsgi(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request, tmp_path_factory):
     """The demo help desk, served over HTTP for the session; yields its base URL."""
@@ -93,7 +110,7 @@ def live_server(request, tmp_path_factory):
     with app.app_context():
         demo.seed(password="demo")
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, read_whole(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -19,6 +19,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.serving import make_server
 
 from tests.conftest import BACKENDS, new_postgres_database
+from tests.e2e.conftest import read_whole
 from tests.factories import PASSWORD, make_user
 from webapp import administration, create_app, services, subscriptions
 from webapp.extensions import db
@@ -136,7 +137,7 @@ def planted(request, tmp_path_factory):
         sites = list(db.session.scalars(sa.select(Site.id)))
         assert db.session.scalar(sa.select(sa.func.count(Ticket.id))) == len(PAYLOADS)
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, read_whole(app), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}", ids, sites
     server.shutdown()
