@@ -71,6 +71,17 @@ def test_updates_are_optimistically_locked(app, desk):
     assert api.patch(f"/api/v1/tickets/{ticket.id}", json={"priority": 10}).status_code == 422
 
 
+def test_a_version_beyond_any_integer_is_no_server_error(app, desk):
+    """No change is newer than the ticket's own version, so none can clash with an edit
+    that names a later one; a version past any integer column once answered 500."""
+    ticket = desk["tickets"][0]
+    api = as_user(app, desk["alice"])
+    for version in (2**63, 2**70):
+        body = {"priority": 40, "version": version}
+        edited = api.patch(f"/api/v1/tickets/{ticket.id}", json=body)
+        assert edited.status_code == 200 and edited.json["priority"] == 40
+
+
 def test_take_assign_state_and_a_lost_race(app, desk):
     ticket = desk["tickets"][1]
     sam, ada = as_user(app, desk["sam"]), as_user(app, make_user("ada", role="admin"))

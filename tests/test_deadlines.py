@@ -36,7 +36,8 @@ def with_deadline(ticket: Ticket, by, deadline: date | None) -> Ticket:
 
 
 def shown(day: date) -> str:
-    return day.strftime("%d %b %Y")
+    """As the pages show a day in English: 4 Dec 2026 (no leading zero)."""
+    return f"{day.day} {day:%b %Y}"
 
 
 def row(html: str, ticket_id: int) -> str:
@@ -168,7 +169,8 @@ def test_a_ready_ticket_says_when_it_closes_and_how_to_reopen_it(app, desk):
     services.change_state(actor=desk["sam"], ticket=ticket, state="ready")
     closes = services.closes_at(ticket)
     assert closes is not None
-    when = closes.astimezone(UTC).strftime("%d %b %Y, %H:%M")
+    moment = closes.astimezone(UTC)
+    when = f"{shown(moment.date())}, {moment:%H:%M}"
     notice = "If nobody reopens it, this ticket closes automatically on"
 
     author_page = signed_in(app, "alice").get(f"/tickets/{ticket.id}").text

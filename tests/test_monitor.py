@@ -9,7 +9,7 @@ from tests.factories import make_ticket, make_user
 from webapp import services
 from webapp.exceptions import Forbidden, NotFound
 from webapp.extensions import db
-from webapp.models import Change, Priority
+from webapp.models import Change, Priority, Ticket
 from webapp.monitor import UnrecordedTicketWrite
 
 
@@ -99,3 +99,22 @@ def test_a_write_after_streaming_an_export_in_the_same_session_lands(app):
     assert [row[0] for row in listing.export_rows(sam, wf, view)] == [ticket.id]
     services.comment(actor=sam, ticket=ticket, body="Still here.")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Change)) == 2
+
+
+def test_after_a_change_the_objects_are_as_their_rows(app):
+    """The services write with plain statements, not the ORM's flush: what the session
+    holds (the ticket, lists of it loaded before, the comment) must still be the truth."""
+    alice, sam = make_user("alice"), make_user("sam", role="staff")
+    ticket = make_ticket(alice)
+    assert [c.kind for c in ticket.changes] == ["created"] and ticket.comments == []
+    services.comment(actor=alice, ticket=ticket, body="Still broken.")
+    services.take(actor=sam, ticket=ticket)
+    services.change_state(actor=sam, ticket=ticket, state="ready")
+    assert [c.kind for c in ticket.changes] == ["created", "comment", "take", "state"]
+    assert [(c.body, c.author) for c in ticket.comments] == [("Still broken.", alice)]
+    table = Ticket.__table__
+    row = db.session.execute(sa.select(table).where(table.c.id == ticket.id)).one()
+    held = {column: getattr(ticket, column) for column in row._fields}
+    assert held == row._asdict()
+    assert (ticket.assignee, ticket.last_commenter, ticket.version) == (sam, alice, 4)
+    assert ticket.resolved == ticket.state_since == ticket.modified == ticket.changes[-1].created

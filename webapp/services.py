@@ -181,7 +181,7 @@ def _new_ticket(actor: User, *, parent: Ticket | None = None, **given: Any) -> T
     initial = {"author": actor, "state": ticket.state, "parent": parent, **values}
     fields = {k: (None, v) for k, v in initial.items() if v not in (None, "", False)}
     db.session.add(ticket)
-    monitor.record(db.session, ticket, actor=actor, kind="created", fields=fields)
+    monitor.record(db.session, ticket, actor=actor, kind="created", fields=fields, at=now)
     return ticket
 
 
@@ -228,10 +228,10 @@ def edit(*, actor: User, ticket: Ticket, version: int, **values: Any) -> Change 
     changed = monitor.diff(ticket, _clean(**values))
     if "site" in changed:
         _check_site(actor, changed["site"][1])
-    if version != ticket.version:
+    if version < ticket.version:  # no change is newer than the ticket's own version
         since = db.session.scalars(
             sa.select(Change)
-            .where(Change.ticket_id == ticket.id, Change.version > version)
+            .where(Change.ticket_id == ticket.id, Change.version > max(version, 0))
             .order_by(Change.id)
         ).all()
         clash = set(changed) & {f.field for c in since for f in c.fields}
@@ -327,14 +327,13 @@ def _comment(actor: User, ticket: Ticket, body: str, stored: list[attachments.St
         raise Invalid(_("A comment cannot be empty."), fields={"body": _("Write something.")})
     fields: dict[str, tuple[Any, Any]] = {"comment": (None, body)}
     fields.update(monitor.diff(ticket, {"last_commenter": actor}))
-    # Its files (none, or those added below) are all it has: no need to ask for them later.
-    note = Comment(ticket=ticket, author=actor, body=body, created=utcnow(), attachments=[])
+    now = utcnow()
+    note = Comment(ticket_id=ticket.id, author_id=actor.id, body=body, created=now, edited=None)
+    writes = {"last_commenter": actor} if "last_commenter" in fields else {}
     change = monitor.record(
-        db.session, ticket, actor=actor, kind="comment", fields=fields, comment=note,
-        more=_file_rows(stored),
+        db.session, ticket, actor=actor, kind="comment", fields=fields, writes=writes,
+        comment=note, more=_file_rows(stored), at=now,
     )  # fmt: skip
-    ticket.last_commenter = actor
-    db.session.add(note)
     _add_attachments(actor, ticket, stored, note)
     return change
 
@@ -678,21 +677,20 @@ def _apply(actor: User | None, ticket: Ticket, kind: str, values: dict[str, Any]
     fields = monitor.diff(ticket, values)
     if not fields:
         return None
-    change = monitor.record(db.session, ticket, actor=actor, kind=kind, fields=fields)
-    for name, (_old, new) in fields.items():
-        setattr(ticket, name, new)
+    now = utcnow()
+    writes = {name: new for name, (_old, new) in fields.items()}
     if "state" in fields:
-        _entered_state(ticket, change.created)
-    return change
+        writes.update(_state_times(ticket, writes["state"], now))
+    return monitor.record(
+        db.session, ticket, actor=actor, kind=kind, fields=fields, writes=writes, at=now
+    )
 
 
-def _entered_state(ticket: Ticket, now: datetime) -> None:
-    """Keep when the ticket entered its state, and when it was solved."""
-    ticket.state_since = now
-    if ticket.state not in current_workflow().solved_states:
-        ticket.resolved = None
-    elif ticket.resolved is None:
-        ticket.resolved = now
+def _state_times(ticket: Ticket, state: str, now: datetime) -> dict[str, Any]:
+    """What entering ``state`` now sets besides: since when the ticket is in its state,
+    and when it was solved (kept while it stays solved, cleared when it is reopened)."""
+    solved = state in current_workflow().solved_states
+    return {"state_since": now, "resolved": (ticket.resolved or now) if solved else None}
 
 
 def require_site() -> bool:
