@@ -91,13 +91,11 @@ def record(
         comment_id=comment.id if comment else None, created=now,
     )  # fmt: skip
     _insert(session, change, ticket=ticket, actor=actor, comment=comment, fields=rows)
-    if rows:
+    if rows:  # one statement, as parameter sets: a multi-row VALUES would be compiled anew
         session.connection().execute(
-            sa.insert(ChangeField).values(
-                [{"change_id": change.id, "field": r.field, "old": r.old, "new": r.new}
-                 for r in rows]
-            )
-        )  # fmt: skip
+            _inserting_fields(),
+            [{"change_id": change.id, "field": r.field, "old": r.old, "new": r.new} for r in rows],
+        )
     session.info.setdefault(_RECORDED, []).append(change)
     return change
 
@@ -155,6 +153,11 @@ def _insert(session: Session, obj: Any, **related: Any) -> None:
 @functools.cache
 def _inserting(table: sa.Table) -> sa.Insert:
     return sa.insert(table).returning(table.c.id)
+
+
+@functools.cache
+def _inserting_fields() -> sa.Insert:
+    return sa.insert(ChangeField.__table__)
 
 
 def take_recorded(session: Session) -> list[Change]:
