@@ -140,7 +140,7 @@ def test_last_seen_is_brought_up_to_date_at_most_once_an_hour(app):
 
 
 def test_a_post_by_a_long_idle_sign_in_works_on_sqlite_too(app):
-    """The write lock a POST takes first (SQLite) does not keep the touch waiting."""
+    """The write lock a POST's own writes take (SQLite) does not keep the touch waiting."""
     alice = make_user("alice")
     client = signed_in(app)
     db.session.execute(sa.update(UserSession).values(last_seen=utcnow() - timedelta(hours=3)))

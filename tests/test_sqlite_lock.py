@@ -1,4 +1,5 @@
-"""SQLite's write lock: a writer waits for it in short steps (extensions._take_write_lock),
+"""SQLite's write lock: a transaction reads without it and takes it at its first write (or
+SELECT ... FOR UPDATE); a writer waits for it in short steps (extensions._take_write_lock),
 gets it once another writer lets go, and gives up with SQLAlchemy's error after the busy
 timeout, as a writer always did."""
 
@@ -57,3 +58,44 @@ def test_a_writer_gives_up_after_the_busy_timeout_with_sqlalchemys_error(sqlite_
     with db.engine.connect() as connection:  # the connection's own busy timeout is back
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 300
     write()
+
+
+def stamp(connection) -> int:
+    return connection.execute(sa.select(Stamp.value).where(Stamp.name == "setup")).scalar_one()
+
+
+def test_a_transaction_reads_while_another_writes_and_waits_only_to_write(sqlite_app):
+    _, path = sqlite_app
+    holder = other_writer(path)
+    try:
+        with db.engine.begin() as connection:
+            stamp(connection)  # no wait: the lock is taken at the first write
+            with pytest.raises(sa.exc.OperationalError, match="locked"):
+                connection.execute(sa.update(Stamp).values(value=Stamp.value + 1))
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def test_a_write_after_reading_lands_though_another_wrote_meanwhile(sqlite_app):
+    """SQLite refuses a write on a snapshot older than the last commit ("database is
+    locked" at once, whatever the timeout): a transaction ends its reading first."""
+    _, path = sqlite_app
+    with db.engine.begin() as connection:
+        before = stamp(connection)
+        write()  # another connection's commit, between the read and the write
+        connection.execute(sa.update(Stamp).values(value=Stamp.value + 1))
+        assert stamp(connection) == before + 2  # its write counts from the latest value
+
+
+def test_select_for_update_takes_the_write_lock(sqlite_app):
+    """What stands for row locks on SQLite (services._lock_tickets, the outbox claims)."""
+    _, path = sqlite_app
+    holder = other_writer(path)
+    try:
+        with db.engine.begin() as connection:
+            with pytest.raises(sa.exc.OperationalError, match="locked"):
+                connection.execute(sa.select(Stamp.value).with_for_update())
+    finally:
+        holder.rollback()
+        holder.close()

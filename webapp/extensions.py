@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from flask import has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -41,6 +40,7 @@ limiter = Limiter(key_func=get_remote_address)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _BUSY_TIMEOUT = "tessera_busy_timeout"
+_WRITING = "tessera_writing"
 
 
 @event.listens_for(Engine, "connect")
@@ -62,25 +62,61 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn) -> None:
-    """Writers take SQLite's write lock up front (BEGIN IMMEDIATE), so two concurrent
-    writers queue for it instead of one failing at its first write.
-    Reads (GET requests) stay deferred and never block each other."""
-    if conn.dialect.name != "sqlite":
-        return
-    writes = not has_request_context() or request.method not in SAFE_METHODS
-    if writes:
-        _take_write_lock(conn)
-    else:
+    """A transaction begins as a reader: it never waits, and never makes others wait."""
+    if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN")
 
 
-def _take_write_lock(conn) -> None:
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_before_write(conn, cursor, statement, parameters, context, executemany) -> None:
+    """SQLite has one writer at a time and no row locks. A transaction takes the write
+    lock at its first write, or at a SELECT ... FOR UPDATE (the row locks it stands for):
+    it ends its reading first, since SQLite refuses a write on a snapshot older than the
+    last commit, and waits its turn (``_take_write_lock``). What it read before is not
+    held against others meanwhile, as on PostgreSQL under READ COMMITTED: a ticket's
+    write still lands only on the version that was read (services.unit_of_work).
+
+    So the lock is held from the first write to the commit, not for a whole request: a
+    write request's sign-in, form and ticket reads, and the answer drawn after the
+    commit, run while another request writes."""
+    if conn.dialect.name != "sqlite" or conn.info.get(_WRITING):
+        return
+    if _reads(statement, context):
+        return
+    driver = conn.connection.dbapi_connection
+    if driver.in_transaction:
+        driver.execute("COMMIT")  # only read so far
+    _take_write_lock(driver, conn.connection.info[_BUSY_TIMEOUT])
+    conn.info[_WRITING] = True
+
+
+_READS = ("SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "COMMIT", "ROLLBAC", "WITH")
+
+
+def _reads(statement: str, context) -> bool:
+    """Whether a statement only reads (and locks no rows): by its first word, and for a
+    statement SQLAlchemy compiled (a WITH may lead an INSERT), by what it compiled."""
+    if not statement.lstrip()[:7].upper().startswith(_READS):
+        return False
+    if context is None or context.compiled is None:
+        return True
+    if context.isinsert or context.isupdate or context.isdelete:
+        return False
+    return getattr(context.compiled.statement, "_for_update_arg", None) is None
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _sqlite_written(conn) -> None:
+    conn.info.pop(_WRITING, None)
+
+
+def _take_write_lock(driver: sqlite3.Connection, timeout: float) -> None:
     """BEGIN IMMEDIATE, tried again every millisecond or two while another writer holds
-    the lock, for up to the busy timeout. SQLite's own busy handler sleeps longer and
+    the lock, for up to the busy timeout (the last try's error is SQLAlchemy's, as this
+    runs within the statement's execution). SQLite's own busy handler sleeps longer and
     longer between tries, up to 100 ms, so a writer queued behind a few others went on
     sleeping long after the lock was free: under load, writes waited for nothing."""
-    driver = conn.connection.dbapi_connection
-    timeout = conn.connection.info[_BUSY_TIMEOUT]
     deadline = time.monotonic() + timeout
     pause = 0.0002
     driver.execute("PRAGMA busy_timeout = 0")
@@ -94,6 +130,6 @@ def _take_write_lock(conn) -> None:
                     break
             time.sleep(pause)
             pause = min(pause * 2, 0.002)
-        conn.exec_driver_sql("BEGIN IMMEDIATE")  # the last try: its error is SQLAlchemy's
+        driver.execute("BEGIN IMMEDIATE")  # the last try
     finally:
         driver.execute(f"PRAGMA busy_timeout = {round(timeout * 1000)}")

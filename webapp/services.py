@@ -74,9 +74,9 @@ def current_workflow() -> Workflow:
 def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
     """Run a service as one transaction: commit on success, roll back on a refusal, and
     run again on fresh data when a concurrent write made the ticket stale. The run again
-    holds the ticket's row lock from its first read (PostgreSQL; on SQLite a writer holds
-    the database's lock throughout anyway), so it cannot lose to another write however
-    busy the ticket is: sixteen people commenting on one ticket at once all land."""
+    holds the ticket's row lock from its first read (on SQLite, SELECT ... FOR UPDATE
+    takes the database's write lock), so it cannot lose to another write however busy
+    the ticket is: sixteen people commenting on one ticket at once all land."""
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
