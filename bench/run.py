@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -522,6 +523,8 @@ def main() -> None:
         help="PostgreSQL: measure the databases an earlier run left, if whole",
     )
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/run.py measures with wrk, which is not installed: apt-get install wrk")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     runs = [(b, int(n)) for n in args.tickets.split(",") for b in backends]
     if args.million:
