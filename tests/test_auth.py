@@ -176,3 +176,36 @@ def test_copied_cookie_stops_working_after_password_change(app, client, auth):
     assert thief.get("/").status_code == 200
     change_password(client)
     assert thief.get("/").status_code == 302
+
+
+def test_two_registrations_of_one_name_at_once_give_one_account_and_a_409(app, client):
+    """The second registration's check ran before the first one's account was saved (a
+    race the database decides): a clear 409, not a server error."""
+    import sqlalchemy as sa
+
+    from webapp.models import User
+
+    raced = []
+
+    def first_one_lands_meanwhile(conn, cursor, statement, parameters, context, many):
+        if statement.startswith("SELECT users.id") and "carol" in str(parameters) and not raced:
+            raced.append(True)
+            with db.engine.connect() as other:  # another request's whole transaction
+                other.execute(sa.insert(User).values(
+                    username="carol", email="first@example.com", password_hash="x",
+                    display_name="", active=True, language="en", timezone="UTC",
+                    mail_mode="immediately",
+                ))  # fmt: skip
+                other.commit()
+
+    sa.event.listen(db.engine, "after_cursor_execute", first_one_lands_meanwhile)
+    try:
+        response = register(client)
+    finally:
+        sa.event.remove(db.engine, "after_cursor_execute", first_one_lands_meanwhile)
+    assert raced
+    assert response.status_code == 409
+    assert "Someone else saved the same at the same moment" in response.get_data(as_text=True)
+    assert db.session.scalars(sa.select(User.email).where(User.username == "carol")).all() == [
+        "first@example.com"
+    ]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -112,6 +113,22 @@ def init_app(app: Flask) -> None:
         reset_at = limiter.current_limit.reset_at if limiter.current_limit else time.time()
         response.headers["Retry-After"] = str(max(1, int(reset_at - time.time())))
         return response
+
+    @app.errorhandler(IntegrityError)
+    def lost_race(e: IntegrityError):
+        """Two people made the same thing at the same moment (an account with one name, a
+        subscription): the checks before the write saw neither, the database let one
+        in. The other gets a 409, as a lost race on a ticket does; logged, in case it
+        was a bug instead."""
+        db.session.rollback()
+        current_app.logger.warning("refused by the database: %s", e.orig, exc_info=e)
+        return render_error(
+            409,
+            _(
+                "Someone else saved the same at the same moment, so this was not saved. "
+                "Reload the page to see what is there now, then try again."
+            ),
+        )
 
     @app.errorhandler(InternalServerError)
     def server_error(e: InternalServerError):
