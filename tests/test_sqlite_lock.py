@@ -80,7 +80,6 @@ def test_a_transaction_reads_while_another_writes_and_waits_only_to_write(sqlite
 def test_a_write_after_reading_lands_though_another_wrote_meanwhile(sqlite_app):
     """SQLite refuses a write on a snapshot older than the last commit ("database is
     locked" at once, whatever the timeout): a transaction ends its reading first."""
-    _, path = sqlite_app
     with db.engine.begin() as connection:
         before = stamp(connection)
         write()  # another connection's commit, between the read and the write

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
@@ -121,7 +121,7 @@ def init_app(app: Flask) -> None:
         in. The other gets a 409, as a lost race on a ticket does; logged, in case it
         was a bug instead."""
         db.session.rollback()
-        current_app.logger.warning("refused by the database: %s", e.orig, exc_info=e)
+        app.logger.warning("refused by the database: %s", e.orig, exc_info=e)
         return render_error(
             409,
             _(
