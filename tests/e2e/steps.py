@@ -12,6 +12,9 @@ def signed_in_page(browser, live_server, username: str):
     page.get_by_label("Password").fill("demo")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Hello")).to_be_visible()
+    # The heading shows while the page still parses; htmx and the app's scripts (defer)
+    # have run once the document is loaded.
+    page.wait_for_load_state("domcontentloaded")
     return page
 
 
