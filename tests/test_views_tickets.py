@@ -190,6 +190,18 @@ def test_comment_with_htmx_appends_it_and_clears_the_form(app, alice):
     assert 'hx-swap-oob="true"' in form and "Still **broken**" not in form
 
 
+def test_comment_without_htmx_lands_on_it_and_says_it_is_posted(app, alice):
+    ticket = make_ticket(alice)
+    client = signed_in(app, "alice")
+    response = post(client, f"/tickets/{ticket.id}/comments", {"body": "Still broken"})
+    assert response.status_code == 303
+    (note,) = ticket.comments
+    assert response.location.endswith(f"/tickets/{ticket.id}#comment-{note.id}")
+    page = client.get(response.location).text
+    assert '<p class="alert alert-success">Comment posted.</p>' in page
+    assert "Still broken" in page
+
+
 def test_empty_comment_with_htmx_gets_the_form_back_with_a_message(app, alice):
     ticket = make_ticket(alice)
     response = post(signed_in(app, "alice"), f"/tickets/{ticket.id}/comments", {"body": ""}, True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 
-def signed_in_page(browser, live_server, username: str):
-    page = browser.new_context().new_page()
+def signed_in_page(browser, live_server, username: str, **context):
+    """A new browser context (``context`` are its options) signed in as ``username``."""
+    page = browser.new_context(**context).new_page()
     page.goto(f"{live_server}/login")
     page.get_by_label("Username or e-mail").fill(username)
     page.get_by_label("Password").fill("demo")
@@ -16,6 +17,13 @@ def signed_in_page(browser, live_server, username: str):
     # have run once the document is loaded.
     page.wait_for_load_state("domcontentloaded")
     return page
+
+
+def follow(page, link) -> None:
+    """Click a link and wait until the page it opens has loaded: a button pressed before
+    htmx (defer) has run would post the whole form, not the fragment the test expects."""
+    with page.expect_navigation():
+        link.click()
 
 
 def report_ticket(page, live_server, summary: str, *, site: str | None = "Webshop") -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.steps import report_ticket
+from tests.e2e.steps import follow, report_ticket, signed_in_page
 from webapp import create_app
 
 # axe-core 4.14.1 from the npm registry (`npm pack axe-core@4.14.1`: package/axe.min.js),
@@ -49,14 +49,9 @@ def axe_violations(page) -> list[str]:
 
 
 def new_page(browser, live_server, username: str | None, color_scheme: str = "light", **kw):
-    page = browser.new_context(color_scheme=color_scheme, **kw).new_page()
     if username:
-        page.goto(f"{live_server}/login")
-        page.get_by_label("Username or e-mail").fill(username)
-        page.get_by_label("Password").fill("demo")
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Hello")).to_be_visible()
-    return page
+        return signed_in_page(browser, live_server, username, color_scheme=color_scheme, **kw)
+    return browser.new_context(color_scheme=color_scheme, **kw).new_page()
 
 
 def first_link(page, url: str, pattern: str) -> str:
@@ -227,7 +222,7 @@ def test_take_and_move_from_a_row_by_keyboard_keep_focus_and_announce(browser, l
 def test_state_change_on_the_ticket_page_focuses_the_header_and_announces(browser, live_server):
     staff = new_page(browser, live_server, "staff")
     staff.goto(f"{live_server}/tickets/?tab=active")
-    staff.locator("#ticket-list tr.ticket-row td.summary a").first.click()
+    follow(staff, staff.locator("#ticket-list tr.ticket-row td.summary a").first)
     moves = staff.get_by_role("group", name="Move to")
     target = moves.locator("button[value=working]")
     if not target.count():
@@ -250,7 +245,7 @@ def test_state_change_on_the_ticket_page_focuses_the_header_and_announces(browse
 def test_posting_a_comment_focuses_it_and_announces_it(browser, live_server):
     owner = new_page(browser, live_server, "alice")
     owner.goto(f"{live_server}/tickets/?tab=mine")
-    owner.locator("#ticket-list tr.ticket-row td.summary a").first.click()
+    follow(owner, owner.locator("#ticket-list tr.ticket-row td.summary a").first)
     owner.get_by_label("Comment").fill("Still happens after the update.")
     owner.get_by_role("button", name="Post comment").focus()
     owner.keyboard.press("Enter")

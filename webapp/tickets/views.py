@@ -172,6 +172,7 @@ def comment(ticket_id: int):
         form.apply_errors(e.fields)
         return _comment_form_error(ticket, form)
     if not is_htmx():
+        flash(_("Comment posted."), "success")
         anchor = f"comment-{change.comment_id}"
         return redirect(url_for(".detail", ticket_id=ticket.id, _anchor=anchor), 303)
     (entry,) = timeline.describe([change], services.current_workflow())
