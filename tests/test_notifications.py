@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
-from webapp import accounts, notify, services
+from webapp import accounts, notify, notify_mail, services
 from webapp.extensions import db
 from webapp.models import Change, Comment, MailState, Notification, clock_at
 
@@ -230,6 +230,58 @@ def test_older_notifications_are_a_page_away(people, app):
     rest = bob.get(older).get_data(as_text=True)
     assert rest.count('class="notification unseen"') == 3  # 2 comments and the new ticket
     assert "Older notifications" not in rest
+
+
+def test_read_and_unread_notifications_are_listed_together_newest_first(people, app):
+    ticket = make_ticket(people["alice"], site=people["site"])
+    for n in range(notify.PAGE_SIZE + 4):
+        services.comment(actor=people["alice"], ticket=ticket, body=f"Comment number {n}.")
+    mine = sorted(
+        (n.id for n in ticket_notes(ticket) if n.recipient == people["bob"]), reverse=True
+    )
+    for read in mine[1::3]:
+        notify.mark_seen(people["bob"], read)
+    bob = signed_in(app, "bob")
+    listed, path = [], "/notifications"
+    while path:
+        page = bob.get(path).get_data(as_text=True)
+        listed += re.findall(r'class="notification( unseen)?"', page)
+        older = re.search(r'href="(/notifications\?before=\d+)"', page)
+        path = older and older.group(1)
+    assert listed == [" unseen" if i % 3 != 1 else "" for i in range(len(mine))]
+
+
+def test_reading_a_persons_notifications_uses_an_index_on_sqlite(people, app):
+    """SQLite uses a partial index only for a statement that states its condition: the
+    bell, the list, marking all read, the mail mode and the mail queue must each find a
+    person's notifications without reading the whole table."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query planner")
+    app.config["MAIL_SERVER"] = "127.0.0.1"
+    make_ticket(people["alice"], site=people["site"])
+    statements = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "notifications" in statement and not statement.startswith("INSERT"):
+            statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        notify.unread_count(people["bob"])
+        notify.page(people["bob"], services.current_workflow())
+        notify.set_mail_mode(people["bob"], "daily")
+        db.session.commit()
+        notify.mark_all_seen(people["carol"])
+        notify_mail.deliver_pending()
+        notify_mail.deliver_digests()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+    assert len(statements) >= 7
+    with db.engine.connect() as c:
+        for statement, parameters in statements:
+            plan = c.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            scans = [row[-1] for row in plan if row[-1].startswith("SCAN notifications")]
+            assert not scans, (statement, scans)
 
 
 def test_a_notification_about_a_ticket_one_may_no_longer_see_is_gone(people, app):

@@ -591,13 +591,18 @@ class Notification(Outbox, db.Model):
     change: Mapped[Change] = relationship()
 
 
-sa.Index("ix_notifications_recipient", Notification.recipient_id, Notification.id)
-sa.Index(
-    "ix_notifications_unread",
-    Notification.recipient_id,
-    sqlite_where=sa.text("seen IS NULL"),
-    postgresql_where=sa.text("seen IS NULL"),
-)
+# A person's notifications, newest first, in two indexes: the unread (the bell) and the
+# read. A new notification is unread, so it is written into one of them only: a change
+# tells up to a few hundred people, and each person's end of an index is a page of its
+# own (two such indexes made SQLite's writes a fifth slower).
+for _name, _seen in (("unread", "seen IS NULL"), ("read", "seen IS NOT NULL")):
+    sa.Index(
+        f"ix_notifications_{_name}",
+        Notification.recipient_id,
+        Notification.id,
+        sqlite_where=sa.text(_seen),
+        postgresql_where=sa.text(_seen),
+    )
 sa.Index(
     "ix_notifications_outbox",
     Notification.mail,

@@ -52,6 +52,14 @@ from .workflow import Workflow
 PAGE_SIZE = 30
 BELL_CAP = 99
 WAITING_FOR_MAIL = (MailState.PENDING.value, MailState.DIGEST.value)
+# Waiting to be mailed, with the values written into the statement as the outbox index's
+# condition has them: SQLite uses a partial index only for a query that states its
+# condition, not one that passes the values as parameters.
+WAITING = Notification.mail.in_(
+    sa.bindparam("waiting", WAITING_FOR_MAIL, expanding=True, literal_execute=True)
+)
+# A person's notifications are in two partial indexes, the unread and the read (models).
+UNREAD, READ = Notification.seen.is_(None), Notification.seen.is_not(None)
 
 
 @event.listens_for(Session, "before_commit")
@@ -199,9 +207,7 @@ def set_mail_mode(user: User, mode: str) -> None:
         raise Invalid(_("Choose how to get e-mail."), fields={"mail_mode": _("Unknown.")}) from None
     waiting = db.session.scalars(
         sa.select(Notification).where(
-            Notification.recipient_id == user.id,
-            Notification.mail.in_(WAITING_FOR_MAIL),
-            Notification.lease.is_(None),
+            WAITING, Notification.recipient_id == user.id, Notification.lease.is_(None)
         )
     )
     now = utcnow()
@@ -269,7 +275,7 @@ def _unread_query(user_id: int, visible) -> sa.Select:
     unread = (
         sa.select(Notification.id)
         .join(Ticket, Ticket.id == Notification.ticket_id)
-        .where(Notification.recipient_id == user_id, Notification.seen.is_(None))
+        .where(Notification.recipient_id == user_id, UNREAD)
         .where(visible)
         .limit(BELL_CAP + 1)
         .subquery()
@@ -280,10 +286,21 @@ def _unread_query(user_id: int, visible) -> sa.Select:
 def page(user: User, wf: Workflow, *, before: int | None = None) -> tuple[list[Item], int | None]:
     """The user's notifications, newest first, PAGE_SIZE at a time; with the id to pass
     as ``before`` for the next page (None on the last)."""
+    newest = []
+    for part in (UNREAD, READ):  # each in its index, newest first
+        ids = (
+            sa.select(Notification.id)
+            .join(Ticket, Ticket.id == Notification.ticket_id)
+            .where(Notification.recipient_id == user.id, part, visible_tickets(user))
+            .order_by(Notification.id.desc())
+            .limit(PAGE_SIZE + 1)
+        )
+        if before is not None:
+            ids = ids.where(Notification.id < before)
+        newest.append(sa.select(ids.subquery().c.id))
     query = (
         sa.select(Notification)
-        .join(Ticket, Ticket.id == Notification.ticket_id)
-        .where(Notification.recipient_id == user.id, visible_tickets(user))
+        .where(Notification.id.in_(sa.union_all(*newest)))
         .order_by(Notification.id.desc())
         .limit(PAGE_SIZE + 1)
         .options(
@@ -293,8 +310,6 @@ def page(user: User, wf: Workflow, *, before: int | None = None) -> tuple[list[I
             ),
         )
     )
-    if before is not None:
-        query = query.where(Notification.id < before)
     notes = list(db.session.scalars(query).unique())
     more = len(notes) > PAGE_SIZE
     notes = notes[:PAGE_SIZE]
@@ -336,10 +351,10 @@ def mark_seen(user: User, notification_id: int) -> Notification:
 
 def mark_all_seen(user: User) -> None:
     now = utcnow()
-    mine = sa.and_(Notification.recipient_id == user.id, Notification.seen.is_(None))
+    mine = sa.and_(Notification.recipient_id == user.id, UNREAD)
     db.session.execute(
         sa.update(Notification)
-        .where(mine, Notification.mail.in_(WAITING_FOR_MAIL), Notification.lease.is_(None))
+        .where(mine, WAITING, Notification.lease.is_(None))
         .values(mail=MailState.OFF.value)
         .execution_options(synchronize_session=False)
     )

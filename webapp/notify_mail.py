@@ -38,14 +38,17 @@ class MailItem:
 
 def deliver_pending() -> int:
     """Mail the notifications due on their own; returns how many were sent."""
-    ids = outbox.claim(Notification, Notification.mail == MailState.PENDING.value, BATCH)
+    pending = sa.and_(notify.WAITING, Notification.mail == MailState.PENDING.value)
+    ids = outbox.claim(Notification, pending, BATCH)
     return _deliver([[note] for note in _load(ids)])
 
 
 def deliver_digests() -> int:
     """Mail each recipient whose digest is due one mail with all their waiting
     notifications; returns how many notifications went out."""
-    due = sa.and_(Notification.mail == MailState.DIGEST.value, Notification.due <= utcnow())
+    due = sa.and_(
+        notify.WAITING, Notification.mail == MailState.DIGEST.value, Notification.due <= utcnow()
+    )
     recipients = db.session.scalars(
         sa.select(Notification.recipient_id)
         .where(due, sa.or_(Notification.lease.is_(None), Notification.lease < utcnow()))
