@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from tests.factories import make_ticket, make_user
 from webapp import create_app
 from webapp.exceptions import Conflict
+from webapp.extensions import db
+from webapp.models import Group
 
 
 def test_owner_home_lists_only_their_own_tickets(client, auth):
@@ -91,6 +95,22 @@ def test_unexpected_errors_get_a_calm_500_page(fresh_app):
     response = fresh_app.test_client().get("/broken")
     assert response.status_code == 500
     assert "Nothing you saved is lost" in response.get_data(as_text=True)
+
+
+def test_a_write_the_database_refuses_as_a_duplicate_is_a_409(fresh_app):
+    """Two people saved the same thing at once and the database let one in: the other
+    gets a 409 that says to reload, not a 500; nothing of theirs is half saved."""
+
+    def duplicate():
+        db.session.add_all([Group(name="twins"), Group(name="twins")])
+        db.session.commit()
+
+    fresh_app.add_url_rule("/duplicate", view_func=duplicate)
+    fresh_app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = fresh_app.test_client().get("/duplicate")
+    assert response.status_code == 409
+    assert "Someone else saved the same at the same moment" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).where(Group.name == "twins")) == 0
 
 
 def test_domain_errors_become_their_status_with_the_message(fresh_app):

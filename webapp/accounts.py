@@ -163,14 +163,9 @@ def create_user(
             "Use 2 to 40 letters, digits, dots, dashes or underscores, starting with a "
             "letter or digit."
         )
-    elif db.session.scalar(sa.select(User.id).where(User.username == username)):
-        errors["username"] = _("This username is taken.")
-    if db.session.scalar(sa.select(User.id).where(User.email == email)):
-        errors["email"] = _("An account with this e-mail address exists already.")
     if check_password_rules and len(password) < MIN_PASSWORD:
         errors["password"] = _("Use at least %(n)d characters.", n=MIN_PASSWORD)
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
+    _refuse(errors | _taken(username, email))
     user = User(
         username=username,
         email=email,
@@ -181,8 +176,29 @@ def create_user(
     )
     user.set_password(password)
     db.session.add(user)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # Someone took the name or the address since the check: say so on the form, as
+        # the check would have. Anything else is the generic 409 (errors.lost_race).
+        db.session.rollback()
+        _refuse(_taken(username, email))
+        raise
     return user
+
+
+def _taken(username: str, email: str) -> dict[str, str]:
+    errors = {}
+    if db.session.scalar(sa.select(User.id).where(User.username == username)):
+        errors["username"] = _("This username is taken.")
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        errors["email"] = _("An account with this e-mail address exists already.")
+    return errors
+
+
+def _refuse(errors: dict[str, str]) -> None:
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), fields=errors)
 
 
 def change_password(*, user: User, current: str, new: str) -> None:
