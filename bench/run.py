@@ -8,7 +8,8 @@ For each backend and data set: a fresh database (bench/dataset.py: the migration
 Tessera under ``gunicorn -w 2`` (sync workers) and the bare Flask floor (bench/floor.py)
 under the same settings. Signed in as a staff member, every scenario is measured with wrk
 right after a floor run, and reported as requests/s, p50 and p99 latency, the ratio to
-that floor, server CPU ms per request (utime + stime of the gunicorn workers), SQL
+that floor, server CPU ms per request (utime + stime of the gunicorn workers; on
+PostgreSQL also of PostgreSQL's own processes, when it runs on this machine), SQL
 statements per request (counted in a separate in-process request, so the measured
 server runs production code only), response bytes and the workers' peak memory (VmHWM).
 CSV exports are downloaded whole, one at a time: rows/s and peak memory. The list page's
@@ -109,6 +110,7 @@ class Result:
     p99: float = 0.0
     floor: float = 0.0
     cpu_ms: float = 0.0
+    db_cpu_ms: float | None = None  # PostgreSQL's own processes (SQLite runs in the worker)
     queries: int = 0
     bytes: int = 0
     peak_mb: float = 0.0
@@ -124,6 +126,31 @@ class Result:
 
 
 # -- Servers and /proc -------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, 0 if it has gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    rest = stat[stat.rindex(")") + 2 :].split()
+    return (int(rest[11]) + int(rest[12])) / CLK_TCK
+
+
+def postgres_cpu_seconds() -> float | None:
+    """The CPU of every PostgreSQL process on this machine (its backends, WAL writer,
+    checkpointer...), or None if none runs here (a PostgreSQL elsewhere is not seen)."""
+    pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    found = [pid for pid in pids if _command(pid) == "postgres"]
+    return sum(cpu_seconds(pid) for pid in found) if found else None
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def free_port() -> int:
@@ -166,12 +193,7 @@ class Server:
         return [int(p) for p in text.split()]
 
     def cpu_seconds(self) -> float:
-        total = 0
-        for pid in self.workers():
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            rest = stat[stat.rindex(")") + 2 :].split()
-            total += int(rest[11]) + int(rest[12])
-        return total / CLK_TCK
+        return sum(cpu_seconds(pid) for pid in self.workers())
 
     def reset_peak(self) -> None:
         for pid in self.workers():
@@ -387,6 +409,7 @@ def run_scenario(scenario, backend, tickets, args, workdir, floor, server, sessi
     result.floor = wrk(floor.url + "/", args.duration, args.connections)["rps"]
     server.reset_peak()
     cpu = server.cpu_seconds()
+    db_cpu = postgres_cpu_seconds() if backend == "postgresql" else None
     if scenario.csv:
         path = scenario.path.format(**ids["fill"])
         times, requests = [], 3
@@ -418,6 +441,8 @@ def run_scenario(scenario, backend, tickets, args, workdir, floor, server, sessi
         result.errors = found["errors"]
         requests = found["requests"]
     result.cpu_ms = (server.cpu_seconds() - cpu) * 1000 / max(requests, 1)
+    if db_cpu is not None:
+        result.db_cpu_ms = (postgres_cpu_seconds() - db_cpu) * 1000 / max(requests, 1)
     result.peak_mb = server.peak_mb()
     return result
 
@@ -435,6 +460,10 @@ def target_text(result: Result) -> str:
     return f"≥ {goal:.2f}{'' if result.ratio >= goal else ' (missed)'}"
 
 
+def db_cpu_text(r: Result, form: str) -> str:
+    return "" if r.db_cpu_ms is None else form.format(r.db_cpu_ms)
+
+
 def line(r: Result) -> str:
     s = r.scenario
     if s.csv:
@@ -442,13 +471,15 @@ def line(r: Result) -> str:
             f"{r.backend:10} {r.tickets:>9,} {s.label:50} {r.rows:>8,} rows in "
             f"{r.seconds * 1000:7.0f} ms = {r.rows_per_s:9,.0f} rows/s "
             f"({r.rows / max(r.cpu_ms, 1) * 1000:,.0f} per worker CPU s)  "
-            f"cpu {r.cpu_ms:7.1f} ms  {r.queries} SQL  {r.bytes:,} B  peak {r.peak_mb:.0f} MB"
+            f"cpu {r.cpu_ms:7.1f} ms{db_cpu_text(r, ' + db {:.0f}')}  {r.queries} SQL  "
+            f"{r.bytes:,} B  peak {r.peak_mb:.0f} MB"
         )
     errors = f"  ERRORS {r.errors}" if r.errors else ""
     return (
         f"{r.backend:10} {r.tickets:>9,} {s.label:50} {r.rps:7.0f} req/s  "
         f"p50 {r.p50:6.1f} ms  p99 {r.p99:6.1f} ms  ratio {r.ratio:.3f} (floor {r.floor:.0f})  "
-        f"cpu {r.cpu_ms:5.1f} ms  {r.queries} SQL  {r.bytes:,} B  peak {r.peak_mb:.0f} MB{errors}"
+        f"cpu {r.cpu_ms:5.1f} ms{db_cpu_text(r, ' + db {:.1f}')}  {r.queries} SQL  {r.bytes:,} B  "
+        f"peak {r.peak_mb:.0f} MB{errors}"
     )
 
 
@@ -460,8 +491,8 @@ def table(results: list[Result], command: str, load: str) -> str:
         "under `gunicorn -w 2 --no-control-socket` (sync workers).",
         "",
         "| backend | tickets | scenario | req/s | p50 | p99 | ratio to floor | CPU ms/req "
-        "| SQL | bytes | peak MB | target |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| DB CPU ms/req | SQL | bytes | peak MB | target |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     weights = []
     for r in results:
@@ -470,7 +501,7 @@ def table(results: list[Result], command: str, load: str) -> str:
             weights.append(r)
             continue
         if s.name in dict(PAGES):
-            lines.append(f"| {r.backend} | {r.tickets:,} | {s.label} | | | | | | {r.queries} "
+            lines.append(f"| {r.backend} | {r.tickets:,} | {s.label} | | | | | | | {r.queries} "
                          f"| {r.bytes:,} | | ≤ 6 SQL |")  # fmt: skip
             continue
         if s.csv:
@@ -478,14 +509,16 @@ def table(results: list[Result], command: str, load: str) -> str:
                 f"| {r.backend} | {r.tickets:,} | {s.label}: {r.rows:,} rows, "
                 f"**{r.rows_per_s:,.0f} rows/s** ({r.rows / max(r.cpu_ms, 1) * 1000:,.0f} per "
                 f"worker CPU second) | | {r.seconds * 1000:.0f} ms | | | "
-                f"{r.cpu_ms:.0f} | {r.queries} | {r.bytes:,} | {r.peak_mb:.0f} | {target_text(r)} |"
+                f"{r.cpu_ms:.0f} | {db_cpu_text(r, '{:.0f}')} | {r.queries} | {r.bytes:,} "
+                f"| {r.peak_mb:.0f} | {target_text(r)} |"
             )
             continue
         errors = f" ({r.errors} errors)" if r.errors else ""
         lines.append(
             f"| {r.backend} | {r.tickets:,} | {s.label} | {r.rps:,.0f}{errors} | {r.p50:.1f} ms "
             f"| {r.p99:.1f} ms | **{r.ratio:.3f}** (floor {r.floor:,.0f}) | {r.cpu_ms:.1f} "
-            f"| {r.queries} | {r.bytes:,} | {r.peak_mb:.0f} | {target_text(r)} |"
+            f"| {db_cpu_text(r, '{:.1f}')} | {r.queries} | {r.bytes:,} | {r.peak_mb:.0f} "
+            f"| {target_text(r)} |"
         )
     for r in weights:
         parts = r.extra["weight"]
