@@ -12,7 +12,7 @@ from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
 from webapp import accounts, notify, notify_mail, services
 from webapp.extensions import db
-from webapp.models import Change, Comment, MailState, Notification, clock_at
+from webapp.models import Change, Comment, MailState, Notification, Ticket, clock_at
 
 HTMX = {"HX-Request": "true"}
 
@@ -282,6 +282,18 @@ def test_reading_a_persons_notifications_uses_an_index_on_sqlite(people, app):
             plan = c.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
             scans = [row[-1] for row in plan if row[-1].startswith("SCAN notifications")]
             assert not scans, (statement, scans)
+
+
+def test_a_ticket_deleted_from_the_database_takes_its_notifications_along(people, app):
+    """Notifications have no key to tickets of their own: they go with the changes."""
+    ticket = make_ticket(people["alice"], site=people["site"])
+    services.comment(actor=people["alice"], ticket=ticket, body="Still broken.")
+    other = make_ticket(people["alice"], site=people["site"])
+    assert ticket_notes(ticket)
+    db.session.execute(sa.delete(Ticket).where(Ticket.id == ticket.id))
+    db.session.commit()
+    left = db.session.scalars(sa.select(Notification.ticket_id)).all()
+    assert left and set(left) == {other.id}
 
 
 def test_a_notification_about_a_ticket_one_may_no_longer_see_is_gone(people, app):
