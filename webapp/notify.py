@@ -30,6 +30,10 @@ from . import mailer, monitor, services, timeline, webhooks
 from .exceptions import Invalid, NotFound
 from .extensions import db
 from .models import (
+    MAIL_WAITING,
+    READ,
+    UNREAD,
+    WAITING_FOR_MAIL,
     Change,
     MailMode,
     MailState,
@@ -51,15 +55,6 @@ from .workflow import Workflow
 
 PAGE_SIZE = 30
 BELL_CAP = 99
-WAITING_FOR_MAIL = (MailState.PENDING.value, MailState.DIGEST.value)
-# Waiting to be mailed, with the values written into the statement as the outbox index's
-# condition has them: SQLite uses a partial index only for a query that states its
-# condition, not one that passes the values as parameters.
-WAITING = Notification.mail.in_(
-    sa.bindparam("waiting", WAITING_FOR_MAIL, expanding=True, literal_execute=True)
-)
-# A person's notifications are in two partial indexes, the unread and the read (models).
-UNREAD, READ = Notification.seen.is_(None), Notification.seen.is_not(None)
 
 
 @event.listens_for(Session, "before_commit")
@@ -207,7 +202,7 @@ def set_mail_mode(user: User, mode: str) -> None:
         raise Invalid(_("Choose how to get e-mail."), fields={"mail_mode": _("Unknown.")}) from None
     waiting = db.session.scalars(
         sa.select(Notification).where(
-            WAITING, Notification.recipient_id == user.id, Notification.lease.is_(None)
+            MAIL_WAITING, Notification.recipient_id == user.id, Notification.lease.is_(None)
         )
     )
     now = utcnow()
@@ -354,7 +349,7 @@ def mark_all_seen(user: User) -> None:
     mine = sa.and_(Notification.recipient_id == user.id, UNREAD)
     db.session.execute(
         sa.update(Notification)
-        .where(mine, WAITING, Notification.lease.is_(None))
+        .where(mine, MAIL_WAITING, Notification.lease.is_(None))
         .values(mail=MailState.OFF.value)
         .execution_options(synchronize_session=False)
     )

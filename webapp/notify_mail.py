@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from . import i18n, mailer, markup, notify, outbox, services
 from .extensions import db
-from .models import Change, MailState, Notification, User, utcnow
+from .models import MAIL_WAITING, Change, MailState, Notification, User, utcnow
 
 BATCH = 50
 DIGEST_RECIPIENTS = 20
@@ -38,7 +38,7 @@ class MailItem:
 
 def deliver_pending() -> int:
     """Mail the notifications due on their own; returns how many were sent."""
-    pending = sa.and_(notify.WAITING, Notification.mail == MailState.PENDING.value)
+    pending = sa.and_(MAIL_WAITING, Notification.mail == MailState.PENDING.value)
     ids = outbox.claim(Notification, pending, BATCH)
     return _deliver([[note] for note in _load(ids)])
 
@@ -47,7 +47,7 @@ def deliver_digests() -> int:
     """Mail each recipient whose digest is due one mail with all their waiting
     notifications; returns how many notifications went out."""
     due = sa.and_(
-        notify.WAITING, Notification.mail == MailState.DIGEST.value, Notification.due <= utcnow()
+        MAIL_WAITING, Notification.mail == MailState.DIGEST.value, Notification.due <= utcnow()
     )
     recipients = db.session.scalars(
         sa.select(Notification.recipient_id)
