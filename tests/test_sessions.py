@@ -14,7 +14,7 @@ from tests.test_views_lists import counting_queries
 from webapp import accounts, administration, worker
 from webapp.auth.views import load_user
 from webapp.extensions import db
-from webapp.models import UserSession, clock_at, utcnow
+from webapp.models import User, UserSession, clock_at, user_groups, utcnow
 
 
 def signed_in(app, username: str = "alice", **extra):
@@ -186,3 +186,40 @@ def test_signing_in_twice_makes_two_sign_ins_and_forgets_the_session_before(app)
         assert "planted" not in after
     signed_in(app)
     assert sessions_of(alice) == 2
+
+
+def header_of(client) -> str:
+    page = client.get("/account").get_data(as_text=True)
+    return page.split('<span class="who">', 1)[1].split("</span></span>", 1)[0]
+
+
+def test_a_change_to_a_signed_in_person_shows_on_their_next_request(app):
+    """The worker keeps the signed-in person's object between requests
+    (webapp/signed_in_users.py), but only while it holds what the database does: another
+    server renames them and takes them out of the staff, and their next page shows both."""
+    sam = make_user("sam", role="staff", display_name="Sam Staff")
+    client = signed_in(app, "sam")
+    assert header_of(client) == header_of(client) == 'Sam Staff <span class="role role-staff">staff'
+    with db.engine.begin() as elsewhere:
+        users = User.__table__
+        elsewhere.execute(
+            sa.update(users).where(users.c.id == sam.id).values(display_name="Sam S.")
+        )
+    assert header_of(client) == 'Sam S. <span class="role role-staff">staff'
+    with db.engine.begin() as elsewhere:
+        elsewhere.execute(sa.delete(user_groups).where(user_groups.c.user_id == sam.id))
+    assert header_of(client) == 'Sam S. <span class="role role-owner">owner'
+
+
+def test_what_a_request_did_to_the_signed_in_person_and_did_not_commit_is_gone_after(app):
+    """A request that changed its user's object, wrote it and ended without committing
+    leaves the kept object holding what the database does not: the next request makes it anew."""
+    cookie = started(make_user("alice", display_name="Alice"))
+    with app.app_context(), app.test_request_context():
+        alice = load_user(cookie)
+        alice.display_name, alice.language = "Mallory", "de"
+        db.session.flush()
+    with app.app_context(), app.test_request_context():
+        again = load_user(cookie)
+        assert (again.display_name, again.language) == ("Alice", "en")
+        assert again in db.session

@@ -16,10 +16,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import i18n, notify, stamps
+from . import i18n, notify, signed_in_users, stamps
 from .exceptions import Invalid, NotFound
 from .extensions import db
-from .models import Group, User, UserSession, utcnow
+from .models import Group, User, UserSession, user_groups, utcnow
 from .visibility import in_groups, staff_groups
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,39}$")
@@ -60,13 +60,16 @@ def signed_in_user(user_id: int, secret: str, *, with_unread: bool = False) -> U
     digest = UserSession.digest(secret)
     query = _signed_in_query(with_unread, staff_groups())
     values = {"user_id": user_id, "digest": digest, "cutoff": session_cutoff()}
-    row = db.session.execute(query, values).unique().one_or_none()
-    if row is None:
+    rows = db.session.connection().execute(query, values).all()
+    if not rows:
         return None
-    user, last_seen = row[0], row[1]
-    stamps.remember(stamps.Stamps(row[2], row[3]))
+    n, first = len(signed_in_users.COLUMNS), rows[0]  # the user's columns, then the rest
+    last_seen, tickets_stamp, setup_stamp, *unread = first[n + 2 :]
+    stamps.remember(stamps.Stamps(tickets_stamp, setup_stamp))
+    groups = tuple(sorted(tuple(row[n : n + 2]) for row in rows if row[n] is not None))
+    user = signed_in_users.attach(tuple(first[:n]), groups)
     if with_unread:
-        g.unread_for, g.unread = user.id, row[4] or 0
+        g.unread_for, g.unread = user.id, unread[0] or 0
     user.session_secret = secret
     if last_seen < utcnow() - TOUCH_EVERY:
         g.touch_session = digest
@@ -76,19 +79,30 @@ def signed_in_user(user_id: int, secret: str, *, with_unread: bool = False) -> U
 @functools.cache
 def _signed_in_query(with_unread: bool, staff_groups: tuple[str, ...]) -> sa.Select:
     """Built once per process, with the user, the sign-in and the cutoff as parameters:
-    every request runs it, and building it cost more than running it."""
+    every request runs it, and building it cost more than running it. Plain rows, one per
+    group of the user: the objects are made from them only when they changed
+    (``signed_in_users``)."""
+    users, sign_ins, groups = User.__table__, UserSession.__table__, Group.__table__
     user_id = sa.bindparam("user_id")
     query = (
-        sa.select(User, UserSession.last_seen)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == user_id,
-            User.active,
-            UserSession.id == sa.bindparam("digest"),
-            UserSession.last_seen >= sa.bindparam("cutoff"),
+        sa.select(
+            *(users.c[key] for key in signed_in_users.COLUMNS),
+            groups.c.id,
+            groups.c.name,
+            sign_ins.c.last_seen,
+            *stamps.columns(),
         )
-        .options(joinedload(User.groups))
-        .add_columns(*stamps.columns())
+        .select_from(
+            users.join(sign_ins, sign_ins.c.user_id == users.c.id)
+            .outerjoin(user_groups, user_groups.c.user_id == users.c.id)
+            .outerjoin(groups, groups.c.id == user_groups.c.group_id)
+        )
+        .where(
+            users.c.id == user_id,
+            users.c.active,
+            sign_ins.c.id == sa.bindparam("digest"),
+            sign_ins.c.last_seen >= sa.bindparam("cutoff"),
+        )
     )
     if with_unread:
         query = query.add_columns(notify.unread_column(user_id, staff_groups))

@@ -1,0 +1,86 @@
+"""The signed-in user's object, kept by the worker between requests.
+
+Every request reads its user and their groups with its sign-in (``accounts.signed_in_user``),
+as plain rows. Making ORM objects of them cost more than running the statement, so each
+worker thread keeps the object it made for each person and gives it to the next request's
+session while it holds exactly what that request read. A change to the person (their
+settings, a group, deactivation) shows in what is read, and the request makes a new object;
+so does whatever a request before did to the kept one (changed, expired, rolled back)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .extensions import db
+from .models import Group, User
+
+# People whose objects one worker thread keeps; the least recently signed in go first.
+KEEP = 256
+_KEPT = "tessera_signed_in_users"
+
+# The user's columns, in the order the sign-in's statement reads them.
+COLUMNS = tuple(attr.key for attr in sa.inspect(User).column_attrs)
+Row = tuple  # their values
+Groups = tuple[tuple[int, str], ...]  # (id, name) of each of their groups, sorted
+
+
+def attach(row: Row, groups: Groups) -> User:
+    """The user these columns and groups describe, in the request's session."""
+    kept = _kept()
+    user = kept.get(row[0])
+    if user is not None and _as_read(user, row, groups):
+        kept.move_to_end(row[0])
+    else:
+        user = kept[row[0]] = _made(row, groups)
+        if len(kept) > KEEP:
+            kept.popitem(last=False)
+    session = db.session()
+    if _clashes(session, user):  # loaded by this session already (not as its sign-in)
+        return session.merge(user, load=False)
+    session.add(user)
+    return user
+
+
+def _kept() -> OrderedDict[int, User]:
+    local = current_app.extensions.setdefault(_KEPT, threading.local())
+    if not hasattr(local, "users"):
+        local.users = OrderedDict()
+    return local.users
+
+
+def _made(row: Row, groups: Groups) -> User:
+    user = User(**dict(zip(COLUMNS, row, strict=True)))
+    make_transient_to_detached(user)
+    members = []
+    for group_id, name in groups:
+        group = Group(id=group_id, name=name)
+        make_transient_to_detached(group)
+        members.append(group)
+    set_committed_value(user, "groups", members)
+    return user
+
+
+def _as_read(user: User, row: Row, groups: Groups) -> bool:
+    """Whether the kept object is in no session and holds exactly the values just read,
+    whatever the requests before did to it (changed, expired, flushed and rolled back)."""
+    state = sa.inspect(user)
+    if not state.detached or state.modified:
+        return False
+    values = user.__dict__
+    members = values.get("groups")
+    return (
+        tuple(values.get(key) for key in COLUMNS) == row
+        and members is not None
+        and tuple(sorted((g.__dict__.get("id"), g.__dict__.get("name")) for g in members)) == groups
+    )
+
+
+def _clashes(session, user: User) -> bool:
+    keys = [sa.inspect(obj).key for obj in (user, *user.groups)]
+    return any(key in session.identity_map for key in keys)
