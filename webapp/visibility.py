@@ -44,7 +44,7 @@ def visible_to_id(user_id, staff_groups: tuple[str, ...]) -> sa.ColumnElement[bo
     staff = sa.exists(
         sa.select(user_groups.c.user_id)
         .join(Group, Group.id == user_groups.c.group_id)
-        .where(user_groups.c.user_id == user_id, Group.name.in_(staff_groups))
+        .where(user_groups.c.user_id == user_id, named(staff_groups))
     )
     return sa.or_(sa.and_(staff, visible_to(user_id, staff=True)), visible_to(user_id, staff=False))
 
@@ -65,8 +65,15 @@ def in_groups(*names: str) -> sa.ColumnElement[bool]:
     return User.id.in_(
         sa.select(user_groups.c.user_id)
         .join(Group, Group.id == user_groups.c.group_id)
-        .where(Group.name.in_(names))
+        .where(named(names))
     )
+
+
+def named(names: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    """A condition on groups: one of ``names`` (settings, not input). Spelled as equalities
+    rather than an IN list, which SQLAlchemy would expand anew on every run of a statement
+    built once (the sign-in's and the notifications' run on every request and change)."""
+    return sa.or_(*(Group.name == name for name in names))
 
 
 def subscribed_to(site_id: int) -> sa.ColumnElement[bool]:
