@@ -5,12 +5,16 @@ page on another origin posting to Tessera, is in tests/e2e/test_cross_origin.py.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import csrf_token
+from tests.factories import make_user
 from tests.permissions_table import TABLE
 from tests.test_permissions import scene, url_for_row, visitor_client
+from tests.test_sessions import signed_in
 from webapp.extensions import db
 
 WRITES = sorted({(m, e) for m, e, _cells, _data in TABLE
@@ -61,3 +65,33 @@ def test_signing_in_and_registering_need_the_token_too(app):
         assert response.status_code == 400
         assert "security token" in response.get_data(as_text=True)
     assert client.get("/").status_code == 302  # still signed out
+
+
+def test_a_sessions_pages_carry_its_one_token_and_no_other_sessions(app):
+    """The worker signs a session's token once (webapp/csrf_tokens.py); a page kept as
+    drawn for one sign-in is served to another with the other's token."""
+    make_user("alice", role="staff")
+    first, second = signed_in(app, "alice"), signed_in(app, "alice")
+    mine = csrf_token(first, "/tickets/")
+    assert csrf_token(first, "/tickets/") == csrf_token(first, "/account") == mine
+    theirs = csrf_token(second, "/tickets/")  # the same list, kept
+    assert theirs != mine and mine not in second.get("/tickets/").get_data(as_text=True)
+    assert _new_token(second, mine).status_code == 400
+    assert _new_token(second, theirs).status_code == 201
+
+
+def test_with_a_time_limit_a_token_lasts_from_the_page_that_brought_it(app, monkeypatch):
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    make_user("alice")
+    client = signed_in(app, "alice")
+    start = time.time()
+    monkeypatch.setattr(time, "time", lambda: start)
+    csrf_token(client, "/account")
+    monkeypatch.setattr(time, "time", lambda: start + 50 * 60)
+    token = csrf_token(client, "/account")
+    monkeypatch.setattr(time, "time", lambda: start + 61 * 60)
+    assert _new_token(client, token).status_code == 201
+
+
+def _new_token(client, token: str):
+    return client.post("/account/tokens", data={"name": "ci", "csrf_token": token})

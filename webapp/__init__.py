@@ -12,6 +12,7 @@ from flask import Flask
 from . import (  # noqa: F401
     accounts,
     cli,
+    csrf_tokens,
     errors,
     i18n,
     monitor,
@@ -69,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(accounts.touch_session)
     migrate.init_app(app, db, directory=resource_dir("migrations"))
     csrf.init_app(app)
+    csrf_tokens.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)

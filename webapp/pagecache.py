@@ -8,7 +8,8 @@ how htmx asked for it, and the data stamps (``stamps.py``), which move with ever
 tickets or to the people, sites and types they show. A write anywhere in what a page shows
 moves a stamp, so the next view draws the page anew; nothing has to be told to forget
 anything, on any worker or server. The CSRF token is the only thing in a page that changes
-from request to request: the kept page's token is swapped for the request's own.
+from session to session (``csrf_tokens``): a kept page's token is swapped for the request's
+own where they differ.
 
 Not kept: pages with a flashed message to show, answers other than 200, pages of a request
 that wrote, and anything for a visitor who is not signed in.
@@ -131,7 +132,8 @@ def kept(view: Callable[..., Any]) -> Callable[..., Any]:
         token = generate_csrf()
         found = pages.get(key)
         if found is not None:
-            return found.body.replace(found.token, token), 200, found.headers
+            body = found.body if found.token == token else found.body.replace(found.token, token)
+            return body, 200, found.headers
         response = make_response(view(*args, **kwargs))
         if response.status_code == 200 and not stamps.wrote():
             headers = [(k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS]
