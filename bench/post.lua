@@ -1,6 +1,6 @@
 -- wrk script for bench/run.py's POST scenarios, sent as htmx sends them from the list
 -- (Take and State with ?as=row) or from the ticket page (a comment).
---   wrk ... -s bench/post.lua URL -- KIND IDS_FILE THREADS COOKIE CSRF
+--   wrk ... -s bench/post.lua URL -- KIND IDS_FILE THREADS COOKIE CSRF USER_AGENT
 -- KIND: take (take, then on the next pass over the tickets unassign, and so on: every
 -- request is a real change and stays valid however long the run), state (opened and
 -- working in turns, pass by pass) or comment. Each wrk thread works its own share of
@@ -24,6 +24,7 @@ function init(args)
   headers = {
     ["Cookie"] = args[4],
     ["X-CSRFToken"] = args[5],
+    ["User-Agent"] = args[6],
     ["HX-Request"] = "true",
     ["Content-Type"] = "application/x-www-form-urlencoded",
   }

@@ -55,6 +55,10 @@ from webapp.generate import VOCABULARY  # noqa: E402
 
 MARKER = "<!-- bench/run.py -->"
 USER, PASSWORD = "gen-staff-0", "demo"
+# Sent with every request, the sign-in's included, as a browser sends its own: Flask-Login
+# marks a session whose client looks different as no longer fresh and writes its cookie
+# anew on every answer (as it did for wrk's requests, which sent none).
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) tessera-bench"
 HISTORY = 10_000  # changes of the ticket whose monitor CSV is downloaded
 POOL = 2000  # tickets each POST scenario works through (split among wrk's threads)
 TARGETS = {"list": 0.10, "ticket": 0.12, "take": 0.08, "state": 0.08, "comment": 0.06}
@@ -265,6 +269,7 @@ class Session:
         self.base = base
         self.jar = CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.opener.addheaders = [("User-Agent", USER_AGENT)]
         page = self.opener.open(base + "/login").read().decode()
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
         form = {"username": USER, "password": PASSWORD, "csrf_token": token}
@@ -426,12 +431,12 @@ def run_scenario(scenario, backend, tickets, args, workdir, floor, server, sessi
         result.rows_per_s = result.rows / times[1]
         result.rps, result.p50, result.p99 = 1 / times[1], times[1] * 1000, times[-1] * 1000
     else:
-        headers = [f"Cookie: {session.cookie}"]
+        headers = [f"Cookie: {session.cookie}", f"User-Agent: {USER_AGENT}"]
         if scenario.post:
             file = workdir / f"ids-{scenario.post}.txt"
             pool = ids["take" if scenario.post == "take" else "state"]
             file.write_text("\n".join(str(i) for i in pool) + "\n")
-            lua = [scenario.post, str(file), "2", session.cookie, session.csrf]
+            lua = [scenario.post, str(file), "2", session.cookie, session.csrf, USER_AGENT]
             script = ROOT / "bench" / "post.lua"
             found = wrk(server.url + "/", args.duration, args.connections, script=script, args=lua)
         else:
