@@ -44,8 +44,8 @@ _KEPT_HEADERS = ("Content-Type", "HX-Trigger", "HX-Push-Url", "HX-Retarget", "HX
 
 
 class Kept(NamedTuple):
-    body: str
-    token: str
+    body: str | bytes  # a page: the bytes it is sent as; a piece: the text put into a page
+    token: str | bytes  # the CSRF token in it, of the same kind
     headers: list[tuple[str, str]]
 
 
@@ -129,7 +129,7 @@ def kept(view: Callable[..., Any]) -> Callable[..., Any]:
         key = None if pages is None else _key()
         if key is None:
             return view(*args, **kwargs)
-        token = generate_csrf()
+        token = generate_csrf().encode()
         found = pages.get(key)
         if found is not None:
             body = found.body if found.token == token else found.body.replace(found.token, token)
@@ -137,7 +137,7 @@ def kept(view: Callable[..., Any]) -> Callable[..., Any]:
         response = make_response(view(*args, **kwargs))
         if response.status_code == 200 and not stamps.wrote():
             headers = [(k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS]
-            pages.put(key, Kept(response.get_data(as_text=True), token, headers))
+            pages.put(key, Kept(response.get_data(), token, headers))
         return response
 
     serve.reads_only = True  # type: ignore[attr-defined]
