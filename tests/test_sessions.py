@@ -223,3 +223,14 @@ def test_what_a_request_did_to_the_signed_in_person_and_did_not_commit_is_gone_a
         again = load_user(cookie)
         assert (again.display_name, again.language) == ("Alice", "en")
         assert again in db.session
+
+
+def test_a_sign_in_read_after_its_user_was_loaded_gives_the_object_loaded(app):
+    """A request that loaded its user (or their groups) before the sign-in was read gets
+    that object, not a second one of the same row."""
+    cookie = started(make_user("alice", role="staff"))
+    with app.app_context(), app.test_request_context():
+        load_user(cookie)  # the worker keeps alice's object
+    with app.app_context(), app.test_request_context():
+        loaded = db.session.scalars(sa.select(User).where(User.username == "alice")).one()
+        assert load_user(cookie) is loaded and loaded.is_staff
