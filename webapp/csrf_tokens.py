@@ -5,9 +5,9 @@ timestamp that changes every second. Tessera's tokens last as long as the sessio
 (``WTF_CSRF_TIME_LIMIT`` is None), so signing again adds nothing: the worker keeps the
 signed token of each session's token and gives it to the session's later requests. The
 forms then carry the same token from page to page, and a page kept as drawn (pagecache)
-is served to the same session as it was kept, where its tokens had to be swapped one by
-one (a list page has 150 forms: some 0.3 ms). With a time limit set, every request signs
-its own token, as Flask-WTF does.
+is served to the same session as it was kept, where its tokens had to be swapped (a list
+page carries 103). With a time limit set, every request signs its own token, as
+Flask-WTF does.
 """
 
 from __future__ import annotations
