@@ -108,6 +108,30 @@ def test_a_german_owner_reads_german_states_dates_and_messages(app):
     assert "Nur das Team kann Tickets übernehmen." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_days_and_moments_are_written_as_babel_writes_their_pattern(lang):
+    """``format_moment`` writes the day (kept) and the time itself: it must write what
+    Babel writes for the whole pattern, in every month, across summer time changes and
+    in zones off the hour."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date, format_datetime
+
+    from webapp.i18n import DATE_PATTERNS, format_day, format_moment
+
+    pattern = DATE_PATTERNS[lang]
+    zones = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]
+    moment = datetime(2026, 1, 1, 0, 7, tzinfo=UTC)
+    for step in range(0, 24 * 400, 7):  # every seventh hour of more than a year
+        at = moment + timedelta(hours=step, minutes=step % 60)
+        for name in zones:
+            zone = ZoneInfo(name)
+            expected = format_datetime(at, f"{pattern}, HH:mm", tzinfo=zone, locale=lang)
+            assert format_moment(at, zone, lang) == expected
+        assert format_day(at.date(), lang) == format_date(at.date(), pattern, locale=lang)
+
+
 def test_the_browser_language_is_used_before_sign_in(client):
     page = client.get("/login", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
     assert 'lang="de"' in page.get_data(as_text=True)
