@@ -47,31 +47,58 @@ def _remember_translations(app: Flask) -> None:
     """A page asks for hundreds of texts; Flask-Babel finds the catalogue anew for each
     (the request's domain, locale and cache key, through several context lookups). Keep
     the catalogue with the locale it is for, in the request's Babel state: a forced or
-    refreshed locale is another object and finds its own catalogue again."""
+    refreshed locale is another object and finds its own catalogue again. The templates'
+    ``_`` and ``ngettext`` go to the kept catalogue straight away."""
     with app.app_context():
         domain = babel.domain_instance
     if not getattr(domain, "tessera_remembers", False):  # one Babel serves every app
         _remember(domain)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations(domain).ugettext(s),
+        ngettext=lambda s, p, n: _translations(domain).ungettext(s, p, n),
+        pgettext=lambda c, s: _translations(domain).upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations(domain).unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 def _remember(domain) -> None:
     find = domain.get_translations
 
     def get_translations():
-        app_ctx = _cv_app.get(None)
-        state = app_ctx.g.__dict__.get("_flask_babel") if app_ctx is not None else None
-        locale = state.__dict__.get("babel_locale") if state is not None else None
-        if locale is None:
-            return find()
-        kept = state.__dict__.get("tessera_translations")
-        if kept is not None and kept[0] is locale:
-            return kept[1]
+        kept = _kept_translations()
+        if kept is not None:
+            return kept
         translations = find()
-        state.tessera_translations = (locale, translations)
+        state = _babel_state()
+        if state is not None and "babel_locale" in state.__dict__:
+            state.tessera_translations = (state.babel_locale, translations)
         return translations
 
     domain.get_translations = get_translations
     domain.tessera_remembers = True
+
+
+def _translations(domain):
+    """The catalogue for now: the kept one, else the domain's (which keeps it)."""
+    kept = _kept_translations()
+    return kept if kept is not None else domain.get_translations()
+
+
+def _babel_state():
+    app_ctx = _cv_app.get(None)
+    return app_ctx.g.__dict__.get("_flask_babel") if app_ctx is not None else None
+
+
+def _kept_translations():
+    """The catalogue kept for the request's locale, if there is one."""
+    state = _babel_state()
+    if state is None:
+        return None
+    kept = state.__dict__.get("tessera_translations")
+    if kept is not None and kept[0] is state.__dict__.get("babel_locale"):
+        return kept[1]
+    return None
 
 
 def _locale() -> str:
