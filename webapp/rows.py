@@ -36,6 +36,24 @@ class RowKit:
             shared = _SHARED[(self.wf.name, self.language)] = _Shared(self.wf)
         self.text, self.priorities, self.ratings = shared.text, shared.priorities, shared.ratings
         self._states, self._menus = shared.states, shared.menus
+        self._draw = None  # the row macro, found on first use
+
+    def kept(self, ticket, assign_choices: Markup, candidates) -> Markup:
+        """The ticket's row as _row.html draws it, kept by the worker for viewers alike
+        (the same role and relation to the ticket, language, zone and day) until the
+        ticket changes (its version) or the people, sites and types it shows do. A list
+        drawn anew after one change redraws one row, not fifty."""
+        key = (
+            ticket.id, ticket.version, self.staff, ticket.author_id == self.user_id,
+            bool(candidates), self.language, self.zone.key, self.today,
+        )  # fmt: skip
+        if self._draw is None:
+            self._draw = current_app.jinja_env.get_template("tickets/_row.html").module.row
+
+        def draw() -> str:
+            return str(self._draw(ticket, self, assign_choices, candidates))
+
+        return pagecache.piece("tessera_rows", key, draw, self.token)
 
     def row(self, ticket) -> Row:
         """What the ticket's row shows, in one call: a template's calls cost more than
@@ -156,24 +174,6 @@ class _Shared:
 
 
 _SHARED: dict[tuple[str, str], _Shared] = {}
-
-
-def kept_row(ticket, assign_choices: Markup, candidates) -> Markup:
-    """The ticket's row as _row.html draws it, kept by the worker for viewers alike (the
-    same role and relation to the ticket, language, zone and day) until the ticket changes
-    (its version) or the people, sites and types it shows do. A list drawn anew after one
-    change redraws one row, not fifty."""
-    k = kit()
-    key = (
-        ticket.id, ticket.version, k.staff, ticket.author_id == k.user_id, bool(candidates),
-        k.language, k.zone.key, k.today,
-    )  # fmt: skip
-    row = current_app.jinja_env.get_template("tickets/_row.html").module.row
-
-    def draw() -> str:
-        return str(row(ticket, k, assign_choices, candidates))
-
-    return pagecache.piece("tessera_rows", key, draw, k.token)
 
 
 def kit() -> RowKit:

@@ -28,7 +28,6 @@ def init_app(app: Flask) -> None:
             "statistics_boxes": lambda: statistics.boxes_for(current_user),
             "language": i18n.language,
             "row_kit": rows.kit,
-            "kept_row": rows.kept_row,
             "option": option,
         }
     )
