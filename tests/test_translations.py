@@ -132,6 +132,22 @@ def test_days_and_moments_are_written_as_babel_writes_their_pattern(lang):
         assert format_day(at.date(), lang) == format_date(at.date(), pattern, locale=lang)
 
 
+def test_templates_speak_a_forced_language_and_then_the_request_s_again(app):
+    """Mail to a German recipient is drawn inside an English request (``force_locale``):
+    the templates' texts follow the forced language, then the request's again."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    def take() -> str:
+        return render_template_string("{{ _('Take') }}")
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert take() == "Take"
+        with force_locale("de"):
+            assert take() == "Übernehmen"
+        assert take() == "Take"
+
+
 def test_the_browser_language_is_used_before_sign_in(client):
     page = client.get("/login", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
     assert 'lang="de"' in page.get_data(as_text=True)
