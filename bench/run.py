@@ -412,6 +412,12 @@ def measure(backend: str, tickets: int, args, workdir: Path, floor: Server) -> l
 def run_scenario(scenario, backend, tickets, args, workdir, floor, server, session, ids):
     result = Result(backend, tickets, scenario)
     result.floor = wrk(floor.url + "/", args.duration, args.connections)["rps"]
+    headers = [f"Cookie: {session.cookie}", f"User-Agent: {USER_AGENT}"]
+    if not (scenario.csv or scenario.post):
+        # A second of the page first, not counted: every worker has drawn it once, so a
+        # kept page's figures are those of a page seen again (a first view is what the
+        # _drawn scenarios measure, every request of theirs).
+        wrk(server.url + scenario.path.format(**ids["fill"]), 1, args.connections, headers=headers)
     server.reset_peak()
     cpu = server.cpu_seconds()
     db_cpu = postgres_cpu_seconds() if backend == "postgresql" else None
@@ -431,7 +437,6 @@ def run_scenario(scenario, backend, tickets, args, workdir, floor, server, sessi
         result.rows_per_s = result.rows / times[1]
         result.rps, result.p50, result.p99 = 1 / times[1], times[1] * 1000, times[-1] * 1000
     else:
-        headers = [f"Cookie: {session.cookie}", f"User-Agent: {USER_AGENT}"]
         if scenario.post:
             file = workdir / f"ids-{scenario.post}.txt"
             pool = ids["take" if scenario.post == "take" else "state"]
