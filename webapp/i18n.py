@@ -48,16 +48,17 @@ def _remember_translations(app: Flask) -> None:
     (the request's domain, locale and cache key, through several context lookups). Keep
     the catalogue with the locale it is for, in the request's Babel state: a forced or
     refreshed locale is another object and finds its own catalogue again. The templates'
-    ``_`` and ``ngettext`` go to the kept catalogue straight away."""
+    ``_`` and ``ngettext`` go to the domain's (kept) catalogue straight away, not through
+    Flask-Babel's lookup of the request's domain."""
     with app.app_context():
         domain = babel.domain_instance
     if not getattr(domain, "tessera_remembers", False):  # one Babel serves every app
         _remember(domain)
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _translations(domain).ugettext(s),
-        ngettext=lambda s, p, n: _translations(domain).ungettext(s, p, n),
-        pgettext=lambda c, s: _translations(domain).upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations(domain).unpgettext(c, s, p, n),
+        gettext=lambda s: domain.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: domain.get_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: domain.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
 
@@ -77,12 +78,6 @@ def _remember(domain) -> None:
 
     domain.get_translations = get_translations
     domain.tessera_remembers = True
-
-
-def _translations(domain):
-    """The catalogue for now: the kept one, else the domain's (which keeps it)."""
-    kept = _kept_translations()
-    return kept if kept is not None else domain.get_translations()
 
 
 def _babel_state():

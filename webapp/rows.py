@@ -2,7 +2,7 @@
 the CSRF token, the texts in the viewer's language, each state's badge and menu, today.
 A list draws 50 rows and more; ``kit()`` works these out once per request (kept on
 ``flask.g``), so a row costs string formatting rather than lookups and translations.
-The rules are those of services.actions_for and templating.overdue, asked per row."""
+The rules are those of services.actions_for and templating.past_deadline, asked per row."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from . import i18n, pagecache, services
 from .models import Priority, Rating
-from .templating import local_today, viewer_zone
+from .templating import local_today, past_deadline, viewer_zone
 from .workflow import State, next_states
 
 
@@ -61,7 +61,7 @@ class RowKit:
         number = ticket.id
         state, state_label = self.state(ticket.state)
         deadline = ticket.deadline
-        late = deadline is not None and deadline < self.today and state.active
+        late = past_deadline(deadline, state, self.today)
         due = self._say("overdue" if late else "due", deadline) if deadline else _NOTHING
         rating = ticket.rating
         rated = _NOTHING

@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 
 from . import i18n, markup, notify, services, statistics
 from .models import MailMode, Priority, Rating, SiteState, Ticket, utcnow
+from .workflow import State
 
 
 def init_app(app: Flask) -> None:
@@ -81,6 +82,10 @@ def local_today() -> date:
 
 def overdue(ticket: Ticket) -> bool:
     """Whether the ticket is still being worked on and its deadline was before today."""
-    if ticket.deadline is None or ticket.deadline >= local_today():
-        return False
-    return services.current_workflow().describe(ticket.state).active
+    state = services.current_workflow().describe(ticket.state)
+    return past_deadline(ticket.deadline, state, local_today())
+
+
+def past_deadline(deadline: date | None, state: State, today: date) -> bool:
+    """The overdue rule, for a caller that knows the state and today already (a row)."""
+    return deadline is not None and deadline < today and state.active
