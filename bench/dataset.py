@@ -88,7 +88,7 @@ def long_history(url: str, changes: int) -> None:
     bulk as generate-data writes its rows. The ticket is the first one not deleted."""
     from webapp import create_app
     from webapp.extensions import db
-    from webapp.models import Change, ChangeField, Ticket
+    from webapp.models import Change, Ticket
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     with app.app_context():
@@ -97,22 +97,19 @@ def long_history(url: str, changes: int) -> None:
         )
         actor = ticket.author_id
         change_id = db.session.scalar(sa.select(sa.func.max(Change.id))) + 1
-        field_id = db.session.scalar(sa.select(sa.func.max(ChangeField.id))) + 1
         moment, version, state = ticket.modified, ticket.version, ticket.state
-        rows, fields = [], []
+        rows = []
         for n in range(changes):
             new = "working" if state != "working" else "opened"
             moment += timedelta(minutes=1)
             version += 1
             rows.append({"id": change_id + n, "ticket_id": ticket.id, "actor_id": actor,
                          "kind": "state", "comment_id": None, "created": moment,
-                         "version": version})  # fmt: skip
-            fields.append({"id": field_id + n, "change_id": change_id + n, "field": "state",
-                           "old": state, "new": new})  # fmt: skip
+                         "version": version,
+                         "fields": [("state", state, new)]})  # fmt: skip
             state = new
         for start in range(0, changes, 5000):
             db.session.execute(sa.insert(Change.__table__), rows[start : start + 5000])
-            db.session.execute(sa.insert(ChangeField.__table__), fields[start : start + 5000])
         db.session.execute(
             sa.update(Ticket.__table__)
             .where(Ticket.__table__.c.id == ticket.id)
@@ -120,11 +117,10 @@ def long_history(url: str, changes: int) -> None:
         )
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
-            for table in ("changes", "change_fields"):
-                db.session.execute(sa.text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT max(id) FROM {table}))"
-                ))  # fmt: skip
+            db.session.execute(sa.text(
+                "SELECT setval(pg_get_serial_sequence('changes', 'id'), "
+                "(SELECT max(id) FROM changes))"
+            ))  # fmt: skip
             db.session.commit()
         db.session.remove()
         db.engine.dispose()

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from tests.conftest import BACKENDS, _migrated, new_postgres_database
 from webapp.extensions import db
 from webapp.search import include_name
 
@@ -50,7 +52,7 @@ def test_0013_keeps_every_user_and_what_refers_to_them_on_sqlite(tmp_path):
 
 def test_0017_keeps_every_notification_and_its_indexes_on_sqlite(tmp_path):
     """0017 drops a key of notifications: on SQLite by copying the table, which must
-    keep its rows and its partial indexes."""
+    keep its rows and its partial indexes (down past it and up again)."""
     import sqlalchemy as sa
     from flask_migrate import downgrade, upgrade
 
@@ -60,13 +62,16 @@ def test_0017_keeps_every_notification_and_its_indexes_on_sqlite(tmp_path):
 
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/m.sqlite3", "SECRET_KEY": "x"})
     with app.app_context(), app.test_request_context():
-        upgrade(revision="0016")
+        upgrade()
         alice = make_user("alice")
         ticket = make_ticket(alice, site=make_site("Webshop", alice, make_user("bob")))
         services.comment(actor=alice, ticket=ticket, body="Still broken.")
         written = db.session.scalars(sa.select(Notification.id)).all()
         db.session.remove()
         assert written
+        downgrade(revision="0016")
+        with db.engine.connect() as c:
+            assert c.exec_driver_sql("SELECT id FROM notifications").scalars().all() == written
         upgrade()
         with db.engine.connect() as c:
             assert c.exec_driver_sql("SELECT id FROM notifications").scalars().all() == written
@@ -75,7 +80,53 @@ def test_0017_keeps_every_notification_and_its_indexes_on_sqlite(tmp_path):
                                     "ix_notifications_outbox", "ix_notifications_ticket_id",
                                     "ix_notifications_change_id"}  # fmt: skip
             assert "sqlite_where" in indexes["ix_notifications_unread"]["dialect_options"]
-        downgrade(revision="0016")
+        db.engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def new_database(request, tmp_path) -> str:
+    """A database of its own, migrated, for a test that moves it between revisions."""
+    if request.param == "postgresql":
+        return new_postgres_database("migrations")
+    url = f"sqlite:///{tmp_path}/m.sqlite3"
+    _migrated(url)
+    return url
+
+
+def test_0018_moves_every_changed_field_into_its_change_and_back(new_database):
+    """0018 moves the change_fields rows into their change's row, in order, and its
+    downgrade moves them back; on each database with its own JSON functions."""
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from tests.factories import make_site, make_ticket, make_user
+    from webapp import create_app, services
+    from webapp.models import Change
+
+    app = create_app({"DATABASE_URL": new_database, "SECRET_KEY": "x"})
+    with app.app_context(), app.test_request_context():
+        alice, bob = make_user("alice"), make_user("bob", role="staff")
+        ticket = make_ticket(alice, site=make_site("Webshop", alice, bob))
+        services.comment(actor=alice, ticket=ticket, body='Still "broken", 50 %.')
+        services.take(actor=bob, ticket=ticket)
+        services.edit(actor=bob, ticket=ticket, version=ticket.version,
+                      summary="Ünïcode — and a quote's end",
+                      description="It jams;\nthen it stops, every time.")  # fmt: skip
+        recorded = {c.id: c.fields for c in db.session.scalars(sa.select(Change))}
+        db.session.remove()
+        assert sum(len(f) for f in recorded.values()) > len(recorded) > 3
+        flat = [(i, *f) for i, fields in sorted(recorded.items()) for f in fields]
+
+        downgrade(revision="0017")
         with db.engine.connect() as c:
-            assert c.exec_driver_sql("SELECT id FROM notifications").scalars().all() == written
+            rows = c.exec_driver_sql(
+                "SELECT change_id, field, old, new FROM change_fields ORDER BY id"
+            ).all()
+            assert [tuple(r) for r in rows] == flat
+            assert "fields" not in {col["name"] for col in sa.inspect(c).get_columns("changes")}
+
+        upgrade()
+        assert {c.id: c.fields for c in db.session.scalars(sa.select(Change))} == recorded
+        assert not sa.inspect(db.engine).has_table("change_fields")
+        db.session.remove()
         db.engine.dispose()

@@ -18,7 +18,6 @@ from . import accounts, search
 from .extensions import db
 from .models import (
     Change,
-    ChangeField,
     Comment,
     Priority,
     Site,
@@ -54,12 +53,12 @@ def generate(*, tickets: int, comments_per_ticket: int, seed: int = 1) -> dict[s
     types = [t.id for t in db.session.scalars(sa.select(TicketType))] or [_ticket_type()]
     ids = _Ids()
     now = datetime.now(UTC)
-    written = {"tickets": 0, "comments": 0, "changes": 0, "change_fields": 0}
-    rows: dict[str, list[dict]] = {"tickets": [], "comments": [], "changes": [], "fields": []}
+    written = {"tickets": 0, "comments": 0, "changes": 0}
+    rows: dict[str, list[dict]] = {"tickets": [], "comments": [], "changes": []}
 
     for n in range(tickets):
         _ticket(rng, wf, n, ids, rows, now, owners, staff, sites, types, comments_per_ticket)
-        if len(rows["fields"]) >= BATCH * 4 or n == tickets - 1:
+        if len(rows["changes"]) >= BATCH * 4 or n == tickets - 1:
             for name, count in _flush(rows).items():
                 written[name] += count
     _reset_sequences()
@@ -79,7 +78,7 @@ class _Ids:
     def __init__(self) -> None:
         self.next = {
             model: (db.session.scalar(sa.select(sa.func.max(model.id))) or 0) + 1
-            for model in (Ticket, Comment, Change, ChangeField)
+            for model in (Ticket, Comment, Change)
         }
 
     def take(self, model) -> int:
@@ -109,12 +108,8 @@ def _ticket(rng, wf, n, ids, rows, now, owners, staff, sites, types, comments_pe
         rows["changes"].append({
             "id": change_id, "ticket_id": ticket_id, "actor_id": actor, "kind": kind,
             "comment_id": comment_id, "created": moment, "version": version,
+            "fields": fields,
         })  # fmt: skip
-        for name, old, new in fields:
-            rows["fields"].append({
-                "id": ids.take(ChangeField), "change_id": change_id, "field": name,
-                "old": old, "new": new,
-            })  # fmt: skip
 
     pending_comments = []
     change(author, "created", [
@@ -166,12 +161,11 @@ def _text(value):
 def _flush(rows: dict[str, list[dict]]) -> dict[str, int]:
     """Insert what has piled up, parents first, in one transaction."""
     counts = {}
-    for name, model in (("tickets", Ticket), ("comments", Comment), ("changes", Change),
-                        ("fields", ChangeField)):  # fmt: skip
+    for name, model in (("tickets", Ticket), ("comments", Comment), ("changes", Change)):
         batch = rows[name]
         for start in range(0, len(batch), BATCH):
             db.session.execute(sa.insert(model.__table__), batch[start : start + BATCH])
-        counts["change_fields" if name == "fields" else name] = len(batch)
+        counts[name] = len(batch)
         batch.clear()
     db.session.commit()
     return counts
@@ -231,7 +225,7 @@ def _reset_sequences() -> None:
     """PostgreSQL hands out ids from sequences; after explicit ids they must move on."""
     if db.engine.dialect.name != "postgresql":
         return
-    for table in ("tickets", "comments", "changes", "change_fields", "users"):
+    for table in ("tickets", "comments", "changes", "users"):
         db.session.execute(sa.text(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"(SELECT coalesce(max(id), 1) FROM {table}))"

@@ -1,5 +1,5 @@
 """The data model: people and their role groups, sites, ticket types, tickets, comments,
-and the change monitor (one ``Change`` per change, one ``ChangeField`` per changed field)."""
+and the change monitor (one ``Change`` per change, its changed fields in its own row)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -56,6 +57,25 @@ class UTCDateTime(sa.types.TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class FieldChange(NamedTuple):
+    """One changed field of a change: the raw field name and the raw old and new values."""
+
+    field: str
+    old: str | None
+    new: str | None
+
+
+class FieldChanges(sa.types.TypeDecorator):
+    """A change's changed fields, in order, kept in the change's own row as a JSON array
+    of [field, old, new]: recording a change is one row to write, and reading it one row."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        return [FieldChange(*f) for f in value]
 
 
 class Priority(enum.IntEnum):
@@ -506,29 +526,13 @@ class Change(db.Model):
         sa.ForeignKey("comments.id", ondelete="SET NULL")
     )
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fields: Mapped[list[FieldChange]] = mapped_column(
+        FieldChanges, default=list, server_default="[]"
+    )
 
     ticket: Mapped[Ticket] = relationship(back_populates="changes")
     actor: Mapped[User | None] = relationship()
     comment: Mapped[Comment | None] = relationship()
-    fields: Mapped[list[ChangeField]] = relationship(
-        back_populates="change", order_by="ChangeField.id", cascade="all, delete-orphan"
-    )
-
-
-class ChangeField(db.Model):
-    """One changed field of a change: the raw field name and raw old and new values."""
-
-    __tablename__ = "change_fields"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    change_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("changes.id", ondelete="CASCADE"), index=True
-    )
-    field: Mapped[str] = mapped_column(sa.String(50))
-    old: Mapped[str | None] = mapped_column(sa.Text)
-    new: Mapped[str | None] = mapped_column(sa.Text)
-
-    change: Mapped[Change] = relationship(back_populates="fields")
 
 
 class AdminAction(db.Model):

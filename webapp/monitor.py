@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from .models import Attachment, Change, ChangeField, Comment, Ticket, User, utcnow
+from .models import Attachment, Change, Comment, FieldChange, Ticket, User, utcnow
 
 _MONITORED = "tessera_monitored_tickets"
 _RECORDED = "tessera_recorded_changes"
@@ -60,15 +60,16 @@ def record(
     more: Sequence[tuple[str, Any, Any]] = (),
     at: datetime | None = None,
 ) -> Change:
-    """Record one change event with a row per field (name: (old, new)), and write it at
+    """Record one change event with its fields (name: (old, new)), and write it at
     once with what it changes: ``writes``, the ticket's attributes (name: value), and
     ``comment`` if it is new. ``more`` rows (name, old, new) follow the fields, for a field
     that changes more than once in one change: several files attached at once.
 
-    An existing ticket's row, the comment, the change and its fields are written by plain
-    statements, not by the ORM's flush (which works out the same statements with far more
-    effort), and the objects are left as the rows are. A ticket someone else changed since
-    this transaction read it raises StaleDataError: the services then run again."""
+    An existing ticket's row, the comment and the change (its fields in its row) are
+    written by plain statements, not by the ORM's flush (which works out the same
+    statements with far more effort), and the objects are left as the rows are. A ticket
+    someone else changed since this transaction read it raises StaleDataError: the
+    services then run again."""
     session.info.setdefault(_MONITORED, set()).add(id(ticket))
     now = at or utcnow()
     writes = {**(writes or {}), "modified": now}
@@ -83,19 +84,14 @@ def record(
         _insert(session, comment, ticket=ticket, author=actor, attachments=[])
     with session.no_autoflush:
         rows = [
-            ChangeField(field=name, old=raw(old), new=raw(new))
+            FieldChange(name, raw(old), raw(new))
             for name, old, new in [(n, o, v) for n, (o, v) in fields.items()] + list(more)
         ]
     change = Change(
         ticket_id=ticket.id, actor_id=actor.id if actor else None, kind=kind, version=version,
-        comment_id=comment.id if comment else None, created=now,
+        comment_id=comment.id if comment else None, created=now, fields=rows,
     )  # fmt: skip
-    _insert(session, change, ticket=ticket, actor=actor, comment=comment, fields=rows)
-    if rows:  # one statement, as parameter sets: a multi-row VALUES would be compiled anew
-        session.connection().execute(
-            _inserting_fields(),
-            [{"change_id": change.id, "field": r.field, "old": r.old, "new": r.new} for r in rows],
-        )
+    _insert(session, change, ticket=ticket, actor=actor, comment=comment)
     session.info.setdefault(_RECORDED, []).append(change)
     return change
 
@@ -153,11 +149,6 @@ def _insert(session: Session, obj: Any, **related: Any) -> None:
 @functools.cache
 def _inserting(table: sa.Table) -> sa.Insert:
     return sa.insert(table).returning(table.c.id)
-
-
-@functools.cache
-def _inserting_fields() -> sa.Insert:
-    return sa.insert(ChangeField.__table__)
 
 
 def take_recorded(session: Session) -> list[Change]:

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from flask import current_app, g, url_for
 from flask_babel import gettext as _
 from sqlalchemy import event
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from . import mailer, monitor, services, timeline, webhooks
 from .exceptions import Invalid, NotFound
@@ -301,7 +301,7 @@ def page(user: User, wf: Workflow, *, before: int | None = None) -> tuple[list[I
         .options(
             joinedload(Notification.ticket),
             joinedload(Notification.change).options(
-                selectinload(Change.fields), joinedload(Change.actor), joinedload(Change.comment)
+                joinedload(Change.actor), joinedload(Change.comment)
             ),
         )
     )

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale, ngettext
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from . import i18n, mailer, markup, notify, outbox, services
 from .extensions import db
@@ -91,7 +91,7 @@ def _load(ids: list[int]) -> list[Notification]:
             joinedload(Notification.recipient),
             joinedload(Notification.ticket),
             joinedload(Notification.change).options(
-                selectinload(Change.fields), joinedload(Change.actor), joinedload(Change.comment)
+                joinedload(Change.actor), joinedload(Change.comment)
             ),
         )
     )

@@ -33,7 +33,7 @@ from .models import Stamp
 T = TypeVar("T")
 
 STAMPED = {
-    **dict.fromkeys(("tickets", "comments", "attachments", "changes", "change_fields"), "tickets"),
+    **dict.fromkeys(("tickets", "comments", "attachments", "changes"), "tickets"),
     **dict.fromkeys(
         ("users", "groups", "user_groups", "sites", "subscriptions", "ticket_types", "webhooks"),
         "setup",
