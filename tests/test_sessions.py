@@ -4,6 +4,7 @@ the user, their groups and the sign-in in one query."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -234,3 +235,34 @@ def test_a_sign_in_read_after_its_user_was_loaded_gives_the_object_loaded(app):
     with app.app_context(), app.test_request_context():
         loaded = db.session.scalars(sa.select(User).where(User.username == "alice")).one()
         assert load_user(cookie) is loaded and loaded.is_staff
+
+
+def test_two_threads_serving_one_person_at_once_each_keep_their_own_object(app):
+    """A worker with threads serves one person's requests side by side: each thread keeps
+    an object of its own, so what one request does to its user (here, a name changed and
+    not saved) is never what the other request sees, and a thread's next request still
+    gets the object that thread kept."""
+    cookie = started(make_user("alice", display_name="Alice"))
+    both = threading.Barrier(2, timeout=30)
+    seen: dict[str, list[tuple[int, str]]] = {"renames": [], "reads": []}
+
+    def serve(role: str) -> None:
+        for _ in range(2):
+            with app.app_context(), app.test_request_context():
+                user = load_user(cookie)
+                both.wait()  # both requests hold their user
+                if role == "renames":
+                    user.display_name = "Mallory"
+                both.wait()
+                seen[role].append((id(user), user.display_name))
+                both.wait()
+                db.session.remove()
+
+    threads = [threading.Thread(target=serve, args=(role,)) for role in seen]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert seen["reads"][0][1] == seen["reads"][1][1] == "Alice"
+    assert seen["reads"][0][0] == seen["reads"][1][0]  # the reading thread's kept object
+    assert {i for i, _ in seen["reads"]}.isdisjoint(i for i, _ in seen["renames"])
