@@ -4,6 +4,7 @@ import pytest
 
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import PASSWORD, make_user
+from webapp import accounts
 from webapp.extensions import db
 
 
@@ -190,13 +191,10 @@ def test_two_registrations_of_one_name_at_once_give_one_account_and_a_form_messa
     def first_one_lands_meanwhile(conn, cursor, statement, parameters, context, many):
         if statement.startswith("SELECT users.id") and "carol" in str(parameters) and not raced:
             raced.append(True)
-            with db.engine.connect() as other:  # another request's whole transaction
-                other.execute(sa.insert(User).values(
-                    username="carol", email="first@example.com", password_hash="x",
-                    display_name="", active=True, language="en", timezone="UTC",
-                    mail_mode="immediately",
-                ))  # fmt: skip
-                other.commit()
+            with app.app_context():  # another request: its own session and transaction
+                accounts.create_user(
+                    username="carol", email="first@example.com", password="long-enough-pass"
+                )
 
     sa.event.listen(db.engine, "after_cursor_execute", first_one_lands_meanwhile)
     try:
