@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import format_decimal, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -69,9 +70,11 @@ class FieldChange(NamedTuple):
 
 class FieldChanges(sa.types.TypeDecorator):
     """A change's changed fields, in order, kept in the change's own row as a JSON array
-    of [field, old, new]: recording a change is one row to write, and reading it one row."""
+    of [field, old, new]: recording a change is one row to write, and reading it one row.
+    PostgreSQL keeps it as jsonb, which it takes apart (the monitor CSV) at half the cost
+    of json's text."""
 
-    impl = sa.JSON
+    impl = sa.JSON().with_variant(JSONB(), "postgresql")
     cache_ok = True
 
     def process_result_value(self, value, dialect):

@@ -1,4 +1,4 @@
-"""changes: their fields in their own row, as a JSON array of [field, old, new]
+"""changes: their fields in their own row, a JSON array of [field, old, new] (jsonb on PostgreSQL)
 
 Recording a change was a row in changes and one per field in change_fields (a second
 INSERT, and a row and index entry per field); it is now one row. The fields keep their
@@ -11,6 +11,7 @@ Create Date: 2026-12-05 17:00:00
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 
 # revision identifiers, used by Alembic.
@@ -22,7 +23,7 @@ depends_on = None
 FILL = {
     'postgresql': """
         UPDATE changes SET fields = f.fields
-        FROM (SELECT change_id, json_agg(json_build_array(field, old, new) ORDER BY id) AS fields
+        FROM (SELECT change_id, jsonb_agg(jsonb_build_array(field, old, new) ORDER BY id) AS fields
               FROM change_fields GROUP BY change_id) AS f
         WHERE f.change_id = changes.id
     """,
@@ -39,7 +40,7 @@ SPLIT = {
     'postgresql': """
         INSERT INTO change_fields (change_id, field, old, new)
         SELECT c.id, e.value ->> 0, e.value ->> 1, e.value ->> 2
-        FROM changes AS c, json_array_elements(c.fields) WITH ORDINALITY AS e(value, n)
+        FROM changes AS c, jsonb_array_elements(c.fields) WITH ORDINALITY AS e(value, n)
         ORDER BY c.id, e.n
     """,
     'sqlite': """
@@ -53,7 +54,8 @@ SPLIT = {
 
 
 def upgrade():
-    op.add_column('changes', sa.Column('fields', sa.JSON(), server_default='[]', nullable=False))
+    kind = sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
+    op.add_column('changes', sa.Column('fields', kind, server_default='[]', nullable=False))
     op.execute(FILL[op.get_bind().dialect.name])
     with op.batch_alter_table('change_fields', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_change_fields_change_id'))
