@@ -278,13 +278,13 @@ def test_reading_a_persons_notifications_uses_an_index(people, app):
         sa.event.remove(db.engine, "before_cursor_execute", keep)
     assert len(statements) >= 7
     postgresql = db.engine.dialect.name == "postgresql"
+    explain = "EXPLAIN" if postgresql else "EXPLAIN QUERY PLAN"
+    whole = re.compile(r"SCAN notifications\b|Seq Scan on notifications")
     with db.engine.connect() as c:
         if postgresql:
             c.exec_driver_sql("SET enable_seqscan = off")
         for statement, parameters in statements:
-            explain = "EXPLAIN" if postgresql else "EXPLAIN QUERY PLAN"
             plan = [row[-1] for row in c.exec_driver_sql(f"{explain} {statement}", parameters)]
-            whole = re.compile(r"SCAN notifications\b|Seq Scan on notifications")
             scans = [line for line in plan if whole.search(line)]
             assert not scans, (statement, plan)
         c.rollback()

@@ -282,6 +282,25 @@ def test_monitor_csv_lists_every_change_in_order(app, alice, sam):
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r[0]) for r in table[1:])
 
 
+def test_monitor_csv_names_the_sites_and_types_a_change_mentions(app, alice, sam):
+    """The stored ids come out as names: a site and a type set at the report, then each
+    changed on its own, among changes that name neither."""
+    webshop, office = make_site("Webshop", alice, sam), make_site("Office", alice, sam)
+    error, question = TicketType(name="Error"), TicketType(name="Question")
+    db.session.add_all([error, question])
+    db.session.commit()
+    ticket = make_ticket(alice, site=webshop, ticket_type=error)
+    services.take(actor=sam, ticket=ticket)
+    services.edit(actor=sam, ticket=ticket, version=ticket.version, site=office)
+    services.edit(actor=sam, ticket=ticket, version=ticket.version, ticket_type=question)
+    table = monitor_rows(signed_in(app, "sam"), ticket.id)
+    named = {(r[2], r[3], r[4], r[5]) for r in table[1:] if r[3] in ("site", "ticket_type")}
+    assert named == {
+        ("created", "site", "", "Webshop"), ("created", "ticket_type", "", "Error"),
+        ("edited", "site", "Webshop", "Office"), ("edited", "ticket_type", "Error", "Question"),
+    }  # fmt: skip
+
+
 def test_monitor_csv_neutralises_formulas(app, alice):
     ticket = make_ticket(alice, '=HYPERLINK("http://evil.example")')
     for body in ("@SUM(A1)", "+1+1", "-2 apples", "\tindented"):
