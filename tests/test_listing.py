@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_ticket, make_user
-from webapp import listing, services
+from webapp import listing, search, services
 from webapp.extensions import db
 from webapp.models import Comment, Site, Subscription, Ticket, utcnow
 from webapp.workflow import LINO
@@ -159,6 +159,39 @@ def test_search_ranks_summary_matches_first_and_follows_edits(app):
                   summary="Scanner broken")  # fmt: skip
     assert ids(sam, "all", q="scanner") == [in_summary.id]
     assert ids(sam, "all", q='"; DROP TABLE tickets; --') == []
+
+
+@pytest.mark.parametrize("candidates", [search.CANDIDATES, 2])
+def test_a_search_pages_through_the_summary_matches_then_the_text_matches(
+    app, monkeypatch, candidates
+):
+    # With 2, PostgreSQL finds more matches of each rank than it takes from the index,
+    # and walks the tickets instead.
+    monkeypatch.setattr(search, "CANDIDATES", candidates)
+    app.config["REQUIRE_SITE"] = False
+    alice, sam = make_user("alice"), make_user("sam", role="staff")
+    made = [
+        make_ticket(alice, "Toner low", description="Tray 2 is empty.") if i % 3 == 0
+        else make_ticket(alice, f"Printer {i} streaks", description="Shake the toner.")
+        for i in range(10)
+    ]  # fmt: skip
+    newest_first = [t.id for t in reversed(made)]
+    in_summary = [i for i in newest_first if db.session.get(Ticket, i).summary == "Toner low"]
+    view = listing.View.from_args({"tab": "all", "q": "toner"}, sam, LINO)
+    pages = []
+    for _ in range(10):
+        result = listing.page(sam, LINO, view, size=3)
+        pages.append([t.id for t in result.tickets])
+        if result.next_after is None:
+            break
+        view.after = result.next_after
+    # Four summary matches, then six in the text: the second page holds both ranks.
+    assert [len(p) for p in pages] == [3, 3, 3, 1]
+    assert sum(pages, []) == in_summary + [i for i in newest_first if i not in in_summary]
+    for forged in ([3.0, made[0].id], ["2", made[0].id], [True, made[0].id]):
+        view = listing.View.from_args({"tab": "all", "q": "toner"}, sam, LINO)
+        view = listing.View.from_args(view.args(after=forged), sam, LINO)
+        assert "after" in view.errors and view.after is None
 
 
 def test_the_search_entry_follows_every_write_of_the_text_whoever_makes_it(app):

@@ -149,6 +149,8 @@ class View:
             for column, value in zip(columns, self.after or [], strict=False):
                 if column is not None:
                     _restore(column, value)
+                elif type(value) not in (int, float) or value not in search.RANKS:
+                    return False
         except (TypeError, ValueError):
             return False
         return True
@@ -236,9 +238,7 @@ def in_view(user: User, wf: Workflow, view: View):
     """Whether a ticket belongs to the view: its tab, its filters and its search."""
     clause = where(user, wf, view.tab, view.filters)
     found = _found(view)
-    if found is not None:
-        clause = sa.and_(clause, Ticket.id.in_(sa.select(found.c.ticket_id)))
-    return clause
+    return clause if found is None else sa.and_(clause, found.matching())
 
 
 # Built statements, by what they are built from (the viewer's id and role, the workflow,
@@ -253,7 +253,7 @@ def _remembered(kind: str, user: User, wf: Workflow, view: View, build: Callable
     key = (
         kind, user.id, user.is_staff, wf.name, view.tab, tuple(sorted(view.filters.items())),
         view.sort, json.dumps(view.after), db.session.get_bind().dialect.name, COUNT_CAP,
-        ONE_PASS_CAP,
+        ONE_PASS_CAP, search.CANDIDATES,
     )  # fmt: skip
     statement = _STATEMENTS.get(key)
     if statement is None:
@@ -278,12 +278,23 @@ def page(user: User, wf: Workflow, view: View, size: int | None = None) -> Page:
 
 def _page_query(user: User, wf: Workflow, view: View, size: int) -> sa.Select:
     query, sort_columns = _ordered_query(user, wf, view)
-    if view.after is not None and len(view.after) == len(sort_columns):
-        query = query.where(_after(sort_columns, view.after))
-    # Sort narrow rows (id and sort keys) first, then fetch the page's tickets whole.
-    keys = [column.label(f"key{i}") for i, (column, _) in enumerate(sort_columns)]
-    top = query.with_only_columns(Ticket.id.label("top_id"), *keys).limit(size + 1).subquery()
-    top_keys = [top.c[f"key{i}"] for i in range(len(keys))]
+    found = _found(view)
+    if found is not None and view.order() == ("-rank", "-id"):
+        # A search in rank order: the search finds the page's best matches.
+        after = view.after if view.after is not None and len(view.after) == 2 else None
+        best = found.best(where(user, wf, view.tab, view.filters), size + 1, after)
+        top = sa.select(
+            best.c.ticket_id.label("top_id"), best.c.rank.label("key0"),
+            best.c.ticket_id.label("key1"),
+        ).subquery()  # fmt: skip
+    else:
+        # Sort narrow rows (id and sort keys) first, then fetch the page's tickets whole.
+        if view.after is not None and len(view.after) == len(sort_columns):
+            query = query.where(_after(sort_columns, view.after))
+        keys = [column.label(f"key{i}") for i, (column, _) in enumerate(sort_columns)]
+        top = query.with_only_columns(Ticket.id.label("top_id"), *keys).limit(size + 1)
+        top = top.subquery()
+    top_keys = [top.c[f"key{i}"] for i in range(len(sort_columns))]
     order = [
         _direction(key, desc, nulls_last=column in NULLS_LAST)
         for key, (column, desc) in zip(top_keys, sort_columns, strict=True)
@@ -332,7 +343,7 @@ def _counts_query(user: User, wf: Workflow, view: View) -> sa.Select:
     base = sa.select(Ticket.id).where(filtered(user, wf, view.filters))
     found = _found(view)
     if found is not None:
-        base = base.where(Ticket.id.in_(sa.select(found.c.ticket_id)))
+        base = base.where(found.matching())
     columns = [since, sa.func.count().label("total")] + [
         sa.func.count().filter(tab.where(user, wf)).label(tab.key) for tab in tabs
     ]
@@ -383,9 +394,9 @@ def export_rows(user: User, wf: Workflow, view: View) -> Iterator[sa.Row]:
     yield from db.session.connection().execute(query, execution_options=streamed)
 
 
-def _found(view: View):
+def _found(view: View) -> search.Search | None:
     text = view.filters.get("q")
-    return search.matches(db.session.get_bind().dialect.name, text) if text else None
+    return search.parse(db.session.get_bind().dialect.name, text) if text else None
 
 
 def _ordered_query(user: User, wf: Workflow, view: View) -> tuple[sa.Select, list]:
@@ -393,13 +404,13 @@ def _ordered_query(user: User, wf: Workflow, view: View) -> tuple[sa.Select, lis
     sort_columns = []
     for key in view.order():
         name = key.lstrip("-")
-        column = found.c.rank if name == "rank" and found is not None else SORTABLE.get(name)
-        if column is None:
+        if name == "rank" and found is None:
             continue
+        column = found.rank() if name == "rank" else SORTABLE[name]
         sort_columns.append((column, key.startswith("-")))
     query = sa.select(Ticket, *[c for c, _ in sort_columns])
     if found is not None:
-        query = query.join(found, found.c.ticket_id == Ticket.id)
+        query = query.where(found.matching())
     query = query.where(where(user, wf, view.tab, view.filters))
     return query.order_by(*[_direction(c, desc) for c, desc in sort_columns]), sort_columns
 

@@ -12,8 +12,11 @@ models (an FTS5 virtual table is no ordinary table); its migrations create it, a
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import sqlalchemy as sa
+
+from .models import Ticket
 
 TABLE = "ticket_search"
 MAX_TERMS = 12
@@ -30,39 +33,112 @@ def terms(text: str) -> list[str]:
     return _TERM.findall(text.lower())[:MAX_TERMS]
 
 
-def matches(dialect: str, text: str, *, any_term: bool = False) -> sa.CTE | None:
-    """Tickets matching ``text`` as (ticket_id, rank), higher rank first; every word must
-    match (as a prefix), or any word with ``any_term``. None when there is nothing to find."""
+# A match in the summary ranks above one in the text alone, newest first within a rank.
+# (bm25() would shift as other tickets arrive, and a page cursor needs a rank that stays put.)
+IN_SUMMARY, IN_TEXT = 2.0, 1.0
+RANKS = (IN_SUMMARY, IN_TEXT)
+# PostgreSQL: how many matches of a rank a page takes from the index, at most, before it
+# walks the tickets newest first instead (see Search.best).
+CANDIDATES = 5000
+
+
+@dataclass(frozen=True)
+class Search:
+    """A search as conditions on a ticket's id, for one database. PostgreSQL keeps the
+    summary's words in a column and an index of their own (migration 0019)."""
+
+    dialect: str
+    query: str  # every word, or any word, as a prefix
+
+    def matching(self):
+        """The ticket matches, in its summary or its text."""
+        return Ticket.id.in_(self._entries())
+
+    def of_rank(self, rank: float):
+        """The ticket's best match has this rank (IN_SUMMARY or IN_TEXT)."""
+        return Ticket.id.in_(self._entries(in_summary=rank == IN_SUMMARY))
+
+    def rank(self):
+        """A matching ticket's rank, as a column."""
+        return sa.case((self.of_rank(IN_SUMMARY), IN_SUMMARY), else_=IN_TEXT)
+
+    def best(self, condition, limit: int, after: list | None = None) -> sa.Subquery:
+        """The ``limit`` best matches among the tickets that meet ``condition``, as
+        (ticket_id, rank), in no order: the newest of each rank. ``after`` is a page's
+        cursor, (rank, id): only the matches that come after it.
+
+        Each rank is asked for on its own, newest first, so that nothing has to rank
+        every match of a common word. SQLite's planner finds the matches in the index
+        first. PostgreSQL's can only guess how common a word is, and a wrong guess either
+        way costs the whole table: so each rank's matches are taken from the index up
+        to CANDIDATES; when there are more, the word is common, and walking the tickets
+        newest first fills the page soon."""
+        parts = []
+        for rank in RANKS:
+            if after is not None and after[0] < rank:
+                continue  # the cursor is past every match of this rank
+            meets = condition
+            if after is not None and after[0] == rank:
+                meets = sa.and_(condition, Ticket.id < after[1])
+            parts += self._newest(rank, meets, limit)
+        return sa.union_all(*(sa.select(part.subquery()) for part in parts)).subquery()
+
+    def _newest(self, rank: float, condition, limit: int) -> list[sa.Select]:
+        rank_column = sa.literal(rank, sa.Float).label("rank")
+        walked = (
+            sa.select(Ticket.id.label("ticket_id"), rank_column)
+            .where(condition, self.of_rank(rank))
+            .order_by(Ticket.id.desc())
+            .limit(limit)
+        )
+        if self.dialect == "sqlite":
+            return [walked]
+        entries = self._entries(in_summary=rank == IN_SUMMARY)
+        # "newest" is the id again, but not known to be, so the planner sorts these few
+        # candidates rather than walk every ticket down to the oldest of them.
+        candidates = (
+            entries.add_columns(sa.column("ticket_id").label("newest"))
+            .limit(CANDIDATES + 1)
+            .cte(f"found_{rank:.0f}")
+            .prefix_with("MATERIALIZED")
+        )
+        found = sa.select(sa.func.count()).select_from(candidates).scalar_subquery()
+        taken = (
+            sa.select(Ticket.id.label("ticket_id"), rank_column)
+            .join(candidates, candidates.c.ticket_id == Ticket.id)
+            .where(condition, found <= CANDIDATES)
+            .order_by(candidates.c.newest.desc())
+            .limit(limit)
+        )
+        return [taken, walked.where(found > CANDIDATES)]
+
+    def _entries(self, *, in_summary: bool | None = None) -> sa.Select:
+        """The ids of the entries that match: anywhere, in the summary, or in the text
+        but not the summary."""
+        if self.dialect == "sqlite":
+            summary = f"summary : ({self.query})"
+            query = {None: self.query, True: summary, False: f"({self.query}) NOT {summary}"}
+            entries = sa.select(sa.column("rowid")).select_from(sa.table(TABLE))
+            return entries.where(sa.literal_column(TABLE).op("MATCH")(query[in_summary]))
+        query = sa.func.to_tsquery(sa.literal_column("'simple'"), sa.literal(self.query, sa.Text))
+        document, summary = sa.column("document").op("@@"), sa.column("summary").op("@@")
+        condition = {
+            None: document(query),
+            True: summary(query),
+            False: sa.and_(document(query), sa.not_(summary(query))),
+        }[in_summary]
+        return sa.select(sa.column("ticket_id")).select_from(sa.table(TABLE)).where(condition)
+
+
+def parse(dialect: str, text: str, *, any_term: bool = False) -> Search | None:
+    """The search for ``text``: every word must match (as a prefix), or any word with
+    ``any_term``. None when there is nothing to find."""
     words = terms(text)
     if not words:
         return None
     if dialect == "sqlite":
-        # bm25() would shift as other tickets arrive, and a page cursor needs a rank that
-        # stays put: a match in the summary ranks above one in the text, newest first.
-        query = (" OR " if any_term else " AND ").join(f'"{w}"*' for w in words)
-        sql = (
-            f"SELECT rowid AS ticket_id, CASE WHEN rowid IN (SELECT rowid FROM {TABLE} "
-            f"WHERE {TABLE} MATCH 'summary : (' || :q || ')') THEN 2.0 ELSE 1.0 END AS rank "
-            f"FROM {TABLE} WHERE {TABLE} MATCH :q"
-        )
-    else:
-        # The same ranking as SQLite's: a match in the summary (weight A) first.
-        joiner = " | " if any_term else " & "
-        query = joiner.join(f"{w}:*" for w in words)
-        summary = joiner.join(f"{w}:*A" for w in words)
-        sql = (
-            "SELECT ticket_id, CASE WHEN document @@ to_tsquery('simple', :summary) "
-            "THEN 2.0 ELSE 1.0 END AS rank "
-            f"FROM {TABLE} WHERE document @@ to_tsquery('simple', :q)"
-        )
-        return _cte(sa.text(sql).bindparams(q=query, summary=summary))
-    return _cte(sa.text(sql).bindparams(q=query))
-
-
-def _cte(statement: sa.TextClause) -> sa.CTE:
-    # Materialised: a list page refers to it more than once, and it must run only once.
-    found = statement.columns(ticket_id=sa.Integer, rank=sa.Float).cte("found")
-    return found.prefix_with("MATERIALIZED")
+        return Search(dialect, (" OR " if any_term else " AND ").join(f'"{w}"*' for w in words))
+    return Search(dialect, (" | " if any_term else " & ").join(f"{w}:*" for w in words))
 
 
 def compact(connection: sa.Connection) -> None:

@@ -135,14 +135,14 @@ def suggest():
     """While someone types a summary: up to five tickets they may see that look alike,
     sleeping ones included, so they find the one they forgot about."""
     text = request.args.get("summary", "")[:250]
-    found = search.matches(db.session.get_bind().dialect.name, text, any_term=True)
+    found = search.parse(db.session.get_bind().dialect.name, text, any_term=True)
     tickets = []
-    if found is not None and len(search.terms(text)) >= 1 and len(text.strip()) >= 4:
+    if found is not None and len(text.strip()) >= 4:
+        best = found.best(visible_tickets(current_user), SUGGESTIONS)
         tickets = db.session.scalars(
             sa.select(Ticket)
-            .join(found, found.c.ticket_id == Ticket.id)
-            .where(visible_tickets(current_user))
-            .order_by(found.c.rank.desc(), Ticket.id.desc())
+            .join(best, best.c.ticket_id == Ticket.id)
+            .order_by(best.c.rank.desc(), Ticket.id.desc())
             .limit(SUGGESTIONS)
         ).all()
     return render_template("tickets/_suggestions.html", tickets=tickets)
