@@ -98,7 +98,7 @@ class Search:
         # candidates rather than walk every ticket down to the oldest of them.
         candidates = (
             entries.add_columns(sa.column("ticket_id").label("newest"))
-            .limit(CANDIDATES + 1)
+            .limit(_constant(CANDIDATES + 1))
             .cte(f"found_{rank:.0f}")
             .prefix_with("MATERIALIZED")
         )
@@ -106,11 +106,11 @@ class Search:
         taken = (
             sa.select(Ticket.id.label("ticket_id"), rank_column)
             .join(candidates, candidates.c.ticket_id == Ticket.id)
-            .where(condition, found <= CANDIDATES)
+            .where(condition, found <= _constant(CANDIDATES))
             .order_by(candidates.c.newest.desc())
             .limit(limit)
         )
-        return [taken, walked.where(found > CANDIDATES)]
+        return [taken, walked.where(found > _constant(CANDIDATES))]
 
     def _entries(self, *, in_summary: bool | None = None) -> sa.Select:
         """The ids of the entries that match: anywhere, in the summary, or in the text
@@ -120,7 +120,7 @@ class Search:
             query = {None: self.query, True: summary, False: f"({self.query}) NOT {summary}"}
             entries = sa.select(sa.column("rowid")).select_from(sa.table(TABLE))
             return entries.where(sa.literal_column(TABLE).op("MATCH")(query[in_summary]))
-        query = sa.func.to_tsquery(sa.literal_column("'simple'"), sa.literal(self.query, sa.Text))
+        query = sa.func.to_tsquery(sa.literal_column("'simple'"), _constant(self.query, sa.Text))
         document, summary = sa.column("document").op("@@"), sa.column("summary").op("@@")
         condition = {
             None: document(query),
@@ -128,6 +128,14 @@ class Search:
             False: sa.and_(document(query), sa.not_(summary(query))),
         }[in_summary]
         return sa.select(sa.column("ticket_id")).select_from(sa.table(TABLE)).where(condition)
+
+
+def _constant(value, type_=sa.Integer):
+    """A value written into the SQL, not sent beside it. PostgreSQL plans a statement it
+    has seen a few times once for any values (psycopg prepares it): without the words of
+    the search, that plan cannot know how common they are, and walks the whole table for
+    a rare one."""
+    return sa.literal(value, type_, literal_execute=True)
 
 
 def parse(dialect: str, text: str, *, any_term: bool = False) -> Search | None:
