@@ -188,7 +188,7 @@ def test_a_search_pages_through_the_summary_matches_then_the_text_matches(
     # Four summary matches, then six in the text: the second page holds both ranks.
     assert [len(p) for p in pages] == [3, 3, 3, 1]
     assert sum(pages, []) == in_summary + [i for i in newest_first if i not in in_summary]
-    for forged in ([3.0, made[0].id], ["2", made[0].id], [True, made[0].id]):
+    for forged in ([3.0, made[0].id], ["2", made[0].id], [True, made[0].id], [2.0, "x"]):
         view = listing.View.from_args({"tab": "all", "q": "toner"}, sam, LINO)
         view = listing.View.from_args(view.args(after=forged), sam, LINO)
         assert "after" in view.errors and view.after is None

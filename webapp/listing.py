@@ -450,6 +450,8 @@ def _restore(column, value):
         return datetime.fromisoformat(value)
     if column is Ticket.deadline:
         return date.fromisoformat(value)
+    if column in (Ticket.id, Ticket.priority) and type(value) is not int:
+        raise TypeError("a number was expected")
     return value
 
 
