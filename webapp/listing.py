@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql import util as sql_util
 
 from . import csvexport, search
 from .extensions import db
@@ -340,15 +341,18 @@ def _counts_query(user: User, wf: Workflow, view: View) -> sa.Select:
             count = sa.select(sa.func.count()).select_from(inner).scalar_subquery()
             columns.append(count.label(tab.key))
         return sa.select(*columns)
-    base = sa.select(Ticket.id).where(filtered(user, wf, view.filters))
+    chosen = sa.select(*Ticket.__table__.c).where(filtered(user, wf, view.filters))
     found = _found(view)
     if found is not None:
-        base = base.where(found.matching())
+        chosen = chosen.where(found.matching())
+    # One pass: each tab's condition is asked of the chosen rows themselves.
+    chosen = chosen.limit(ONE_PASS_CAP + 1).subquery("chosen")
+    on_chosen = sql_util.ClauseAdapter(chosen)
     columns = [since, sa.func.count().label("total")] + [
-        sa.func.count().filter(tab.where(user, wf)).label(tab.key) for tab in tabs
+        sa.func.count().filter(on_chosen.traverse(tab.where(user, wf))).label(tab.key)
+        for tab in tabs
     ]
-    chosen = Ticket.id.in_(base.limit(ONE_PASS_CAP + 1))
-    return sa.select(*columns).select_from(Ticket).where(chosen)
+    return sa.select(*columns).select_from(chosen)
 
 
 def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
