@@ -346,7 +346,10 @@ def _counts_query(user: User, wf: Workflow, view: View) -> sa.Select:
     if found is not None:
         chosen = chosen.where(found.matching())
     # One pass: each tab's condition is asked of the chosen rows themselves.
-    chosen = chosen.limit(ONE_PASS_CAP + 1).subquery("chosen")
+    # The cap written into the SQL: in a plan kept for any cap (psycopg prepares a statement
+    # run five times), PostgreSQL hashed every ticket to count a search's first matches.
+    cap = sa.literal(ONE_PASS_CAP + 1, literal_execute=True)
+    chosen = chosen.limit(cap).subquery("chosen")
     on_chosen = sql_util.ClauseAdapter(chosen)
     columns = [since, sa.func.count().label("total")] + [
         sa.func.count().filter(on_chosen.traverse(tab.where(user, wf))).label(tab.key)
