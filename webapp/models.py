@@ -446,6 +446,13 @@ sa.Index(
     "ix_tickets_assignee_priority",
     Ticket.assignee_id, Ticket.priority, Ticket.modified, Ticket.id, **PRESENT,
 )  # fmt: skip
+# The Unassigned tab in its order. PostgreSQL cannot take the order from the prefix
+# above: "assignee_id IS NULL" is no equality to it, so it sorted every unassigned ticket.
+sa.Index(
+    "ix_tickets_unassigned", Ticket.priority, Ticket.modified, Ticket.id,
+    sqlite_where=sa.text("deleted IS NULL AND assignee_id IS NULL"),
+    postgresql_where=sa.text("deleted IS NULL AND assignee_id IS NULL"),
+)  # fmt: skip
 sa.Index("ix_tickets_created", Ticket.created)
 sa.Index("ix_tickets_last_commenter_state", Ticket.last_commenter_id, Ticket.state, **PRESENT)
 sa.Index("ix_tickets_ref", Ticket.ref, **PRESENT)
