@@ -429,13 +429,15 @@ class Ticket(db.Model):
         return Rating(self.rating).label if self.rating is not None else ""
 
 
+def _partial(condition: str) -> dict:
+    """An index's WHERE, for both databases."""
+    return {"sqlite_where": sa.text(condition), "postgresql_where": sa.text(condition)}
+
+
 # The triage lists' queries: each tab filters on one of these prefixes (see listing.py).
 # They hold only tickets that are not deleted, which is what every list asks for, so the
 # lists' counts are answered from the indexes alone.
-PRESENT = {
-    "sqlite_where": sa.text("deleted IS NULL"),
-    "postgresql_where": sa.text("deleted IS NULL"),
-}
+PRESENT = _partial("deleted IS NULL")
 sa.Index("ix_tickets_state_priority", Ticket.state, Ticket.priority, Ticket.id, **PRESENT)
 sa.Index("ix_tickets_state_site", Ticket.state, Ticket.site_id, Ticket.last_commenter_id, **PRESENT)
 sa.Index(
@@ -450,8 +452,7 @@ sa.Index(
 # above: "assignee_id IS NULL" is no equality to it, so it sorted every unassigned ticket.
 sa.Index(
     "ix_tickets_unassigned", Ticket.priority, Ticket.modified, Ticket.id,
-    sqlite_where=sa.text("deleted IS NULL AND assignee_id IS NULL"),
-    postgresql_where=sa.text("deleted IS NULL AND assignee_id IS NULL"),
+    **_partial("deleted IS NULL AND assignee_id IS NULL"),
 )  # fmt: skip
 sa.Index("ix_tickets_created", Ticket.created)
 sa.Index("ix_tickets_last_commenter_state", Ticket.last_commenter_id, Ticket.state, **PRESENT)
