@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.factories import make_ticket, make_user
-from webapp import create_app
+from webapp import create_app, dashboard, listing
 from webapp.exceptions import Conflict
 from webapp.extensions import db
 from webapp.models import Group
@@ -39,6 +39,28 @@ def test_staff_home_shows_triage_and_their_work(client, auth):
     assert 'id="triage"' in page and "Bob cannot log in" in page
     assert "Assigned to you" in page
     assert 'href="/#team"' not in page
+
+
+def test_home_panels_count_up_to_the_lists_cap(client, auth, monkeypatch):
+    """A panel counts as far as a list's tab does: "3+" past the cap, exact below it."""
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
+    monkeypatch.setattr(dashboard, "PANEL_ROWS", 2)
+    alice, sam = make_user("alice"), make_user("sam", role="staff")
+    for n in range(5):
+        make_ticket(alice, f"Printer {n}")
+    for n in range(2):
+        make_ticket(sam, f"Sam's own {n}")
+    auth.login("sam")
+    page = client.get("/").get_data(as_text=True)
+
+    def panel(key):
+        start = page.index(f'id="{key}"')
+        return page[start : page.index("</section>", start)]
+
+    assert '<span class="count">3+</span>' in panel("triage")  # 7 new tickets
+    assert "Showing 2 of 3+." in panel("triage")
+    assert '<span class="count">2</span>' in panel("mine")
+    assert "Showing" not in panel("mine")
 
 
 def test_admin_home_shows_the_team(client, auth):

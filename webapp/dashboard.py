@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from . import listing
 from .extensions import db
 from .models import Ticket, User
 from .services import current_workflow
@@ -21,14 +22,13 @@ class Panel:
     key: str
     title: str
     empty: str
-    count: int
+    count: int  # up to listing.COUNT_CAP + 1, as the lists count ("1,000+")
     tickets: list[Ticket]
 
 
 def panels_for(user: User) -> list[Panel]:
     wf = current_workflow()
     active = Ticket.state.in_(wf.active_states)
-    by_priority = (Ticket.priority.desc(), Ticket.id.desc())
     mine = (
         "mine",
         _("Your open tickets"),
@@ -52,14 +52,14 @@ def panels_for(user: User) -> list[Panel]:
                 _("Assigned to you"),
                 _("Nothing is assigned to you."),
                 sa.and_(Ticket.assignee_id == user.id, active),
-                by_priority,
+                (Ticket.priority.desc(), Ticket.modified.desc(), Ticket.id.desc()),
             ),
             (
                 "triage",
                 _("To triage"),
                 _("Every new ticket has been triaged."),
                 Ticket.state == wf.initial,
-                by_priority,
+                (Ticket.priority.desc(), Ticket.id.desc()),
             ),
             mine,
         ]
@@ -67,11 +67,17 @@ def panels_for(user: User) -> list[Panel]:
 
 
 def _panel(user: User, key: str, title: str, empty: str, where, order) -> Panel:
-    """The panel's first rows and, counted over all of its tickets (a window over the
-    whole match, before the LIMIT), how many there are: one statement."""
+    """The panel's first rows and how many tickets it holds, counted up to COUNT_CAP + 1
+    as the lists count:
+    one statement. Each panel's order is one an index gives (the list's tabs' orders, and
+    ix_tickets_author_modified), so neither part reads more tickets than it shows. (The
+    count over the whole match that this replaced read every new ticket to count them:
+    0.5 s at a million tickets.)"""
     where = sa.and_(visible_tickets(user), where)
+    held = sa.select(Ticket.id).where(where).limit(listing.COUNT_CAP + 1).subquery()
+    count = sa.select(sa.func.count()).select_from(held).scalar_subquery()
     rows = db.session.execute(
-        sa.select(Ticket, sa.func.count().over())
+        sa.select(Ticket, count)
         .where(where)
         .options(
             joinedload(Ticket.assignee), joinedload(Ticket.site), joinedload(Ticket.ticket_type)

@@ -368,7 +368,7 @@ class Ticket(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     summary: Mapped[str] = mapped_column(sa.String(250))
     description: Mapped[str] = mapped_column(sa.Text, default="")
-    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     # Someone outside the system the ticket was reported for (Lino's "end user").
     end_user_name: Mapped[str] = mapped_column(sa.String(200), default="")
     end_user_email: Mapped[str] = mapped_column(sa.String(254), default="")
@@ -454,6 +454,10 @@ sa.Index(
     "ix_tickets_unassigned", Ticket.priority, Ticket.modified, Ticket.id,
     **_partial("deleted IS NULL AND assignee_id IS NULL"),
 )  # fmt: skip
+# A person's own tickets, last changed first (the home page's panels): without it, a
+# planner that guessed a few thousand tickets for an author with none walked every ticket
+# in ix_tickets_modified (2.2 s at a million tickets).
+sa.Index("ix_tickets_author_modified", Ticket.author_id, Ticket.modified)
 sa.Index("ix_tickets_created", Ticket.created)
 sa.Index("ix_tickets_last_commenter_state", Ticket.last_commenter_id, Ticket.state, **PRESENT)
 sa.Index("ix_tickets_ref", Ticket.ref, **PRESENT)

@@ -7,7 +7,7 @@ from flask import abort, current_app, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import accounts, dashboard
+from .. import accounts, dashboard, listing
 from .. import statistics as stats
 from ..extensions import db
 from . import bp
@@ -21,6 +21,7 @@ def home():
     return render_template(
         "main/home.html",
         panels=dashboard.panels_for(current_user),
+        cap=listing.COUNT_CAP,
         team=team,
         candidates=staff,
     )
