@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
 
 from . import listing
 from .extensions import db
 from .models import Ticket, User
+from .rows import SHOWN_IN_ROW
 from .services import current_workflow
 from .visibility import visible_tickets
 
@@ -79,9 +79,7 @@ def _panel(user: User, key: str, title: str, empty: str, where, order) -> Panel:
     rows = db.session.execute(
         sa.select(Ticket, count)
         .where(where)
-        .options(
-            joinedload(Ticket.assignee), joinedload(Ticket.site), joinedload(Ticket.ticket_type)
-        )
+        .options(*SHOWN_IN_ROW)
         .order_by(*order)
         .limit(PANEL_ROWS)
     ).all()

@@ -14,13 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import util as sql_util
 
 from . import csvexport, search
 from .extensions import db
 from .models import Change, Priority, Rating, Site, Subscription, Ticket, TicketType, User
 from .routing import as_id
+from .rows import SHOWN_IN_ROW
 from .visibility import visible_tickets
 from .workflow import Workflow
 
@@ -304,9 +304,7 @@ def _page_query(user: User, wf: Workflow, view: View, size: int) -> sa.Select:
         sa.select(Ticket, *top_keys)
         .join(top, top.c.top_id == Ticket.id)
         .order_by(*order)
-        .options(
-            joinedload(Ticket.assignee), joinedload(Ticket.site), joinedload(Ticket.ticket_type)
-        )
+        .options(*SHOWN_IN_ROW)
     )
     return query
 

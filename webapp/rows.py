@@ -13,11 +13,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+from sqlalchemy.orm import joinedload
 
 from . import i18n, pagecache, services
-from .models import Priority, Rating
+from .models import Priority, Rating, Ticket
 from .templating import local_today, past_deadline, viewer_zone
 from .workflow import State, next_states
+
+# What a row shows besides the ticket itself: load these with the tickets, or each row
+# asks for its own.
+SHOWN_IN_ROW = (
+    joinedload(Ticket.assignee), joinedload(Ticket.site), joinedload(Ticket.ticket_type)
+)
 
 
 class RowKit:

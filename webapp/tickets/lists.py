@@ -19,6 +19,7 @@ from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Change, Priority, Rating, Ticket, User
 from ..routing import as_id
+from ..rows import SHOWN_IN_ROW
 from ..visibility import visible_tickets
 from . import bp
 
@@ -66,7 +67,9 @@ def _changes_since(since: int, latest: int):
     view = listing.View.from_args(request.args, current_user, wf)
     changed_ids = sa.select(Change.ticket_id).where(Change.id > since).distinct().limit(200)
     changed = db.session.scalars(
-        sa.select(Ticket).where(Ticket.id.in_(changed_ids), visible_tickets(current_user))
+        sa.select(Ticket)
+        .where(Ticket.id.in_(changed_ids), visible_tickets(current_user))
+        .options(*SHOWN_IN_ROW)
     ).all()
     created = sa.select(Change.ticket_id).where(Change.id > since, Change.kind == "created")
     new = db.session.scalar(
