@@ -110,6 +110,18 @@ def test_site_page_lists_its_active_tickets_and_subscribers(app, people):
     assert "Cart is empty" in page and "@alice" in page and "@bob" in page
 
 
+def test_site_page_shows_the_most_urgent_first_and_counts_as_the_lists(app, people, monkeypatch):
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
+    web = make_site("Webshop", people["alice"])
+    for n in range(4):
+        make_ticket(people["alice"], f"Routine task {n}", site=web)
+    make_ticket(people["alice"], "Checkout is down", site=web, priority=40)
+    page = signed_in(app, "sam").get(f"/sites/{web.id}").get_data(as_text=True)
+    assert '<span class="count">3+</span>' in page  # 5 active tickets, counted to 4
+    assert page.index("Checkout is down") < page.index("Routine task 3")
+    assert page.index("Routine task 3") < page.index("Routine task 0")  # then newest first
+
+
 def test_closed_sites_take_no_new_subscribers_and_stay_hidden(app, people):
     old = make_site("Old shop", state="closed")
     client = signed_in(app, "carol")

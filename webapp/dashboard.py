@@ -8,11 +8,8 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from . import listing
-from .extensions import db
 from .models import Ticket, User
-from .rows import SHOWN_IN_ROW
 from .services import current_workflow
-from .visibility import visible_tickets
 
 PANEL_ROWS = 15
 
@@ -67,20 +64,8 @@ def panels_for(user: User) -> list[Panel]:
 
 
 def _panel(user: User, key: str, title: str, empty: str, where, order) -> Panel:
-    """The panel's first rows and how many tickets it holds, counted up to COUNT_CAP + 1
-    as the lists count:
-    one statement. Each panel's order is one an index gives (the list's tabs' orders, and
-    ix_tickets_author_modified), so neither part reads more tickets than it shows. (The
-    count over the whole match that this replaced read every new ticket to count them:
-    0.5 s at a million tickets.)"""
-    where = sa.and_(visible_tickets(user), where)
-    held = sa.select(Ticket.id).where(where).limit(listing.COUNT_CAP + 1).subquery()
-    count = sa.select(sa.func.count()).select_from(held).scalar_subquery()
-    rows = db.session.execute(
-        sa.select(Ticket, count)
-        .where(where)
-        .options(*SHOWN_IN_ROW)
-        .order_by(*order)
-        .limit(PANEL_ROWS)
-    ).all()
-    return Panel(key, title, empty, rows[0][1] if rows else 0, [row[0] for row in rows])
+    """Each panel's order is one an index gives (the tabs' orders, and
+    ix_tickets_author_modified). Counting every ticket of a panel, as this did before,
+    read every new ticket: 0.5 s at a million tickets."""
+    count, tickets = listing.first(user, where, order, PANEL_ROWS)
+    return Panel(key, title, empty, count, tickets)

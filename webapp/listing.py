@@ -356,6 +356,19 @@ def _counts_query(user: User, wf: Workflow, view: View) -> sa.Select:
     return sa.select(*columns).select_from(chosen)
 
 
+def first(user: User, where, order, size: int) -> tuple[int, list[Ticket]]:
+    """The first ``size`` tickets the user may see that meet ``where``, in ``order``, and
+    how many there are, counted up to COUNT_CAP + 1 as the tabs count: one statement. The
+    order should be one an index gives, so that neither part reads more tickets than it
+    shows (the home page's panels, a site's page)."""
+    where = sa.and_(visible_tickets(user), where)
+    held = sa.select(Ticket.id).where(where).limit(COUNT_CAP + 1).subquery()
+    count = sa.select(sa.func.count()).select_from(held).scalar_subquery()
+    query = sa.select(Ticket, count).where(where).options(*SHOWN_IN_ROW)
+    rows = db.session.execute(query.order_by(*order).limit(size)).all()
+    return (rows[0][1] if rows else 0), [row[0] for row in rows]
+
+
 def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """The sites and the ticket types a filter can pick, as (id, name), in one query."""
     sites = sa.select(sa.literal("site"), Site.id, Site.name)

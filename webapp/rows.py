@@ -23,7 +23,9 @@ from .workflow import State, next_states
 # What a row shows besides the ticket itself: load these with the tickets, or each row
 # asks for its own.
 SHOWN_IN_ROW = (
-    joinedload(Ticket.assignee), joinedload(Ticket.site), joinedload(Ticket.ticket_type)
+    joinedload(Ticket.assignee),
+    joinedload(Ticket.site),
+    joinedload(Ticket.ticket_type),
 )
 
 

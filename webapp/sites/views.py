@@ -6,17 +6,16 @@ import sqlalchemy as sa
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
 
-from .. import accounts, subscriptions
+from .. import accounts, listing, subscriptions
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Site, SiteState, Subscription, Ticket, User
 from ..services import current_workflow
-from ..visibility import visible_tickets
 from . import bp
 
 EXPOSED = [s.value for s in SiteState if s.exposed]
+SITE_ROWS = 100  # a site's active tickets on its page, most urgent first
 
 
 @bp.before_request
@@ -47,14 +46,10 @@ def everything():
 def detail(site_id: int):
     site = _site(site_id)
     wf = current_workflow()
-    tickets = db.session.scalars(
-        sa.select(Ticket)
-        .where(Ticket.site_id == site.id, Ticket.state.in_(wf.active_states))
-        .where(visible_tickets(current_user))
-        .options(joinedload(Ticket.assignee), joinedload(Ticket.site))
-        .order_by(Ticket.priority.desc(), Ticket.id.desc())
-        .limit(100)
-    ).all()
+    active = sa.and_(Ticket.site_id == site.id, Ticket.state.in_(wf.active_states))
+    count, tickets = listing.first(
+        current_user, active, (Ticket.priority.desc(), Ticket.id.desc()), SITE_ROWS
+    )
     subscribers = db.session.scalars(
         sa.select(User).join(Subscription).where(Subscription.site_id == site.id)
         .order_by(User.display_name, User.username)
@@ -63,6 +58,8 @@ def detail(site_id: int):
         "sites/detail.html",
         site=site,
         tickets=tickets,
+        count=count,
+        cap=listing.COUNT_CAP,
         subscribers=subscribers,
         following=current_user in subscribers,
         candidates=accounts.staff_choices() if current_user.is_staff else [],
