@@ -93,6 +93,10 @@ SCENARIOS = [
              f"/tickets/?tab=all&q={VOCABULARY[100]}", target="list", drawn=True),
     Scenario("ticket_page_drawn", "ticket page, drawn anew", "/tickets/{ticket}",
              target="ticket", drawn=True),
+    # The landing page and a site's page: no target of the issue's, but pages people open
+    # all day (the home page took 2.9 s at a million tickets before the seventh round).
+    Scenario("home_drawn", "home page (3 panels), drawn anew", "/", drawn=True),
+    Scenario("site_drawn", "a site's page, drawn anew", "/sites/{site}", drawn=True),
     Scenario("take", "take / unassign (htmx, list row)", post="take", target="take"),
     Scenario("state", "state change (htmx, list row)", post="state", target="state"),
     Scenario("comment", "comment post (htmx)", post="comment", target="comment"),

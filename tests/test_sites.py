@@ -120,6 +120,11 @@ def test_site_page_shows_the_most_urgent_first_and_counts_as_the_lists(app, peop
     assert '<span class="count">3+</span>' in page  # 5 active tickets, counted to 4
     assert page.index("Checkout is down") < page.index("Routine task 3")
     assert page.index("Routine task 3") < page.index("Routine task 0")  # then newest first
+    monkeypatch.setattr(listing, "PAGE_SIZE", 2)
+    page = signed_in(app, "sam").get(f"/sites/{web.id}").get_data(as_text=True)
+    assert "Checkout is down" in page and "Routine task 3" in page
+    assert "Routine task 2" not in page
+    assert "Showing 2 of 3+." in page
 
 
 def test_closed_sites_take_no_new_subscribers_and_stay_hidden(app, people):

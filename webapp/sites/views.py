@@ -15,7 +15,6 @@ from ..services import current_workflow
 from . import bp
 
 EXPOSED = [s.value for s in SiteState if s.exposed]
-SITE_ROWS = 100  # a site's active tickets on its page, most urgent first
 
 
 @bp.before_request
@@ -48,7 +47,7 @@ def detail(site_id: int):
     wf = current_workflow()
     active = sa.and_(Ticket.site_id == site.id, Ticket.state.in_(wf.active_states))
     count, tickets = listing.first(
-        current_user, active, (Ticket.priority.desc(), Ticket.id.desc()), SITE_ROWS
+        current_user, active, (Ticket.priority.desc(), Ticket.id.desc()), listing.PAGE_SIZE
     )
     subscribers = db.session.scalars(
         sa.select(User).join(Subscription).where(Subscription.site_id == site.id)
