@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMENTS_PER_TICKET = 3
+FLASK = [sys.executable, "-m", "flask", "--app", "webapp"]
 
 
 def database(backend: str, tickets: int, workdir: Path) -> str:
@@ -36,7 +37,8 @@ def database(backend: str, tickets: int, workdir: Path) -> str:
 
 def left_over(tickets: int) -> str | None:
     """The URL of the PostgreSQL database an earlier run built for ``tickets`` tickets, if
-    it is there whole (its history ticket included), else None."""
+    it is there whole (its history ticket included), else None. It is migrated to this
+    code's schema first: an older run's database lacks the newer indexes."""
     url = _postgresql_url(f"tessera_bench_{tickets}")
     engine = sa.create_engine(url)
     try:
@@ -49,7 +51,10 @@ def left_over(tickets: int) -> str | None:
         return None
     finally:
         engine.dispose()
-    return url if count >= tickets * 0.99 and longest and longest > 10_000 else None
+    if not (count >= tickets * 0.99 and longest and longest > 10_000):
+        return None
+    _migrate(url)
+    return url
 
 
 def _postgresql_url(name: str) -> str:
@@ -70,17 +75,20 @@ def build(backend: str, tickets: int, workdir: Path) -> str:
     The data is made by the documented commands, in processes of their own, so that a
     measuring process starts as a server would: with nothing but the app in memory."""
     url = database(backend, tickets, workdir)
-    env = environment(url)
-    flask = [sys.executable, "-m", "flask", "--app", "webapp"]
-    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    _migrate(url)
     started = time.perf_counter()
     subprocess.run(
-        [*flask, "generate-data", "--tickets", str(tickets),
+        [*FLASK, "generate-data", "--tickets", str(tickets),
          "--comments-per-ticket", str(COMMENTS_PER_TICKET)],
-        env=env, cwd=ROOT, check=True,
+        env=environment(url), cwd=ROOT, check=True,
     )  # fmt: skip
     print(f"{backend}: generated {tickets:,} tickets in {time.perf_counter() - started:.0f} s")
     return url
+
+
+def _migrate(url: str) -> None:
+    subprocess.run([*FLASK, "db", "upgrade"], env=environment(url), cwd=ROOT, check=True,
+                   capture_output=True)  # fmt: skip
 
 
 def long_history(url: str, changes: int) -> None:
