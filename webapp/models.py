@@ -454,7 +454,7 @@ sa.Index(
     "ix_tickets_unassigned", Ticket.priority, Ticket.modified, Ticket.id,
     **_partial("deleted IS NULL AND assignee_id IS NULL"),
 )  # fmt: skip
-# A site's tickets, most urgent first (its page): the site's 40,000 active tickets of a
+# A site's tickets, most urgent first (its page): the site's 48,000 active tickets of a
 # million were read and sorted for the first hundred.
 sa.Index("ix_tickets_site_priority", Ticket.site_id, Ticket.priority, Ticket.id)
 # A person's own tickets, last changed first (the home page's panels): without it, a

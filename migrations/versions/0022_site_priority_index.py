@@ -1,7 +1,7 @@
 """tickets: a site's tickets in order of urgency
 
 A site's page shows its first hundred active tickets, most urgent first. With an index on
-the site alone, PostgreSQL read and sorted all of a site's active tickets (40,000 of a
+the site alone, PostgreSQL read and sorted all of a site's active tickets (48,000 of a
 million, 160 ms). The new index leads with the site, so it serves every lookup the old
 one did.
 
