@@ -171,6 +171,8 @@ def _new_app(database_url: str, tmp_path) -> Flask:
             "SECRET_KEY": "test-secret",
             "TESTING": True,
             "ATTACHMENTS_DIR": str(tmp_path / "attachments"),
+            # Tests look at the statistics right after the changes they make.
+            "STATISTICS_KEEP_SECONDS": 0,
         }
     )
     app.test_client_class = Client

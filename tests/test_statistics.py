@@ -331,3 +331,28 @@ def test_an_empty_setting_hides_the_page_with_a_reason(app, desk):
     assert response.status_code == 403
     assert "statistics are turned off for ticket owners" in response.get_data(as_text=True)
     assert page_of(app, "sam")[1].status_code == 200
+
+
+def test_the_figures_are_kept_for_a_while_and_say_when_they_were_counted(app, desk):
+    """Counting reads every ticket, so a worker shows what it counted for
+    STATISTICS_KEEP_SECONDS: to every staff member alike, to each owner apart."""
+    app.config["STATISTICS_KEEP_SECONDS"] = 60
+    app.config["STATISTICS_OWNER"] = app.config["STATISTICS_STAFF"]  # the same boxes
+    app.extensions.pop("tessera_statistics", None)
+    staff, owner = app.test_client(), app.test_client()
+    AuthActions(staff).login("sam")
+    AuthActions(owner).login("carol")
+
+    def unassigned(client, moment):
+        with clock_at(moment):
+            html = client.get("/statistics").get_data(as_text=True)
+        count = re.search(r"<dt>Open, unassigned</dt><dd>(?:<a [^>]*>)?(\d+)", html)[1]
+        return int(count), re.search(r"As of ([^<]*)\.", html)[1]
+
+    before = unassigned(staff, NOW)
+    assert before[1] == "12 Mar 2025, 12:00"
+    with clock_at(NOW):
+        make_ticket(desk["alice"], "The scanner smokes", site=desk["web"])
+    assert unassigned(staff, NOW + timedelta(seconds=59)) == before
+    assert unassigned(owner, NOW + timedelta(seconds=59)) == (0, "12 Mar 2025, 12:00")
+    assert unassigned(staff, NOW + timedelta(seconds=60)) == (before[0] + 1, "12 Mar 2025, 12:01")
