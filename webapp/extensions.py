@@ -70,7 +70,9 @@ def _postgresql_on_connect(dbapi_connection, connection_record) -> None:
         return
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True
-    dbapi_connection.execute("SET jit = off")
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET jit = off")
+    cursor.close()
     dbapi_connection.autocommit = autocommit
 
 
