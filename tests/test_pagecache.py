@@ -56,7 +56,7 @@ def row_of(html: str, ticket_id: int) -> str:
     )
 
 
-@pytest.mark.parametrize("path", ["/tickets/?tab=all", "/tickets/{ticket}"])
+@pytest.mark.parametrize("path", ["/tickets/?tab=all", "/tickets/{ticket}", "/"])
 def test_a_repeated_view_takes_only_the_sign_in_statement(app, desk, path):
     client = signed_in(app, "sam")
     url = path.format(ticket=desk["ticket"].id)
@@ -81,6 +81,17 @@ def test_a_change_by_someone_else_shows_on_the_next_view(app, desk):
     services.comment(actor=desk["alice"], ticket=ticket, body="It jams on every page.")
     assert "It jams on every page." not in page
     assert "It jams on every page." in client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+
+
+def test_the_home_page_shows_a_new_ticket_and_a_new_colleague_on_the_next_view(app, desk):
+    client = signed_in(app, "ada")
+    first = client.get("/").get_data(as_text=True)
+    assert "Scanner is slow" not in first and "Tia Staff" not in first
+    make_ticket(desk["alice"], "Scanner is slow")
+    again = client.get("/").get_data(as_text=True)
+    assert "Scanner is slow" in again and "Tia Staff" not in again
+    make_user("tia", role="staff", display_name="Tia Staff")
+    assert "Tia Staff" in client.get("/").get_data(as_text=True)  # the admin's team
 
 
 def test_a_renamed_site_or_person_shows_on_the_next_view(app, desk):

@@ -7,7 +7,7 @@ from flask import abort, current_app, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import accounts, dashboard, listing
+from .. import accounts, dashboard, listing, pagecache
 from .. import statistics as stats
 from ..extensions import db
 from . import bp
@@ -15,6 +15,7 @@ from . import bp
 
 @bp.get("/")
 @login_required
+@pagecache.kept
 def home():
     team = accounts.staff_members() if current_user.is_admin else []
     staff = team or (accounts.staff_choices() if current_user.is_staff else [])
