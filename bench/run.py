@@ -95,6 +95,7 @@ SCENARIOS = [
              target="ticket", drawn=True),
     # The landing page and a site's page: no target of the issue's, but pages people open
     # all day (the home page took 2.9 s at a million tickets before the seventh round).
+    Scenario("home", "home page (3 panels)", "/"),
     Scenario("home_drawn", "home page (3 panels), drawn anew", "/", drawn=True),
     Scenario("site_drawn", "a site's page, drawn anew", "/sites/{site}", drawn=True),
     Scenario("take", "take / unassign (htmx, list row)", post="take", target="take"),
