@@ -30,6 +30,7 @@ from ..extensions import db, login_manager
 from ..forms import Form
 from ..htmx import is_htmx
 from ..models import Comment, Ticket, User
+from ..rows import SHOWN_IN_ROW
 from ..visibility import can_see, visible_tickets, visible_to
 from . import bp
 from .forms import (
@@ -255,11 +256,9 @@ def monitor_csv(ticket_id: int):
     )
 
 
-# What a ticket's page and its row show of the tickets it refers to, loaded with it.
-_SHOWN = (
-    joinedload(Ticket.site), joinedload(Ticket.ticket_type), joinedload(Ticket.author),
-    joinedload(Ticket.assignee),
-)  # fmt: skip
+# What a ticket's page and its row show of the tickets it refers to, loaded with it: a
+# row's relations, and the author the page names.
+_SHOWN = (*SHOWN_IN_ROW, joinedload(Ticket.author))
 
 
 def _visible(ticket_id: int) -> Ticket:
