@@ -293,13 +293,17 @@ def _page_query(user: User, wf: Workflow, view: View, size: int) -> sa.Select:
         if view.after is not None and len(view.after) == len(sort_columns):
             query = query.where(_after(sort_columns, view.after))
         keys = [column.label(f"key{i}") for i, (column, _) in enumerate(sort_columns)]
+        # A column that may be NULL is sorted by "IS NULL" first: given as a column too,
+        # so that PostgreSQL sees that the page below comes out in the order above.
+        keys += [column.is_(None).label(f"empty{i}")
+                 for i, (column, _) in enumerate(sort_columns) if column in NULLS_LAST]  # fmt: skip
         top = query.with_only_columns(Ticket.id.label("top_id"), *keys).limit(size + 1)
         top = top.subquery()
     top_keys = [top.c[f"key{i}"] for i in range(len(sort_columns))]
-    order = [
-        _direction(key, desc, nulls_last=column in NULLS_LAST)
-        for key, (column, desc) in zip(top_keys, sort_columns, strict=True)
-    ]
+    order = []
+    for i, (key, (column, desc)) in enumerate(zip(top_keys, sort_columns, strict=True)):
+        ordered = key.desc() if desc else key.asc()
+        order += [top.c[f"empty{i}"], ordered] if column in NULLS_LAST else [ordered]
     query = (
         sa.select(Ticket, *top_keys)
         .join(top, top.c.top_id == Ticket.id)
@@ -430,14 +434,17 @@ def _ordered_query(user: User, wf: Workflow, view: View) -> tuple[sa.Select, lis
     if found is not None:
         query = query.where(found.matching())
     query = query.where(where(user, wf, view.tab, view.filters))
-    return query.order_by(*[_direction(c, desc) for c, desc in sort_columns]), sort_columns
+    order = [clause for c, desc in sort_columns for clause in _direction(c, desc)]
+    return query.order_by(*order), sort_columns
 
 
-def _direction(column, desc: bool, *, nulls_last: bool | None = None):
+def _direction(column, desc: bool) -> list:
+    """The ORDER BY terms of one sort column. A column that may be NULL sorts by "IS
+    NULL" first (false before true), then by itself: the order of NULLS LAST, but one an
+    index gives on both databases (SQLite cannot index NULLS LAST), read forwards in
+    either direction (the tickets' sort indexes in models.py)."""
     ordered = column.desc() if desc else column.asc()
-    if nulls_last is None:
-        nulls_last = column in NULLS_LAST
-    return ordered.nulls_last() if nulls_last else ordered
+    return [column.is_(None), ordered] if column in NULLS_LAST else [ordered]
 
 
 def _after(sort_columns, values: list):

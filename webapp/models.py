@@ -464,6 +464,21 @@ sa.Index("ix_tickets_author_modified", Ticket.author_id, Ticket.modified)
 sa.Index("ix_tickets_created", Ticket.created)
 sa.Index("ix_tickets_last_commenter_state", Ticket.last_commenter_id, Ticket.state, **PRESENT)
 sa.Index("ix_tickets_ref", Ticket.ref, **PRESENT)
+# A list sorted by priority, deadline or reference, newest first among equals (the
+# order listing._direction writes: a column that may be NULL sorts by "IS NULL" first),
+# read from an index in that order: at a million tickets the All tab sorted so read and
+# sorted every ticket (by priority 92 ms, by deadline 280 ms, by reference descending
+# 169 ms). One index per direction: read backwards, an index would put NULLs first and
+# the newest last.
+for _name, _keys in {
+    "priority_up": (Ticket.priority, Ticket.id.desc()),
+    "priority_down": (Ticket.priority.desc(), Ticket.id.desc()),
+    "deadline_up": (Ticket.deadline.is_(None), Ticket.deadline, Ticket.id.desc()),
+    "deadline_down": (Ticket.deadline.is_(None), Ticket.deadline.desc(), Ticket.id.desc()),
+    "ref_up": (Ticket.ref.is_(None), Ticket.ref, Ticket.id.desc()),
+    "ref_down": (Ticket.ref.is_(None), Ticket.ref.desc(), Ticket.id.desc()),
+}.items():
+    sa.Index(f"ix_tickets_sort_{_name}", *_keys, **PRESENT)
 
 
 class Comment(db.Model):
