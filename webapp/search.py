@@ -6,7 +6,7 @@ database keeps it in step with every write of that text, whoever makes it: trigg
 tickets and comments (migration 0015) add a new comment to the entry and write it anew
 when a summary, a description or a comment changes. The index lives outside the ORM
 models (an FTS5 virtual table is no ordinary table); its migrations create it, and
-``include_name`` keeps Alembic's model comparison off it.
+``include_name`` keeps Alembic's model comparison off it (and off the trigram indexes).
 """
 
 from __future__ import annotations
@@ -23,8 +23,17 @@ MAX_TERMS = 12
 _TERM = re.compile(r"[^\W_]+")
 
 
+# PostgreSQL: an end user's name or e-mail address found by any part of it (the lists'
+# end_user filter, lower(...) LIKE '%part%') through trigram indexes, which migration 0024
+# makes where the database lets it add pg_trgm; they are not models either.
+TRIGRAM_INDEXES = frozenset({"ix_tickets_end_user_name_trgm", "ix_tickets_end_user_email_trgm"})
+
+
 def include_name(name: str | None, type_: str, parent_names) -> bool:
-    """Alembic filter: the search index (and FTS5's shadow tables) are not models."""
+    """Alembic filter: the search index (and FTS5's shadow tables) and the trigram
+    indexes are not models."""
+    if type_ == "index":
+        return name not in TRIGRAM_INDEXES
     return not (type_ == "table" and name and name.startswith(TABLE))
 
 
