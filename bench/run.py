@@ -391,7 +391,9 @@ def measure(backend: str, tickets: int, args, workdir: Path, floor: Server) -> l
     kept = [s for s in SCENARIOS if not s.drawn]
     counted = count_in_process(url, kept, ids)
     counted |= count_in_process(url, [s for s in SCENARIOS if s.drawn], ids, PAGE_CACHE_BYTES=0)
-    pages = count_in_process(url, [Scenario(n, n, p) for n, p in PAGES], ids)
+    # Drawn anew, statistics counted: their statements, not a kept page's one.
+    pages = [Scenario(n, n, p) for n, p in PAGES]
+    pages = count_in_process(url, pages, ids, PAGE_CACHE_BYTES=0, STATISTICS_KEEP_SECONDS=0)
     for name, (queries, size) in pages.items():
         print(f"{backend:10} {tickets:>9,} {name:14} {queries} SQL statements, {size:,} bytes")
     log = workdir / f"gunicorn-{backend}.log"
