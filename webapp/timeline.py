@@ -239,38 +239,49 @@ def csv_lines(ticket: Ticket, wf: Workflow) -> Iterator[str]:
 
 def monitor_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
     """The change monitor as rows, header first: the CSV download and the API serve these.
-    Plain rows, streamed: a ticket with a long history costs time, not memory."""
+    Plain rows, streamed: a ticket with a long history costs time, not memory. The
+    database takes each change's fields apart, a row per field as the CSV has them: the
+    worker then parses no JSON (a third of its time for a long history)."""
     yield CSV_HEADER
     dialect = db.session.get_bind().dialect.name
     show = _Names(_ref_values(ticket, dialect), wf, export=True).show
+    each, part, place = _fields_apart(Change.fields, dialect)
     rows = db.session.connection().execute(
         sa.select(csvexport.utc_text(Change.created, dialect), User.username, Change.kind,
-                  sa.type_coerce(Change.fields, sa.JSON))  # plain lists: cheaper
+                  *part)
+        .select_from(Change)
+        .join(each, sa.true())
         .outerjoin(User, User.id == Change.actor_id)
         .where(Change.ticket_id == ticket.id)
-        .order_by(Change.id),
+        .order_by(Change.id, place),
         execution_options={"stream_results": True, "max_row_buffer": 2000},  # this one only
     )  # fmt: skip
-    for stamp, actor, kind, fields in rows:
-        actor = actor or "system"
-        for name, old, new in fields:
-            if name in REF_FIELDS:
-                old, new = show(name, old), show(name, new)
-            yield (stamp, actor, kind, name, old or "", new or "")
+    for stamp, actor, kind, name, old, new in rows:
+        if name in REF_FIELDS:
+            old, new = show(name, old), show(name, new)
+        yield (stamp, actor or "system", kind, name, old or "", new or "")
+
+
+def _fields_apart(fields, dialect: str):
+    """A change's fields (a JSON list of [name, old, new]) as a table of one row per field:
+    the table, its three values as text, and the field's place in the list."""
+    if dialect == "postgresql":
+        each = sa.func.jsonb_array_elements(fields).table_valued("value", with_ordinality="n")
+        each = each.render_derived()  # AS anon(value, n)
+        return each, [each.c.value.op("->>")(i) for i in range(3)], each.c.n
+    each = sa.func.json_each(fields).table_valued("value", "key")
+    return each, [sa.func.json_extract(each.c.value, f"$[{i}]") for i in range(3)], each.c.key
 
 
 def _ref_values(ticket: Ticket, dialect: str):
     """The (field, value) pairs of the ticket's changes that name a user, site or type,
     each once, taken out of the changes' fields by the database's JSON functions; on
     PostgreSQL only the changes that name one are taken apart (jsonb's @>)."""
+    each, part, _place = _fields_apart(Change.fields, dialect)
     if dialect == "postgresql":
-        each = sa.func.jsonb_array_elements(Change.fields).table_valued("value")
-        part = [each.c.value.op("->>")(i) for i in range(3)]
         naming = [sa.literal_column(f"""'[["{name}"]]'::jsonb""") for name in REF_FIELDS]
         names_one = sa.or_(*(Change.fields.op("@>")(name) for name in naming))
     else:
-        each = sa.func.json_each(Change.fields).table_valued("value")
-        part = [sa.func.json_extract(each.c.value, f"$[{i}]") for i in range(3)]
         names_one = sa.true()
     found = (
         sa.select(*part)
