@@ -245,15 +245,26 @@ def monitor_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
     yield CSV_HEADER
     dialect = db.session.get_bind().dialect.name
     show = _Names(_ref_values(ticket, dialect), wf, export=True).show
-    each, part, place = _fields_apart(Change.fields, dialect)
-    rows = db.session.connection().execute(
-        sa.select(csvexport.utc_text(Change.created, dialect), User.username, Change.kind,
-                  *part)
-        .select_from(Change)
-        .join(each, sa.true())
-        .outerjoin(User, User.id == Change.actor_id)
+    # The changes in order first, and only then each taken apart: the planner guesses a
+    # hundred fields a change, and for a streamed result (a cursor, which it plans to
+    # answer its first rows soon) it walked every change of every ticket in order of id
+    # rather than sort this one's (1.2 s at a million tickets). OFFSET 0 keeps the two
+    # steps apart.
+    history = (
+        sa.select(Change.id, Change.created, Change.actor_id, Change.kind, Change.fields)
         .where(Change.ticket_id == ticket.id)
-        .order_by(Change.id, place),
+        .order_by(Change.id)
+        .offset(0)
+        .subquery()
+    )
+    each, part, place = _fields_apart(history.c.fields, dialect)
+    rows = db.session.connection().execute(
+        sa.select(csvexport.utc_text(history.c.created, dialect), User.username,
+                  history.c.kind, *part)
+        .select_from(history)
+        .join(each, sa.true())
+        .outerjoin(User, User.id == history.c.actor_id)
+        .order_by(history.c.id, place),
         execution_options={"stream_results": True, "max_row_buffer": 2000},  # this one only
     )  # fmt: skip
     for stamp, actor, kind, name, old, new in rows:
