@@ -36,4 +36,7 @@ def report_ticket(page, live_server, summary: str, *, site: str | None = "Websho
         page.get_by_label("Site").select_option(label=site)
     page.get_by_role("button", name="Report").click()
     expect(page.get_by_role("heading", name=summary)).to_be_visible()
+    # The page's scripts (deferred) are loaded too: a form clicked before htmx has taken
+    # it over is sent as a plain form, and the page navigates instead of swapping.
+    page.wait_for_load_state("load")
     return page.url

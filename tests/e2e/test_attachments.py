@@ -60,7 +60,6 @@ def test_a_dropped_file_is_sent_and_a_too_large_one_is_not(browser, live_server)
         const form = document.getElementById("attach-form");
         form.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true}));
     }"""
-    page.wait_for_load_state("load")  # attachments.js (deferred) listens for drops
     page.evaluate(drop, ["big.pdf", 11 * 1024 * 1024])
     expect(page.locator("#attach-form [role=alert]")).to_have_text(
         "Too large (a file may have 10 MB): big.pdf"
