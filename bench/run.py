@@ -392,8 +392,8 @@ def measure(backend: str, tickets: int, args, workdir: Path, floor: Server) -> l
     counted = count_in_process(url, kept, ids)
     counted |= count_in_process(url, [s for s in SCENARIOS if s.drawn], ids, PAGE_CACHE_BYTES=0)
     # Drawn anew, statistics counted: their statements, not a kept page's one.
-    pages = [Scenario(n, n, p) for n, p in PAGES]
-    pages = count_in_process(url, pages, ids, PAGE_CACHE_BYTES=0, STATISTICS_KEEP_SECONDS=0)
+    in_process = [Scenario(n, n, p) for n, p in PAGES]
+    pages = count_in_process(url, in_process, ids, PAGE_CACHE_BYTES=0, STATISTICS_KEEP_SECONDS=0)
     for name, (queries, size) in pages.items():
         print(f"{backend:10} {tickets:>9,} {name:14} {queries} SQL statements, {size:,} bytes")
     log = workdir / f"gunicorn-{backend}.log"

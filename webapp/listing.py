@@ -300,8 +300,8 @@ def _page_query(user: User, wf: Workflow, view: View, size: int) -> sa.Select:
     top_keys = [top.c[f"key{i}"] for i in range(len(sort_columns))]
     order = []
     for i, (key, (column, desc)) in enumerate(zip(top_keys, sort_columns, strict=True)):
-        ordered = key.desc() if desc else key.asc()
-        order += [top.c[f"empty{i}"], ordered] if column in NULLS_LAST else [ordered]
+        empty = top.c[f"empty{i}"] if column in NULLS_LAST else None
+        order += _direction(key, desc, empty=empty)
     query = (
         sa.select(Ticket, *top_keys)
         .join(top, top.c.top_id == Ticket.id)
@@ -436,13 +436,16 @@ def _ordered_query(user: User, wf: Workflow, view: View) -> tuple[sa.Select, lis
     return query.order_by(*order), sort_columns
 
 
-def _direction(column, desc: bool) -> list:
+def _direction(column, desc: bool, *, empty=None) -> list:
     """The ORDER BY terms of one sort column. A column that may be NULL sorts by "IS
     NULL" first (false before true), then by itself: the order of NULLS LAST, but one an
     index gives on both databases (SQLite cannot index NULLS LAST), read forwards in
-    either direction (the tickets' sort indexes in models.py)."""
+    either direction (the tickets' sort indexes in models.py). ``empty``: that flag as
+    a column already selected (a page's subquery gives it)."""
     ordered = column.desc() if desc else column.asc()
-    return [column.is_(None), ordered] if column in NULLS_LAST else [ordered]
+    if empty is None and column in NULLS_LAST:
+        empty = column.is_(None)
+    return [ordered] if empty is None else [empty, ordered]
 
 
 def _after(sort_columns, values: list):
