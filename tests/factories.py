@@ -17,7 +17,7 @@ _numbers = itertools.count(1)
 
 
 @cache
-def _password_hash() -> str:
+def password_hash() -> str:
     # Few iterations: the tests sign in thousands of times (production uses the default).
     return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
@@ -29,7 +29,7 @@ def make_user(username: str | None = None, *, role: str = "owner", **fields) -> 
         username=username,
         email=fields.pop("email", f"{username}@example.com"),
         display_name=fields.pop("display_name", username.capitalize()),
-        password_hash=_password_hash(),
+        password_hash=password_hash(),
         **fields,
     )
     db.session.add(user)

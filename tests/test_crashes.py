@@ -1,5 +1,5 @@
 """Crashes: gunicorn (master and workers) is killed with ``kill -9`` while four browsers
-post comments, 20 times over, on SQLite and on PostgreSQL. Every comment that was answered
+post comments, 10 times over, on SQLite and on PostgreSQL. Every comment that was answered
 200 is there afterwards, none is there twice, none is there without its row in the change
 monitor (a write is all or nothing), and the SQLite file passes ``PRAGMA integrity_check``
 after each crash. What was in flight when the server died may or may not have landed: its
@@ -22,7 +22,7 @@ from tests.servers import AppServer, Browser, settings
 from webapp.extensions import db
 from webapp.models import Change, Comment
 
-CRASHES = 20
+CRASHES = 10
 WRITERS = 4
 POSTED = re.compile(r'id="comment-(\d+)"')
 

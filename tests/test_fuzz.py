@@ -16,7 +16,7 @@ from tests.test_permissions import scene, url_for_row, visitor_client
 from webapp import listing
 from webapp.forms import Form
 
-REQUESTS = 5_000  # per database; CI runs both: 10,000 in all
+REQUESTS = 2_000  # per database; CI runs both: 4,000 in all
 FORMS = {(m, e): data or {} for m, e, _cells, data in TABLE}
 
 

@@ -1,5 +1,5 @@
-"""Browser tests: Debian's Chromium driven by Playwright against a real server that runs
-the app with the demo data, on SQLite and (when configured) on PostgreSQL."""
+"""Browser tests: Debian's Chromium (its headless shell) driven by Playwright against a real
+server that runs the app with the demo data, on SQLite and (when configured) on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.conftest import BACKENDS, new_postgres_database
 from webapp import create_app, demo
 from webapp.extensions import db
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium-headless-shell")
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
