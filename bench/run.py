@@ -427,10 +427,11 @@ def run_scenario(scenario, backend, tickets, args, workdir, floor, server, sessi
     result = Result(backend, tickets, scenario)
     result.floor = wrk(floor.url + "/", args.duration, args.connections)["rps"]
     headers = [f"Cookie: {session.cookie}", f"User-Agent: {USER_AGENT}"]
-    if not (scenario.csv or scenario.post):
+    if not scenario.post:
         # A second of the page first, not counted: every worker has drawn it once, so a
         # kept page's figures are those of a page seen again (a first view is what the
-        # _drawn scenarios measure, every request of theirs).
+        # _drawn scenarios measure, every request of theirs), and a download's those of a
+        # worker that has run the export before.
         wrk(server.url + scenario.path.format(**ids["fill"]), 1, args.connections, headers=headers)
     server.reset_peak()
     cpu = server.cpu_seconds()
