@@ -280,12 +280,18 @@ def test_search_ranks_summary_matches_first_and_follows_edits(app):
     assert ids(sam, "all", q='"; DROP TABLE tickets; --') == []
 
 
-@pytest.mark.parametrize("candidates", [search.CANDIDATES, 2])
+@pytest.mark.parametrize(
+    "look_first, candidates",
+    [(search.LOOK_FIRST, search.CANDIDATES), (3, search.CANDIDATES), (3, 2)],
+    ids=["newest", "candidates", "walk"],
+)
 def test_a_search_pages_through_the_summary_matches_then_the_text_matches(
-    app, monkeypatch, candidates
+    app, monkeypatch, look_first, candidates
 ):
-    # With 2, PostgreSQL finds more matches of each rank than it takes from the index,
-    # and walks the tickets instead.
+    # PostgreSQL's three ways to a page: the newest tickets fill it; with 3, they do not,
+    # and the matches are taken from the index; with 2 candidates as well, there are more
+    # than it takes, and it walks the tickets instead.
+    monkeypatch.setattr(search, "LOOK_FIRST", look_first)
     monkeypatch.setattr(search, "CANDIDATES", candidates)
     app.config["REQUIRE_SITE"] = False
     alice, sam = make_user("alice"), make_user("sam", role="staff")

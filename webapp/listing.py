@@ -252,7 +252,7 @@ def _remembered(kind: str, user: User, wf: Workflow, view: View, build: Callable
     key = (
         kind, user.id, user.is_staff, wf.name, view.tab, tuple(sorted(view.filters.items())),
         view.sort, json.dumps(view.after), db.session.get_bind().dialect.name, COUNT_CAP,
-        ONE_PASS_CAP, search.CANDIDATES,
+        ONE_PASS_CAP, search.CANDIDATES, search.LOOK_FIRST,
     )  # fmt: skip
     statement = _STATEMENTS.get(key)
     if statement is None:

@@ -65,6 +65,9 @@ RANKS = (IN_SUMMARY, IN_TEXT)
 # PostgreSQL: how many matches of a rank a page takes from the index, at most, before it
 # walks the tickets newest first instead (see Search.best).
 CANDIDATES = 5000
+# PostgreSQL: how many of the newest ticket numbers a page looks through for its matches
+# before it counts any candidates (see Search.best).
+LOOK_FIRST = 2_000
 
 
 @dataclass(frozen=True)
@@ -95,34 +98,55 @@ class Search:
         Each rank is asked for on its own, newest first, so that nothing has to rank
         every match of a common word. SQLite's planner finds the matches in the index
         first. PostgreSQL's can only guess how common a word is, and a wrong guess either
-        way costs the whole table: so each rank's matches are taken from the index up
-        to CANDIDATES; when there are more, the word is common, and walking the tickets
-        newest first fills the page soon."""
+        way costs the whole table. So a page first looks through the LOOK_FIRST newest
+        ticket numbers (below the cursor's): a common word fills it there. Otherwise
+        each rank's matches are taken from the index up to CANDIDATES; when there are
+        more, walking the tickets newest first fills the page soon."""
         parts = []
+        newest = sa.select(sa.func.max(Ticket.id) + 1).scalar_subquery()
         for rank in RANKS:
             if after is not None and after[0] < rank:
                 continue  # the cursor is past every match of this rank
-            meets = condition
+            meets, below = condition, newest
             if after is not None and after[0] == rank:
-                meets = sa.and_(condition, Ticket.id < after[1])
-            parts += self._newest(rank, meets, limit)
+                meets, below = sa.and_(condition, Ticket.id < after[1]), after[1]
+            parts += self._newest(rank, meets, limit, below)
         return sa.union_all(*(sa.select(part.subquery()) for part in parts)).subquery()
 
-    def _newest(self, rank: float, condition, limit: int) -> list[sa.Select]:
+    def _newest(self, rank: float, condition, limit: int, below) -> list[sa.Select]:
         rank_column = sa.literal(rank, sa.Float).label("rank")
-        walked = (
-            sa.select(Ticket.id.label("ticket_id"), rank_column)
-            .where(condition, self.of_rank(rank))
-            .order_by(Ticket.id.desc())
-            .limit(limit)
-        )
+        in_summary = rank == IN_SUMMARY
+
+        def newest_first(*where, entries=None) -> sa.Select:
+            entries = self._entries(in_summary=in_summary) if entries is None else entries
+            return (
+                sa.select(Ticket.id.label("ticket_id"), rank_column)
+                .where(*where, condition, Ticket.id.in_(entries))
+                .order_by(Ticket.id.desc())
+                .limit(limit)
+            )
+
         if self.dialect == "sqlite":
-            return [walked]
-        entries = self._entries(in_summary=rank == IN_SUMMARY)
+            return [newest_first()]
+        # Counting a common word's candidates costs more than its page (49 of 52 ms at a
+        # million tickets): the LOOK_FIRST ticket numbers below ``below`` are looked
+        # through first, both sides of the walk bounded, and the candidates are counted
+        # only when those tickets do not fill the page.
+        oldest = below - _constant(LOOK_FIRST)
+        recent_entries = self._entries(in_summary=in_summary).where(
+            sa.column("ticket_id") >= oldest
+        )
+        first = (
+            newest_first(Ticket.id >= oldest, entries=recent_entries)
+            .cte(f"first_{rank:.0f}")
+            .prefix_with("MATERIALIZED")
+        )
+        filled = sa.select(sa.func.count()).select_from(first).scalar_subquery() >= limit
         # "newest" is the id again, but not known to be, so the planner sorts these few
         # candidates rather than walk every ticket down to the oldest of them.
         candidates = (
-            entries.add_columns(sa.column("ticket_id").label("newest"))
+            self._entries(in_summary=in_summary)
+            .add_columns(sa.column("ticket_id").label("newest"))
             .limit(_constant(CANDIDATES + 1))
             .cte(f"found_{rank:.0f}")
             .prefix_with("MATERIALIZED")
@@ -131,11 +155,12 @@ class Search:
         taken = (
             sa.select(Ticket.id.label("ticket_id"), rank_column)
             .join(candidates, candidates.c.ticket_id == Ticket.id)
-            .where(condition, found <= _constant(CANDIDATES))
+            .where(sa.not_(filled), found <= _constant(CANDIDATES), condition)
             .order_by(candidates.c.newest.desc())
             .limit(limit)
         )
-        return [taken, walked.where(found > _constant(CANDIDATES))]
+        walked = newest_first(sa.not_(filled), found > _constant(CANDIDATES))
+        return [sa.select(first).where(filled), taken, walked]
 
     def _entries(self, *, in_summary: bool | None = None) -> sa.Select:
         """The ids of the entries that match: anywhere, in the summary, or in the text
