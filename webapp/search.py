@@ -117,17 +117,16 @@ class Search:
         rank_column = sa.literal(rank, sa.Float).label("rank")
         in_summary = rank == IN_SUMMARY
 
-        def newest_first(*where, entries=None) -> sa.Select:
-            entries = self._entries(in_summary=in_summary) if entries is None else entries
+        def newest_first(matching, *where) -> sa.Select:
             return (
                 sa.select(Ticket.id.label("ticket_id"), rank_column)
-                .where(*where, condition, Ticket.id.in_(entries))
+                .where(*where, condition, matching)
                 .order_by(Ticket.id.desc())
                 .limit(limit)
             )
 
         if self.dialect == "sqlite":
-            return [newest_first()]
+            return [newest_first(self.of_rank(rank))]
         # Counting a common word's candidates costs more than its page (49 of 52 ms at a
         # million tickets): the LOOK_FIRST ticket numbers below ``below`` are looked
         # through first, both sides of the walk bounded, and the candidates are counted
@@ -137,7 +136,7 @@ class Search:
             sa.column("ticket_id") >= oldest
         )
         first = (
-            newest_first(Ticket.id >= oldest, entries=recent_entries)
+            newest_first(Ticket.id.in_(recent_entries), Ticket.id >= oldest)
             .cte(f"first_{rank:.0f}")
             .prefix_with("MATERIALIZED")
         )
@@ -159,7 +158,7 @@ class Search:
             .order_by(candidates.c.newest.desc())
             .limit(limit)
         )
-        walked = newest_first(sa.not_(filled), found > _constant(CANDIDATES))
+        walked = newest_first(self.of_rank(rank), sa.not_(filled), found > _constant(CANDIDATES))
         return [sa.select(first).where(filled), taken, walked]
 
     def _entries(self, *, in_summary: bool | None = None) -> sa.Select:
