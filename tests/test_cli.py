@@ -114,3 +114,23 @@ def test_seed_demo_history_matches_the_ticket(app, runner):
         sa.select(Change).where(Change.ticket_id == closed.id).order_by(Change.id.desc())
     ).first()
     assert last.actor == closed.author  # the owner confirmed it
+
+
+def test_generate_data_builds_a_help_desk_its_staff_can_search(app, runner, client):
+    """The benchmarks' data, made by the documented command. Its last step (the search
+    index compacted, and on PostgreSQL the statistics) is committed on both databases."""
+    result = runner.invoke(args=["generate-data", "--tickets", "40", "--comments-per-ticket", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("40 tickets, 80 comments, ")
+    engine = db.engine
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":  # FTS5's optimize: one segment left
+            segments = "SELECT count(DISTINCT segid) FROM ticket_search_idx"
+            assert connection.exec_driver_sql(segments).scalar() == 1
+        else:
+            analyzed = "SELECT reltuples FROM pg_class WHERE relname = 'tickets'"
+            assert connection.exec_driver_sql(analyzed).scalar() == 40
+    word = db.session.scalar(sa.select(Ticket.summary).order_by(Ticket.id.desc())).split()[0]
+    assert AuthActions(client).login("gen-staff-0", "demo").status_code == 303
+    page = client.get(f"/tickets/?tab=all&q={word}").get_data(as_text=True)
+    assert 'id="ticket-' in page

@@ -98,3 +98,15 @@ def test_select_for_update_takes_the_write_lock(sqlite_app):
     finally:
         holder.rollback()
         holder.close()
+
+
+def test_a_connection_in_autocommit_commits_each_statement(sqlite_app):
+    """As generate-data's last step asks for one (the search index compacted): its
+    statements begin no transaction that nothing would commit."""
+    with db.engine.connect() as connection:
+        before = stamp(connection)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.update(Stamp).values(value=Stamp.value + 1))
+        assert not connection.connection.dbapi_connection.in_transaction
+    with db.engine.connect() as connection:
+        assert stamp(connection) == before + 1

@@ -79,8 +79,14 @@ def _postgresql_on_connect(dbapi_connection, connection_record) -> None:
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn) -> None:
     """A transaction begins as a reader: it never waits, and never makes others wait."""
-    if conn.dialect.name == "sqlite":
+    if conn.dialect.name == "sqlite" and not _autocommit(conn):
         conn.exec_driver_sql("BEGIN")
+
+
+def _autocommit(conn) -> bool:
+    """A connection asked for in autocommit (``generate-data``'s last step): each statement
+    commits as it ends, so none of them begins a transaction, which nothing would commit."""
+    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
 @event.listens_for(Engine, "before_cursor_execute")
@@ -95,7 +101,7 @@ def _sqlite_before_write(conn, cursor, statement, parameters, context, executema
     So the lock is held from the first write to the commit, not for a whole request: a
     write request's sign-in, form and ticket reads, and the answer drawn after the
     commit, run while another request writes."""
-    if conn.dialect.name != "sqlite" or conn.info.get(_WRITING):
+    if conn.dialect.name != "sqlite" or conn.info.get(_WRITING) or _autocommit(conn):
         return
     if _reads(statement, context):
         return
