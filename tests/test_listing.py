@@ -354,7 +354,7 @@ def test_counts_are_capped(app, monkeypatch):
     assert counts["all"] == 4 and counts["triage"] == 4 and counts["work"] == 0
 
 
-def test_filtered_counts_are_exact_up_to_the_one_pass_cap_then_lower_bounds(app, monkeypatch):
+def test_filtered_counts_are_exact_up_to_the_cap_then_lower_bounds(app, monkeypatch):
     app.config["REQUIRE_SITE"] = False
     alice, sam = make_user("alice"), make_user("sam", role="staff")
     for i in range(4):
@@ -363,6 +363,6 @@ def test_filtered_counts_are_exact_up_to_the_one_pass_cap_then_lower_bounds(app,
     view = listing.View.from_args({"tab": "all", "priority": "30"}, sam, LINO)
     counts = listing.counts(sam, LINO, view)
     assert (counts["all"], counts["triage"], counts["work"], counts["partial"]) == (4, 4, 0, False)
-    monkeypatch.setattr(listing, "ONE_PASS_CAP", 2)
+    monkeypatch.setattr(listing, "COUNT_CAP", 2)
     counts = listing.counts(sam, LINO, view)
     assert counts["partial"] and 2 <= counts["all"] <= 3

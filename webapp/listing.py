@@ -25,8 +25,9 @@ from .visibility import visible_tickets
 from .workflow import Workflow
 
 PAGE_SIZE = 50  # a morning's new tickets at a glance (issue 9 measures 50 rows)
+# Every count a list, a panel or a site's page shows stops here ("1,000+"): past it a
+# number tells a person nothing a list can show, and counting on costs every page.
 COUNT_CAP = 1000
-ONE_PASS_CAP = 5000
 EXPORT_BATCH = 1000
 
 
@@ -252,7 +253,7 @@ def _remembered(kind: str, user: User, wf: Workflow, view: View, build: Callable
     key = (
         kind, user.id, user.is_staff, wf.name, view.tab, tuple(sorted(view.filters.items())),
         view.sort, json.dumps(view.after), db.session.get_bind().dialect.name, COUNT_CAP,
-        ONE_PASS_CAP, search.CANDIDATES, search.LOOK_FIRST,
+        search.CANDIDATES, search.LOOK_FIRST,
     )  # fmt: skip
     statement = _STATEMENTS.get(key)
     if statement is None:
@@ -316,14 +317,14 @@ def counts(user: User, wf: Workflow, view: View) -> dict[str, Any]:
     "since", the newest change's id (where the list's live updates start).
 
     Without filters each tab counts along its index up to COUNT_CAP + 1 ("1,000+"). A
-    filtered view (or a search) is counted in one pass over its first ONE_PASS_CAP
+    filtered view (or a search) is counted in one pass over its first COUNT_CAP + 1
     tickets; when there are more, every count is a lower bound and "partial" says so."""
     statement = _remembered("counts", user, wf, view, lambda: _counts_query(user, wf, view))
     row = db.session.execute(statement).one()
     result = {k: v or 0 for k, v in row._mapping.items()}
     if not view.filters:
         return {**result, "partial": False}
-    return {**result, "partial": result.pop("total") > ONE_PASS_CAP}
+    return {**result, "partial": result.pop("total") > COUNT_CAP}
 
 
 def _counts_query(user: User, wf: Workflow, view: View) -> sa.Select:
@@ -348,7 +349,7 @@ def _counts_query(user: User, wf: Workflow, view: View) -> sa.Select:
     # One pass: each tab's condition is asked of the chosen rows themselves.
     # The cap written into the SQL: in a plan kept for any cap (psycopg prepares a statement
     # run five times), PostgreSQL hashed every ticket to count a search's first matches.
-    cap = sa.literal(ONE_PASS_CAP + 1, literal_execute=True)
+    cap = sa.literal(COUNT_CAP + 1, literal_execute=True)
     chosen = chosen.limit(cap).subquery("chosen")
     on_chosen = sql_util.ClauseAdapter(chosen)
     columns = [since, sa.func.count().label("total")] + [
