@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -179,6 +179,44 @@ def test_tickets_without_a_value_come_last_either_way_and_pages_cross_over_to_th
                 break
             view.after = result.next_after
         assert paged == expected, sort
+
+
+@pytest.mark.parametrize("held", ["sorted", "walked"])
+@pytest.mark.parametrize("sort", ["-modified", "modified", "", "id"])
+def test_the_tickets_created_in_some_days_page_in_order_however_they_are_found(
+    app, monkeypatch, held, sort
+):
+    """On PostgreSQL the tickets created in the days are sorted apart when there are at
+    most RANGE_SORTED of them, and the list's order is walked when there are more: the
+    same pages either way (on SQLite always the walk)."""
+    if held == "walked":
+        monkeypatch.setattr(listing, "RANGE_SORTED", 3)
+    alice, sam = make_user("alice"), make_user("sam", role="staff")
+    tickets = [make_ticket(alice, f"Ticket {i}") for i in range(9)]
+    inside = tickets[1:8]
+    for day, ticket in enumerate(tickets, start=1):  # two of them outside the days
+        created = datetime(2026, 1, day if ticket in inside else 28, 9, tzinfo=UTC)
+        db.session.execute(sa.update(Ticket.__table__).where(Ticket.id == ticket.id)
+                           .values(created=created))  # fmt: skip
+    db.session.commit()
+    for i in (4, 1, 6, 3, 0, 8, 5, 2, 7):  # last changed in this order
+        services.comment(actor=sam, ticket=tickets[i], body="Looked at it.")
+    key = {"-modified": lambda t: (-t.modified.timestamp(), -t.id),
+           "modified": lambda t: (t.modified.timestamp(), -t.id),
+           "": lambda t: -t.id, "id": lambda t: t.id}[sort]  # fmt: skip
+    expected = [t.id for t in sorted(inside, key=key)]
+    args = {"tab": "all", "created_from": "2026-01-01", "created_to": "2026-01-20"}
+    if sort:
+        args["sort"] = sort
+    assert ids(sam, **args) == expected
+    paged, view = [], listing.View.from_args(args, sam, LINO)
+    while True:
+        result = listing.page(sam, LINO, view, size=2)
+        paged += [t.id for t in result.tickets]
+        if result.next_after is None:
+            break
+        view.after = result.next_after
+    assert paged == expected
 
 
 @pytest.fixture
