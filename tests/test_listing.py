@@ -21,6 +21,17 @@ def ids(user, tab: str, **args) -> list[int]:
     return [t.id for t in listing.page(user, LINO, view, size=500).tickets]
 
 
+def paged_ids(user, args: dict, size: int = 2) -> list[int]:
+    """The ids of a view's tickets, page after page as its cursor leads."""
+    paged, view = [], listing.View.from_args(args, user, LINO)
+    while True:
+        result = listing.page(user, LINO, view, size=size)
+        paged += [t.id for t in result.tickets]
+        if result.next_after is None:
+            return paged
+        view.after = result.next_after
+
+
 @pytest.fixture
 def desk(app):
     """A small help desk where each tab has something to show and something to leave out."""
@@ -171,14 +182,7 @@ def test_tickets_without_a_value_come_last_either_way_and_pages_cross_over_to_th
     down = [valued[v] for v in sorted(values, reverse=True)] + newest_first
     for sort, expected in ((column, up), (f"-{column}", down)):
         assert ids(sam, "all", sort=sort) == expected
-        paged, view = [], listing.View.from_args({"tab": "all", "sort": sort}, sam, LINO)
-        while True:
-            result = listing.page(sam, LINO, view, size=2)
-            paged += [t.id for t in result.tickets]
-            if result.next_after is None:
-                break
-            view.after = result.next_after
-        assert paged == expected, sort
+        assert paged_ids(sam, {"tab": "all", "sort": sort}) == expected, sort
 
 
 @pytest.mark.parametrize("held", ["sorted", "walked"])
@@ -209,14 +213,7 @@ def test_the_tickets_created_in_some_days_page_in_order_however_they_are_found(
     if sort:
         args["sort"] = sort
     assert ids(sam, **args) == expected
-    paged, view = [], listing.View.from_args(args, sam, LINO)
-    while True:
-        result = listing.page(sam, LINO, view, size=2)
-        paged += [t.id for t in result.tickets]
-        if result.next_after is None:
-            break
-        view.after = result.next_after
-    assert paged == expected
+    assert paged_ids(sam, args) == expected
 
 
 @pytest.fixture
