@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage
 
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
-from webapp import services
+from webapp import listing, services
 from webapp.extensions import db
 from webapp.models import Attachment, Notification, Ticket, TicketType
 
@@ -57,6 +57,26 @@ def desk(app):
 
 def row_ids(html: str) -> list[int]:
     return [int(i) for i in re.findall(r'<tr id="ticket-(\d+)"', html)]
+
+
+def tab_counts(html: str) -> dict[str, str]:
+    """Each tab's count as the page shows it, by the tab's name."""
+    tab = r'(?: aria-current="page")?>([^<]+) <span class="count">([^<]+)</span>'
+    return dict(re.findall(tab, html))
+
+
+def test_a_search_past_the_cap_shows_its_tab_counts_as_at_least(app, desk, monkeypatch):
+    """Every count stops at the cap (1,000 in use): a search with more matches shows each
+    tab's count among those it counted, as "at least"; one with fewer shows them exact."""
+    monkeypatch.setattr(listing, "COUNT_CAP", 4)
+    client = signed_in(app, "sam")
+    services.take(actor=desk["sam"], ticket=desk["tickets"][0])
+    counts = tab_counts(client.get("/tickets/?tab=all&q=printer").get_data(as_text=True))
+    assert counts["All"] == "4+"  # six match
+    assert counts["My work"] in ("0+", "1+") and counts["To triage"] in ("3+", "4+")
+    make_ticket(desk["alice"], "Scanner is slow", site=desk["site"])
+    counts = tab_counts(client.get("/tickets/?tab=all&q=scanner").get_data(as_text=True))
+    assert (counts["All"], counts["To triage"], counts["My work"]) == ("1", "1", "0")
 
 
 @pytest.mark.parametrize(
