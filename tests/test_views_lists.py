@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from contextlib import contextmanager
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -239,6 +240,38 @@ def test_csv_export_is_exactly_the_view(app, desk, monkeypatch):
     table = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert table[0][:3] == ["number", "summary", "state"]
     assert [int(r[0]) for r in table[1:]] == shown and len(shown) == 5
+
+
+def test_the_csv_export_neutralises_what_people_type_and_nothing_else(app, desk):
+    """Every cell people type that a spreadsheet would run as a formula starts with a
+    quote: summary, site, type, author, assignee, end user and reference; the numbers,
+    times, states and labels beside them come as they are."""
+    sam = desk["sam"]
+    author = make_user("-dash")
+    site = make_site("+Branch", author)
+    kind = TicketType(name="@Request")
+    db.session.add(kind)
+    db.session.commit()
+    ticket = make_ticket(author, '=HYPERLINK("http://evil.example")', site=site,
+                         ticket_type=kind)  # fmt: skip
+    services.edit(actor=sam, ticket=ticket, version=ticket.version, end_user_name="-Bob Builder",
+                  ref="+42", deadline=date(2030, 1, 2))  # fmt: skip
+    sam.username = "=sam"
+    db.session.commit()
+    services.take(actor=sam, ticket=ticket)
+    table = list(csv.reader(io.StringIO(signed_in(app, "=sam").get(
+        "/tickets.csv?tab=all").get_data(as_text=True), newline="")))  # fmt: skip
+    row = dict(zip(table[0], next(r for r in table if r[0] == str(ticket.id)), strict=True))
+    assert row == {
+        "number": str(ticket.id), "summary": '\'=HYPERLINK("http://evil.example")',
+        "state": ticket.state, "priority": "Normal", "site": "'+Branch", "type": "'@Request",
+        "author": "'-dash", "assignee": "'=sam", "end_user": "'-Bob Builder",
+        "created": row["created"], "modified": row["modified"], "deadline": "2030-01-02",
+        "private": "no", "reference": "'+42", "rating": "",
+    }  # fmt: skip
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row["created"])
+    cells = [cell for r in table for cell in r]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
 
 
 def test_suggestions_show_similar_tickets_the_owner_may_see(app, desk):

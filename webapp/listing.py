@@ -5,6 +5,7 @@ visibility rule."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -440,27 +441,36 @@ def matching_ids(user: User, wf: Workflow, view: View, cap: int) -> list[int]:
 
 def export_rows(user: User, wf: Workflow, view: View) -> Iterator[sa.Row]:
     """Every ticket of the view, all pages, as plain rows of the CSV's columns (names
-    joined in), streamed from the database: any length costs time, not memory."""
+    joined in, what people type neutralised for spreadsheets), streamed from the
+    database: any length costs time, not memory."""
     query, _ = _ordered_query(user, wf, view)
-    author, assignee = sa.orm.aliased(User), sa.orm.aliased(User)
-    dialect = db.session.get_bind().dialect.name
+    columns, author, assignee = _export_columns(db.session.get_bind().dialect.name)
     query = (
-        query.with_only_columns(
-            Ticket.id, Ticket.summary, Ticket.state, Ticket.priority, Site.name,
-            TicketType.name, author.username, assignee.username, Ticket.end_user_name,
-            csvexport.utc_text(Ticket.created, dialect),
-            csvexport.utc_text(Ticket.modified, dialect), Ticket.deadline, Ticket.private,
-            Ticket.ref, Ticket.rating, maintain_column_froms=True,
-        )
+        query.with_only_columns(*columns, maintain_column_froms=True)
         .outerjoin(Site, Site.id == Ticket.site_id)
         .outerjoin(TicketType, TicketType.id == Ticket.ticket_type_id)
         .join(author, author.id == Ticket.author_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
-    )  # fmt: skip
+    )
     # For this statement alone: Connection.execution_options() would change the session's
     # connection for every statement after it, writes included.
     streamed = {"stream_results": True, "max_row_buffer": EXPORT_BATCH}
     yield from db.session.connection().execute(query, execution_options=streamed)
+
+
+@functools.cache
+def _export_columns(dialect: str) -> tuple[tuple, type[User], type[User]]:
+    """The export's columns, with the author and assignee they name (made once)."""
+    author, assignee = sa.orm.aliased(User), sa.orm.aliased(User)
+    typed = csvexport.neutralised
+    columns = (
+        Ticket.id, typed(Ticket.summary), Ticket.state, Ticket.priority, typed(Site.name),
+        typed(TicketType.name), typed(author.username), typed(assignee.username),
+        typed(Ticket.end_user_name), csvexport.utc_text(Ticket.created, dialect),
+        csvexport.utc_text(Ticket.modified, dialect), Ticket.deadline, Ticket.private,
+        typed(Ticket.ref), Ticket.rating,
+    )  # fmt: skip
+    return columns, author, assignee
 
 
 def _found(view: View) -> search.Search | None:

@@ -126,8 +126,9 @@ def export():
     if view.errors:
         raise Invalid("; ".join(view.errors.values()))
     rows = _csv_rows(listing.export_rows(current_user, wf, view))
+    lines = csvexport.lines(itertools.chain([CSV_HEADER], rows), neutralised=True)
     return Response(
-        stream_with_context(csvexport.lines(itertools.chain([CSV_HEADER], rows))),
+        stream_with_context(lines),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="tickets.csv"'},
     )
@@ -230,15 +231,16 @@ def _bulk_action(action: str):
 
 
 def _csv_rows(rows) -> Iterator[tuple]:
-    """The export's rows as the CSV shows them; labels are looked up once, not per row."""
-    priorities = {p.value: str(p.label) for p in Priority}
-    ratings = {r.value: str(r.label) for r in Rating}
+    """The export's rows as the CSV shows them, every cell safe for a spreadsheet (what
+    people type neutralised by export_rows, the labels here, once, not per row; the
+    rest are numbers, times and the names of states)."""
+    priorities = {p.value: csvexport.neutralise(str(p.label)) for p in Priority}
+    ratings = {r.value: csvexport.neutralise(str(r.label)) for r in Rating}
     for (number, summary, state, priority, site, type_name, author, assignee, end_user,
          created, modified, deadline, private, ref, rating) in rows:  # fmt: skip
         yield (
-            number, summary, state, priorities.get(priority) or Priority(priority).label,
-            site or "", type_name or "", author, assignee or "", end_user,
-            created, modified,
-            deadline.isoformat() if deadline else "", "yes" if private else "no", ref or "",
-            "" if rating is None else ratings.get(rating) or Rating(rating).label,
+            number, summary, state, priorities[priority],
+            site, type_name, author, assignee, end_user, created, modified,
+            deadline.isoformat() if deadline else None, "yes" if private else "no", ref,
+            None if rating is None else ratings[rating],
         )  # fmt: skip
