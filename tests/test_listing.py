@@ -185,35 +185,59 @@ def test_tickets_without_a_value_come_last_either_way_and_pages_cross_over_to_th
         assert paged_ids(sam, {"tab": "all", "sort": sort}) == expected, sort
 
 
+RANGE_ARGS = {
+    "created": {"created_from": "2026-01-02", "created_to": "2026-01-07"},
+    "modified": {"modified_from": "2026-02-02", "modified_to": "2026-02-07"},
+    "deadline": {"deadline_before": "2026-03-08"},
+}
+
+
 @pytest.mark.parametrize("held", ["sorted", "walked"])
-@pytest.mark.parametrize("sort", ["-modified", "modified", "", "id"])
-def test_the_tickets_created_in_some_days_page_in_order_however_they_are_found(
-    app, monkeypatch, held, sort
+@pytest.mark.parametrize("sort", ["-modified", "", "id", "created", "-priority", "deadline",
+                                  "-deadline"])  # fmt: skip
+@pytest.mark.parametrize("kind", ["created", "modified", "deadline"])
+def test_the_tickets_in_a_date_range_page_in_order_however_they_are_found(
+    app, monkeypatch, held, sort, kind
 ):
-    """On PostgreSQL the tickets created in the days are sorted apart when there are at
+    """On PostgreSQL the tickets in a date range (created or last changed in some days,
+    due before one) of a list sorted by another column are sorted apart when there are at
     most RANGE_SORTED of them, and the list's order is walked when there are more: the
     same pages either way (on SQLite always the walk)."""
     if held == "walked":
         monkeypatch.setattr(listing, "RANGE_SORTED", 3)
     alice, sam = make_user("alice"), make_user("sam", role="staff")
-    tickets = [make_ticket(alice, f"Ticket {i}") for i in range(9)]
-    inside = tickets[1:8]
-    for day, ticket in enumerate(tickets, start=1):  # two of them outside the days
-        created = datetime(2026, 1, day if ticket in inside else 28, 9, tzinfo=UTC)
-        db.session.execute(sa.update(Ticket.__table__).where(Ticket.id == ticket.id)
-                           .values(created=created))  # fmt: skip
+    tickets = [make_ticket(alice, f"Ticket {i}") for i in range(10)]
+    # Each column in its own order, so that no sort follows a range; days 1 and 9 (or no
+    # deadline) lie outside every range, the priorities tie, two in range have no deadline.
+    days = {"created": (5, 1, 7, 3, 9, 2, 8, 4, 6, 5), "modified": (3, 6, 2, 9, 5, 1, 4, 7, 8, 2),
+            "deadline": (4, 7, None, 2, 6, 9, 3, None, 5, 1)}  # fmt: skip
+    priorities = (20, 30, 20, 10, 30, 20, 10, 30, 20, 10)
+    for i, ticket in enumerate(tickets):
+        deadline = days["deadline"][i]
+        db.session.execute(sa.update(Ticket.__table__).where(Ticket.id == ticket.id).values(
+            created=datetime(2026, 1, days["created"][i], 9, tzinfo=UTC),
+            modified=datetime(2026, 2, days["modified"][i], 9, tzinfo=UTC),
+            deadline=date(2026, 3, deadline) if deadline else None, priority=priorities[i],
+        ))  # fmt: skip
     db.session.commit()
-    for i in (4, 1, 6, 3, 0, 8, 5, 2, 7):  # last changed in this order
-        services.comment(actor=sam, ticket=tickets[i], body="Looked at it.")
-    key = {"-modified": lambda t: (-t.modified.timestamp(), -t.id),
-           "modified": lambda t: (t.modified.timestamp(), -t.id),
-           "": lambda t: -t.id, "id": lambda t: t.id}[sort]  # fmt: skip
-    expected = [t.id for t in sorted(inside, key=key)]
-    args = {"tab": "all", "created_from": "2026-01-01", "created_to": "2026-01-20"}
-    if sort:
-        args["sort"] = sort
-    assert ids(sam, **args) == expected
-    assert paged_ids(sam, args) == expected
+    db.session.expire_all()
+    inside = [t for i, t in enumerate(tickets)
+              if days[kind][i] is not None and 2 <= days[kind][i] <= 7]  # fmt: skip
+    if kind == "deadline":  # due before the 8th: from the 1st
+        inside = [t for t in tickets if t.deadline and t.deadline < date(2026, 3, 8)]
+    name = sort.lstrip("-")
+    expected = sorted(inside, key=lambda t: -t.id)  # the newest first among equals
+    if name and name != "id":
+        valued = [t for t in expected if getattr(t, name) is not None]
+        valued.sort(key=lambda t: getattr(t, name), reverse=sort.startswith("-"))
+        expected = valued + [t for t in expected if getattr(t, name) is None]
+    elif sort == "id":
+        expected.reverse()
+    args = {"tab": "all", **RANGE_ARGS[kind], **({"sort": sort} if sort else {})}
+    assert ids(sam, **{k: v for k, v in args.items() if k != "tab"}, tab="all") == [
+        t.id for t in expected
+    ]
+    assert paged_ids(sam, args) == [t.id for t in expected]
 
 
 @pytest.fixture

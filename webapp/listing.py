@@ -30,8 +30,8 @@ PAGE_SIZE = 50  # a morning's new tickets at a glance (issue 9 measures 50 rows)
 # Every count a list, a panel or a site's page shows stops here ("1,000+"): past it a
 # number tells a person nothing a list can show, and counting on costs every page.
 COUNT_CAP = 1000
-# PostgreSQL: how many tickets created in a list's days it sorts itself, at most (see
-# _created_days_first).
+# PostgreSQL: how many tickets in a list's date range it sorts itself, at most (see
+# _range_first).
 RANGE_SORTED = 50_000
 EXPORT_BATCH = 1000
 
@@ -308,8 +308,8 @@ def _page_query(user: User, wf: Workflow, view: View, size: int) -> sa.Select:
         keys += [column.is_(None).label(f"empty{i}")
                  for i, (column, _) in enumerate(sort_columns) if column in NULLS_LAST]  # fmt: skip
         top = query.with_only_columns(Ticket.id.label("top_id"), *keys).limit(size + 1)
-        if _sorts_created_days(view, sort_columns):
-            top = _created_days_first(top, view, sort_columns, size)
+        if ranged := _range_apart(view, sort_columns):
+            top = _range_first(top, view, ranged, sort_columns, size)
         top = top.subquery()
     top_keys = [top.c[f"key{i}"] for i in range(len(sort_columns))]
     order = []
@@ -325,39 +325,67 @@ def _page_query(user: User, wf: Workflow, view: View, size: int) -> sa.Select:
     return query
 
 
-def _sorts_created_days(view: View, sort_columns) -> bool:
-    """A list of the tickets created in some days, in the order of their last change or
-    their number, on PostgreSQL (SQLite's planner takes the days first on its own)."""
-    return (
-        db.session.get_bind().dialect.name == "postgresql"
-        and bool({"created_from", "created_to"} & view.filters.keys())
-        and all(column in (Ticket.modified, Ticket.id) for column, _ in sort_columns)
-    )
+# The date ranges a list may be filtered by: the column each bounds, by its filters' name.
+RANGES = {"created": Ticket.created, "modified": Ticket.modified, "deadline": Ticket.deadline}
 
 
-def _created_days_first(walk: sa.Select, view: View, sort_columns, size: int):
-    """The page of a list of the tickets created in some days, sorted by their last change
-    or number. PostgreSQL walks that order from the top until the page is full, taking
-    the days to be spread evenly along it; but a ticket created long ago mostly changed
-    long ago, and a month a year back walked every ticket changed since (1.1 s at a
-    million tickets). So when the days hold at most RANGE_SORTED tickets (counted in
-    ix_tickets_created alone), the page takes all of the view's tickets created in them,
-    by whichever index suits the view, and sorts them; only more are walked as before."""
-    indexed = aliased(Ticket, name="created_days")
-    in_days = [indexed.deleted.is_(None), *_days(indexed.created, "created", view.filters)]
+def _range_apart(view: View, sort_columns) -> str | None:
+    """On PostgreSQL, the date range of a list sorted by another column (by the first
+    range the view has: created, modified, deadline), or None (SQLite's planner takes a
+    range first on its own)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    first = sort_columns[0][0] if sort_columns else None
+    for name, column in RANGES.items():
+        if column is not first and _range(Ticket, name, view.filters):
+            return name
+    return None
+
+
+def _range(ticket, name: str, filters: dict[str, Any]) -> list:
+    """A date range's conditions on ``ticket`` (the tickets or an alias of them), none if
+    the view has no such range; the deadline's as its sort indexes begin."""
+    if name != "deadline":
+        return _days(getattr(ticket, name), name, filters)
+    if "deadline_before" not in filters:
+        return []
+    return [ticket.deadline.is_(None) == sa.false(), ticket.deadline < filters["deadline_before"]]
+
+
+def _range_first(walk: sa.Select, view: View, name: str, sort_columns, size: int):
+    """The page of a list of the tickets in a date range (created or last changed in some
+    days, or due before one), sorted by another column. PostgreSQL walks that order from
+    the top until the page is full, taking the range's tickets to be spread evenly along
+    it; but a ticket created long ago mostly changed long ago, and a month a year back
+    walked every ticket changed since (1.1 s at a million tickets). So when the range
+    holds at most RANGE_SORTED tickets (counted in its column's index alone), the page
+    takes all of the view's tickets in it, by whichever index suits the view, and sorts
+    them; only more are walked as before."""
+    indexed = aliased(Ticket, name="in_range")
+    # The created and deadline indexes hold the tickets not deleted only (PRESENT).
+    present = [] if name == "modified" else [indexed.deleted.is_(None)]
     cap = sa.literal(RANGE_SORTED + 1, literal_execute=True)
-    held = sa.select(indexed.id).where(*in_days).limit(cap).subquery()
-    counted = sa.select(sa.func.count().label("held")).select_from(held).cte("days_counted")
+    held = (
+        sa.select(indexed.id)
+        .where(*present, *_range(indexed, name, view.filters))
+        .limit(cap)
+        .subquery()
+    )
+    counted = sa.select(sa.func.count().label("held")).select_from(held).cte("range_counted")
     few = sa.select(counted.c.held <= RANGE_SORTED).scalar_subquery()
-    # Apart, so that the planner finds them as it would all of them, not in the page's order.
-    found = walk.order_by(None).limit(None).cte("days_found").prefix_with("MATERIALIZED")
+    # Apart, so that the planner finds them as it would all of them, not in the page's
+    # order; the deadline's through a deadline sort index, as counted.
+    finding = walk.where(Ticket.deadline.is_(None) == sa.false()) if name == "deadline" else walk
+    found = finding.order_by(None).limit(None).cte("range_found").prefix_with("MATERIALIZED")
     order = [
         clause
-        for i, (_, desc) in enumerate(sort_columns)
-        for clause in _direction(found.c[f"key{i}"], desc)
+        for i, (column, desc) in enumerate(sort_columns)
+        for clause in _direction(
+            found.c[f"key{i}"], desc, empty=found.c[f"empty{i}"] if column in NULLS_LAST else None
+        )
     ]
-    sorted_days = sa.select(found).where(few).order_by(*order).limit(size + 1)
-    parts = (sorted_days, walk.where(sa.not_(few)))
+    sorted_range = sa.select(found).where(few).order_by(*order).limit(size + 1)
+    parts = (sorted_range, walk.where(sa.not_(few)))
     return sa.union_all(*(sa.select(part.subquery()) for part in parts))
 
 
