@@ -20,7 +20,17 @@ from sqlalchemy.sql import util as sql_util
 
 from . import csvexport, search
 from .extensions import db
-from .models import Change, Priority, Rating, Site, Subscription, Ticket, TicketType, User
+from .models import (
+    Change,
+    Priority,
+    Rating,
+    Site,
+    Subscription,
+    Ticket,
+    TicketType,
+    User,
+    UTCDateTime,
+)
 from .routing import as_id
 from .rows import SHOWN_IN_ROW
 from .visibility import visible_tickets
@@ -230,7 +240,7 @@ def filtered(user: User, wf: Workflow, filters: dict[str, Any]):
         value = f["rating"]
         clauses.append(Ticket.rating.is_(None) if value == "none" else Ticket.rating == value)
     if "deadline_before" in f:
-        clauses.append(Ticket.deadline < f["deadline_before"])
+        clauses.append(Ticket.deadline < _known(f["deadline_before"], sa.Date))
     clauses += _days(Ticket.created, "created", f) + _days(Ticket.modified, "modified", f)
     return sa.and_(*clauses)
 
@@ -239,10 +249,21 @@ def _days(column, name: str, filters: dict[str, Any]) -> list:
     """A date filter's conditions: from the first day's start to the last day's end."""
     clauses = []
     if f"{name}_from" in filters:
-        clauses.append(column >= _start_of(filters[f"{name}_from"]))
+        clauses.append(column >= _known(_start_of(filters[f"{name}_from"]), UTCDateTime))
     if f"{name}_to" in filters:
-        clauses.append(column < _start_of(filters[f"{name}_to"] + timedelta(days=1)))
+        end = _start_of(filters[f"{name}_to"] + timedelta(days=1))
+        clauses.append(column < _known(end, UTCDateTime))
     return clauses
+
+
+def _known(value, type_):
+    """A date filter's value, written into the SQL on PostgreSQL (as search._constant):
+    a statement run a few times is planned once for any value, and a plan for any range
+    walked every ticket for a narrow one (a month's tickets by number, 71 -> 196 ms at a
+    million tickets; due before a day, 46 -> 240 ms)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.literal(value, type_, literal_execute=True)
+    return sa.literal(value, type_)
 
 
 def in_view(user: User, wf: Workflow, view: View):
@@ -344,12 +365,12 @@ def _range_apart(view: View, sort_columns) -> str | None:
 
 def _range(ticket, name: str, filters: dict[str, Any]) -> list:
     """A date range's conditions on ``ticket`` (the tickets or an alias of them), none if
-    the view has no such range; the deadline's as its sort indexes begin."""
+    the view has no such range."""
     if name != "deadline":
         return _days(getattr(ticket, name), name, filters)
     if "deadline_before" not in filters:
         return []
-    return [ticket.deadline.is_(None) == sa.false(), ticket.deadline < filters["deadline_before"]]
+    return [ticket.deadline < _known(filters["deadline_before"], sa.Date)]
 
 
 def _range_first(walk: sa.Select, view: View, name: str, sort_columns, size: int):
@@ -362,7 +383,7 @@ def _range_first(walk: sa.Select, view: View, name: str, sort_columns, size: int
     takes all of the view's tickets in it, by whichever index suits the view, and sorts
     them; only more are walked as before."""
     indexed = aliased(Ticket, name="in_range")
-    # The created and deadline indexes hold the tickets not deleted only (PRESENT).
+    # ix_tickets_created and ix_tickets_deadline hold the tickets not deleted only.
     present = [] if name == "modified" else [indexed.deleted.is_(None)]
     cap = sa.literal(RANGE_SORTED + 1, literal_execute=True)
     held = (
@@ -373,10 +394,8 @@ def _range_first(walk: sa.Select, view: View, name: str, sort_columns, size: int
     )
     counted = sa.select(sa.func.count().label("held")).select_from(held).cte("range_counted")
     few = sa.select(counted.c.held <= RANGE_SORTED).scalar_subquery()
-    # Apart, so that the planner finds them as it would all of them, not in the page's
-    # order; the deadline's through a deadline sort index, as counted.
-    finding = walk.where(Ticket.deadline.is_(None) == sa.false()) if name == "deadline" else walk
-    found = finding.order_by(None).limit(None).cte("range_found").prefix_with("MATERIALIZED")
+    # Apart, so that the planner finds them as it would all of them, not in the page's order.
+    found = walk.order_by(None).limit(None).cte("range_found").prefix_with("MATERIALIZED")
     order = [
         clause
         for i, (column, desc) in enumerate(sort_columns)

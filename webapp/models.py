@@ -464,6 +464,11 @@ sa.Index("ix_tickets_author_modified", Ticket.author_id, Ticket.modified)
 # The tickets created in some days, with when each last changed and its state, from the
 # index alone (a list of them, last changed first: listing.RANGE_SORTED).
 sa.Index("ix_tickets_created", Ticket.created, Ticket.modified, Ticket.id, Ticket.state, **PRESENT)
+# The tickets due before a day (the deadline filter), which the sort indexes below cannot
+# find (they begin with "deadline IS NULL", which PostgreSQL cannot match to a deadline),
+# with when each last changed and its state, as ix_tickets_created.
+sa.Index("ix_tickets_deadline", Ticket.deadline, Ticket.modified, Ticket.id, Ticket.state,
+         **_partial("deleted IS NULL AND deadline IS NOT NULL"))  # fmt: skip
 sa.Index("ix_tickets_last_commenter_state", Ticket.last_commenter_id, Ticket.state, **PRESENT)
 sa.Index("ix_tickets_ref", Ticket.ref, **PRESENT)
 # A list sorted by priority, deadline or reference, newest first among equals (the
