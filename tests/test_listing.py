@@ -199,10 +199,10 @@ RANGE_ARGS = {
 def test_the_tickets_in_a_date_range_page_in_order_however_they_are_found(
     app, monkeypatch, held, sort, kind
 ):
-    """On PostgreSQL the tickets in a date range (created or last changed in some days,
-    due before one) of a list sorted by another column are sorted apart when there are at
-    most RANGE_SORTED of them, and the list's order is walked when there are more: the
-    same pages either way (on SQLite always the walk)."""
+    """On PostgreSQL the tickets created in some days or due before one, of a list sorted
+    by last change or number, are sorted apart when there are at most RANGE_SORTED of
+    them, and the list's order is walked when there are more, or for any other range or
+    order: the same pages whichever way (on SQLite always the walk)."""
     if held == "walked":
         monkeypatch.setattr(listing, "RANGE_SORTED", 3)
     alice, sam = make_user("alice"), make_user("sam", role="staff")
