@@ -299,6 +299,14 @@ def test_monitor_csv_names_the_sites_and_types_a_change_mentions(app, alice, sam
         ("created", "site", "", "Webshop"), ("created", "ticket_type", "", "Error"),
         ("edited", "site", "Webshop", "Office"), ("edited", "ticket_type", "Error", "Question"),
     }  # fmt: skip
+    # A type no longer there is named by its number.
+    gone = error.id
+    db.session.delete(error)
+    db.session.commit()
+    table = monitor_rows(signed_in(app, "sam"), ticket.id)
+    assert {(r[4], r[5]) for r in table[1:] if r[3] == "ticket_type"} == {
+        ("", f"type {gone}"), (f"type {gone}", "Question"),
+    }  # fmt: skip
 
 
 def test_monitor_csv_neutralises_formulas(app, alice):

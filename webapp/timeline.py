@@ -11,7 +11,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import csvexport, i18n
@@ -152,6 +152,12 @@ class _Names:
             else:
                 found[kind][id_] = _Name(label, extra or label)
 
+    def learn(self, name: str, value: str | None, label: str | None) -> None:
+        """Take the name a field's value stands for, found elsewhere (the export's rows)."""
+        if label is not None and value and value.isdigit():
+            found = {"user": self.users, "site": self.sites, "type": self.types}
+            found[_ref_kind(name)][int(value)] = _Name(label, label)
+
     def show(self, name: str, value: str | None) -> str:
         if value is None or value == "":
             return "" if self.export else "—"
@@ -240,11 +246,12 @@ def csv_lines(ticket: Ticket, wf: Workflow) -> Iterator[str]:
 def monitor_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
     """The change monitor as rows, header first: the CSV download and the API serve these.
     Plain rows, streamed: a ticket with a long history costs time, not memory. The
-    database takes each change's fields apart, a row per field as the CSV has them: the
-    worker then parses no JSON (a third of its time for a long history)."""
+    database takes each change's fields apart, a row per field as the CSV has them, with
+    the names of the users, sites and types they mention: the worker then parses no JSON
+    (a third of its time for a long history) and reads no names beforehand."""
     yield CSV_HEADER
     dialect = db.session.get_bind().dialect.name
-    show = _Names(_ref_values(ticket, dialect), wf, export=True).show
+    names = _Names((), wf, export=True)  # learnt from the rows, which name them
     # The changes in order first, and only then each taken apart: the planner guesses a
     # hundred fields a change, and for a streamed result (a cursor, which it plans to
     # answer its first rows soon) it walked every change of every ticket in order of id
@@ -258,19 +265,43 @@ def monitor_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
         .subquery()
     )
     each, part, place = _fields_apart(history.c.fields, dialect)
+    name, old, new = part
     rows = db.session.connection().execute(
         sa.select(csvexport.utc_text(history.c.created, dialect), User.username,
-                  history.c.kind, *part)
+                  history.c.kind, name, old, new, _ref_name(name, old, dialect),
+                  _ref_name(name, new, dialect))
         .select_from(history)
         .join(each, sa.true())
         .outerjoin(User, User.id == history.c.actor_id)
         .order_by(history.c.id, place),
         execution_options={"stream_results": True, "max_row_buffer": 2000},  # this one only
     )  # fmt: skip
-    for stamp, actor, kind, name, old, new in rows:
+    for stamp, actor, kind, name, old, new, old_name, new_name in rows:
         if name in REF_FIELDS:
-            old, new = show(name, old), show(name, new)
+            names.learn(name, old, old_name)
+            names.learn(name, new, new_name)
+            old, new = names.show(name, old), names.show(name, new)
         yield (stamp, actor or "system", kind, name, old or "", new or "")
+
+
+def _ref_name(field, value, dialect: str):
+    """The name of the user, site or type that a field's value (an id) stands for, as
+    the export writes it, looked up by the database as it takes the changes apart (only
+    for the fields that name one: the field is read once a row, a CASE on its value);
+    NULL for any other field, or an id no longer there."""
+    if dialect == "postgresql":
+        number = value.op("~")("^[0-9]+$")
+    else:
+        number = sa.and_(value != "", value.op("NOT GLOB")("*[^0-9]*"))
+    person = aliased(User, name="named_user")  # not the actor's row, which the rows join
+    by_kind = {"user": (person.username, person.id), "site": (Site.name, Site.id),
+               "type": (TicketType.name, TicketType.id)}  # fmt: skip
+    lookups = {}
+    for name in REF_FIELDS:
+        label, key = by_kind[_ref_kind(name)]
+        found = sa.select(label).where(key == sa.cast(value, sa.Integer)).scalar_subquery()
+        lookups[name] = sa.case((number, found), else_=sa.null())
+    return sa.case(lookups, value=field, else_=sa.null())
 
 
 def _fields_apart(fields, dialect: str):
@@ -282,26 +313,6 @@ def _fields_apart(fields, dialect: str):
         return each, [each.c.value.op("->>")(i) for i in range(3)], each.c.n
     each = sa.func.json_each(fields).table_valued("value", "key")
     return each, [sa.func.json_extract(each.c.value, f"$[{i}]") for i in range(3)], each.c.key
-
-
-def _ref_values(ticket: Ticket, dialect: str):
-    """The (field, value) pairs of the ticket's changes that name a user, site or type,
-    each once, taken out of the changes' fields by the database's JSON functions; on
-    PostgreSQL only the changes that name one are taken apart (jsonb's @>)."""
-    each, part, _place = _fields_apart(Change.fields, dialect)
-    if dialect == "postgresql":
-        naming = [sa.literal_column(f"""'[["{name}"]]'::jsonb""") for name in REF_FIELDS]
-        names_one = sa.or_(*(Change.fields.op("@>")(name) for name in naming))
-    else:
-        names_one = sa.true()
-    found = (
-        sa.select(*part)
-        .select_from(Change)
-        .join(each, sa.true())
-        .where(Change.ticket_id == ticket.id, names_one, part[0].in_(REF_FIELDS))
-        .distinct()
-    )
-    return ((f, v) for f, old, new in db.session.execute(found) for v in (old, new))
 
 
 def history(ticket: Ticket, files: list[Attachment]) -> list[Change]:
