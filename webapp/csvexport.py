@@ -41,13 +41,13 @@ def _cell(cell: object) -> str:
     return neutralise("" if cell is None else str(cell))
 
 
-def lines(rows: Iterable[Iterable[object]], *, neutralised: bool = False) -> Iterator[str]:
+def lines(rows: Iterable[Iterable[object]], *, safe: bool = False) -> Iterator[str]:
     """The rows as CSV (CRLF line ends), in pieces of CHUNK whole lines: every cell
-    neutralised as text here, or, when the rows say they are ``neutralised`` already
+    neutralised as text here, or, when the caller says the rows are ``safe`` already
     (see ``neutralised``), written as they come, a piece at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    if not neutralised:
+    if not safe:
         # Most cells are text that needs nothing: they pass as they are.
         rows = ([c if c.__class__ is str and c[:1] not in _FIRST else _cell(c) for c in row]
                 for row in rows)  # fmt: skip

@@ -239,15 +239,19 @@ def filtered(user: User, wf: Workflow, filters: dict[str, Any]):
     if "rating" in f:
         value = f["rating"]
         clauses.append(Ticket.rating.is_(None) if value == "none" else Ticket.rating == value)
-    if "deadline_before" in f:
-        clauses.append(Ticket.deadline < _known(f["deadline_before"], sa.Date))
-    clauses += _days(Ticket.created, "created", f) + _days(Ticket.modified, "modified", f)
+    for name in ("deadline", "created", "modified"):
+        clauses += _range(Ticket, name, f)
     return sa.and_(*clauses)
 
 
-def _days(column, name: str, filters: dict[str, Any]) -> list:
-    """A date filter's conditions: from the first day's start to the last day's end."""
-    clauses = []
+def _range(ticket, name: str, filters: dict[str, Any]) -> list:
+    """A date filter's conditions (deadline, created or modified) on ``ticket`` (the
+    tickets or an alias of them), none if the view has no such filter: before a day, or
+    from the first day's start to the last day's end."""
+    if name == "deadline":
+        before = filters.get("deadline_before")
+        return [] if before is None else [ticket.deadline < _known(before, sa.Date)]
+    column, clauses = getattr(ticket, name), []
     if f"{name}_from" in filters:
         clauses.append(column >= _known(_start_of(filters[f"{name}_from"]), UTCDateTime))
     if f"{name}_to" in filters:
@@ -362,16 +366,6 @@ def _range_apart(view: View, sort_columns) -> str | None:
     if not all(column in (Ticket.modified, Ticket.id) for column, _ in sort_columns):
         return None
     return next((name for name in RANGES if _range(Ticket, name, view.filters)), None)
-
-
-def _range(ticket, name: str, filters: dict[str, Any]) -> list:
-    """A date range's conditions on ``ticket`` (the tickets or an alias of them), none if
-    the view has no such range."""
-    if name != "deadline":
-        return _days(getattr(ticket, name), name, filters)
-    if "deadline_before" not in filters:
-        return []
-    return [ticket.deadline < _known(filters["deadline_before"], sa.Date)]
 
 
 def _range_first(walk: sa.Select, view: View, name: str, sort_columns, size: int):

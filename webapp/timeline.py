@@ -152,12 +152,6 @@ class _Names:
             else:
                 found[kind][id_] = _Name(label, extra or label)
 
-    def learn(self, name: str, value: str | None, label: str | None) -> None:
-        """Take the name a field's value stands for, found elsewhere (the export's rows)."""
-        if label is not None and value and value.isdigit():
-            found = {"user": self.users, "site": self.sites, "type": self.types}
-            found[_ref_kind(name)][int(value)] = _Name(label, label)
-
     def show(self, name: str, value: str | None) -> str:
         if value is None or value == "":
             return "" if self.export else "—"
@@ -251,7 +245,9 @@ def monitor_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
     (a third of its time for a long history) and reads no names beforehand."""
     yield CSV_HEADER
     dialect = db.session.get_bind().dialect.name
-    names = _Names((), wf, export=True)  # learnt from the rows, which name them
+    # The rows name what they mention; these only say what they do not (an empty value,
+    # an id no longer there).
+    unnamed = _Names((), wf, export=True).show
     # The changes in order first, and only then each taken apart: the planner guesses a
     # hundred fields a change, and for a streamed result (a cursor, which it plans to
     # answer its first rows soon) it walked every change of every ticket in order of id
@@ -278,9 +274,8 @@ def monitor_rows(ticket: Ticket, wf: Workflow) -> Iterator[tuple]:
     )  # fmt: skip
     for stamp, actor, kind, name, old, new, old_name, new_name in rows:
         if name in REF_FIELDS:
-            names.learn(name, old, old_name)
-            names.learn(name, new, new_name)
-            old, new = names.show(name, old), names.show(name, new)
+            old = unnamed(name, old) if old_name is None else old_name
+            new = unnamed(name, new) if new_name is None else new_name
         yield (stamp, actor or "system", kind, name, old or "", new or "")
 
 

@@ -126,7 +126,7 @@ def export():
     if view.errors:
         raise Invalid("; ".join(view.errors.values()))
     rows = _csv_rows(listing.export_rows(current_user, wf, view))
-    lines = csvexport.lines(itertools.chain([CSV_HEADER], rows), neutralised=True)
+    lines = csvexport.lines(itertools.chain([CSV_HEADER], rows), safe=True)
     return Response(
         stream_with_context(lines),
         mimetype="text/csv",
