@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import Client, csrf_token
 from tests.factories import PASSWORD, make_user, password_hash
 from webapp import accounts, create_app, models
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 
 MESSAGE = "Too many failed sign-ins in a short time"
 
@@ -134,6 +134,26 @@ REDIS = os.environ.get("TEST_REDIS_URL")
 PREFIX = f"tessera-test-{uuid.uuid4().hex}"
 
 
+@pytest.fixture
+def limiter_back_in_memory(database_url):
+    """Flask-Limiter is one per process and counts where the last app made told it. After
+    a test's apps counted in Redis, every later test's limiter.reset() (the app fixture)
+    would clear each counter in that Redis database, another test process's mid-test
+    included: an app made here puts this process's limiter back in memory."""
+    yield
+    create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x", "TESTING": True})
+    if REDIS:
+        import redis
+
+        server = redis.Redis.from_url(REDIS)
+        probe = f"LIMITS:{PREFIX}/probe"
+        server.set(probe, 1, ex=60)
+        limiter.reset()
+        assert server.get(probe) == b"1", "limiter.reset() still clears Redis"
+        server.delete(probe)
+
+
+@pytest.mark.usefixtures("limiter_back_in_memory")
 @pytest.mark.parametrize("storage", ["memory://", "redis"])
 def test_with_redis_the_counters_outlive_the_app_server(database_url, storage):
     """RATELIMIT_STORAGE_URI: memory:// counts in each server process (a new one starts
