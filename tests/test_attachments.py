@@ -14,11 +14,11 @@ from werkzeug.datastructures import FileStorage
 
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
-from webapp import accounts, administration, services
+from webapp import accounts, administration, notify, services
 from webapp.attachments import clean_name
 from webapp.exceptions import Invalid
 from webapp.extensions import db
-from webapp.models import Attachment, Change, Comment, Notification
+from webapp.models import Attachment, Change, Comment, Notification, User
 from webapp.monitor import UnrecordedTicketWrite
 
 HTML = b"<!doctype html><script>alert(document.cookie)</script>"
@@ -383,6 +383,7 @@ def test_adding_and_removing_are_recorded_in_the_monitor_and_timeline(app, scene
     assert ",alice,attachment_added,attachment,,report.pdf\r\n" in csv
     assert ",sam,attachment_removed,attachment,report.pdf,\r\n" in csv
     # Notifications follow the recorded changes: carol follows the site.
+    notify.catch_up(db.session.scalar(sa.select(User).where(User.username == "carol")))
     told = db.session.scalars(
         sa.select(Notification.change_id).where(Notification.recipient.has(username="carol"))
     ).all()

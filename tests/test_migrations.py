@@ -57,15 +57,16 @@ def test_0017_keeps_every_notification_and_its_indexes_on_sqlite(tmp_path):
     from flask_migrate import downgrade, upgrade
 
     from tests.factories import make_site, make_ticket, make_user
-    from webapp import create_app, services
+    from webapp import create_app, notify, services
     from webapp.models import Notification
 
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/m.sqlite3", "SECRET_KEY": "x"})
     with app.app_context(), app.test_request_context():
         upgrade()
-        alice = make_user("alice")
-        ticket = make_ticket(alice, site=make_site("Webshop", alice, make_user("bob")))
+        alice, bob = make_user("alice"), make_user("bob")
+        ticket = make_ticket(alice, site=make_site("Webshop", alice, bob))
         services.comment(actor=alice, ticket=ticket, body="Still broken.")
+        notify.catch_up(bob)
         written = db.session.scalars(sa.select(Notification.id)).all()
         db.session.remove()
         assert written

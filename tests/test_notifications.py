@@ -12,7 +12,16 @@ from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
 from webapp import accounts, notify, notify_mail, services
 from webapp.extensions import db
-from webapp.models import Change, Comment, MailState, Notification, Ticket, clock_at
+from webapp.models import (
+    Change,
+    Comment,
+    MailState,
+    Notification,
+    NotificationCursor,
+    Ticket,
+    User,
+    clock_at,
+)
 
 HTMX = {"HX-Request": "true"}
 
@@ -30,14 +39,23 @@ def people(app):
         "ada": make_user("ada", role="admin"),
         "dan": dan,
     }
-    people["site"] = make_site("Webshop", alice, bob, dan)
+    with clock_at(datetime(2025, 1, 1, tzinfo=UTC)):  # followed before any test's changes
+        people["site"] = make_site("Webshop", alice, bob, dan)
     dan.active = False
     db.session.commit()
     return people
 
 
+def everyone_looks() -> None:
+    """Every active person's bell refreshes: what their sites saw is written for them."""
+    for user in db.session.scalars(sa.select(User).where(User.active)).all():
+        notify.catch_up(user)
+
+
 def told(ticket=None, change=None) -> dict[str, str]:
-    """Who was notified (username: reason) of a ticket's latest change, or of ``change``."""
+    """Who was notified (username: reason) of a ticket's latest change, or of ``change``,
+    once everyone looked."""
+    everyone_looks()
     if change is None:
         change = db.session.scalar(
             sa.select(Change).where(Change.ticket_id == ticket.id).order_by(Change.id.desc())
@@ -96,6 +114,82 @@ def test_nobody_who_may_not_see_the_ticket_hears_of_it(people):
     assert told(ticket) == {}  # a deleted ticket is seen by nobody
 
 
+def written(ticket) -> dict[str, str]:
+    """The notifications of the ticket's latest change written so far, nobody looking."""
+    change = db.session.scalar(
+        sa.select(Change).where(Change.ticket_id == ticket.id).order_by(Change.id.desc())
+    )
+    notes = db.session.scalars(sa.select(Notification).where(Notification.change_id == change.id))
+    return {n.recipient.username: n.reason for n in notes}
+
+
+def test_a_change_writes_its_peoples_notifications_a_subscribers_when_they_look(people):
+    ticket = make_ticket(people["alice"], site=people["site"])
+    services.take(actor=people["sam"], ticket=ticket)
+    services.comment(actor=people["ada"], ticket=ticket, body="Any news?")
+    assert written(ticket) == {"alice": "commented", "sam": "commented"}  # bob follows
+    assert notify.catch_up(people["bob"]) == 3  # the new ticket, the take, the comment
+    assert written(ticket) == {"alice": "commented", "sam": "commented", "bob": "commented"}
+    assert notify.catch_up(people["bob"]) == 0  # once
+    assert notify.catch_up(people["carol"]) == 0  # follows nothing
+
+
+def test_a_subscriber_hears_of_what_was_made_while_they_followed_the_site(people):
+    from webapp import subscriptions
+
+    carol, site = people["carol"], people["site"]
+    with clock_at(datetime(2026, 3, 1, tzinfo=UTC)):
+        before = make_ticket(people["alice"], site=site)
+    with clock_at(datetime(2026, 3, 2, tzinfo=UTC)):
+        subscriptions.subscribe(actor=carol, site=site)
+        db.session.commit()
+    with clock_at(datetime(2026, 3, 3, tzinfo=UTC)):
+        services.comment(actor=people["alice"], ticket=before, body="Still broken.")
+    notify.catch_up(carol)
+    mine = db.session.scalars(sa.select(Notification).where(Notification.recipient == carol))
+    assert [n.reason for n in mine] == ["commented"]
+
+
+def test_two_looks_at_once_write_each_notification_once(people, monkeypatch):
+    """Both read the cursor where it was; the one that moves it second writes nothing."""
+    ticket = make_ticket(people["alice"], site=people["site"])
+    stale = db.session.execute(notify._CURSOR, {"me": people["bob"].id}).one()
+    assert notify.catch_up(people["bob"]) == 1
+    services.comment(actor=people["alice"], ticket=ticket, body="Still broken.")
+    newest = db.session.scalar(sa.select(sa.func.max(Change.id)))
+    as_read = sa.select(sa.literal(newest), sa.literal(stale[1]), sa.literal(stale[2]))
+    monkeypatch.setattr(notify, "_CURSOR", as_read.where(sa.bindparam("me") > 0))
+    assert notify.catch_up(people["bob"]) == 0
+    monkeypatch.undo()
+    assert notify.catch_up(people["bob"]) == 1
+    assert len(ticket_notes(ticket)) == len({(n.recipient_id, n.change_id)
+                                            for n in ticket_notes(ticket)})  # fmt: skip
+
+
+def test_a_change_committed_after_a_look_passed_its_number_is_not_lost(people):
+    """On PostgreSQL a change is numbered when written and seen when committed: a look
+    in between moves the cursor past it. The next look reads such changes again."""
+    ticket = make_ticket(people["alice"], site=people["site"])
+    notify.catch_up(people["bob"])
+    late = services.comment(actor=people["alice"], ticket=ticket, body="Committed late.")
+    cursor = db.session.get(NotificationCursor, people["bob"].id)
+    cursor.through = late.id  # as if a look had passed it before it was committed
+    db.session.commit()
+    services.comment(actor=people["alice"], ticket=ticket, body="And one more.")
+    assert notify.catch_up(people["bob"]) == 2
+    assert late.id in {n.change_id for n in ticket_notes(ticket) if n.recipient == people["bob"]}
+
+
+def test_the_list_is_in_the_order_of_the_changes_whenever_each_was_written(people, app):
+    his = make_ticket(people["bob"], summary="His own", site=people["site"])
+    make_ticket(people["alice"], site=people["site"], summary="Older, on his site")
+    services.comment(actor=people["sam"], ticket=his, body="On it.")  # he is told at once
+    page = signed_in(app, "bob").get("/notifications").get_data(as_text=True)  # his site's now
+    assert page.index("His own: Sam commented") < page.index("Older, on his site")
+    ids = {n.ticket_id: n.id for n in db.session.scalars(sa.select(Notification))}
+    assert ids[his.id] < max(ids.values())  # written first
+
+
 def test_notifications_are_written_in_the_transaction_of_the_change(people, monkeypatch):
     ticket = make_ticket(people["alice"], site=people["site"])
     change = services.comment(actor=people["sam"], ticket=ticket, body="On it.")
@@ -132,6 +226,7 @@ def test_mail_is_planned_by_each_recipients_choice(people, app):
 
 
 def ticket_notes(ticket) -> list[Notification]:
+    everyone_looks()
     query = sa.select(Notification).where(Notification.ticket_id == ticket.id)
     return list(db.session.scalars(query.order_by(Notification.id)))
 
@@ -145,6 +240,10 @@ def signed_in(app, username: str):
     return client
 
 
+def refreshes(html: str) -> str:
+    return re.search(r'id="bell"[^>]*hx-trigger="([^"]*)"', html).group(1)
+
+
 def bell(html: str) -> str:
     match = re.search(r'class="badge" data-count="(\d+)">([^<]*)<', html)
     assert match, "no bell on the page"
@@ -155,9 +254,12 @@ def test_the_bell_counts_unread_notifications_and_the_page_lists_them(people, ap
     ticket = make_ticket(people["alice"], site=people["site"], summary="Checkout is slow")
     services.comment(actor=people["alice"], ticket=ticket, body="Very slow **today**.")
     bob = signed_in(app, "bob")
+    # His site's are written when he looks: the page's bell refreshes at once, and writes.
     html = bob.get("/").get_data(as_text=True)
-    assert bell(html) == "2"
+    assert (bell(html), refreshes(html)) == ("0", "load, every 30s")
     assert bell(bob.get("/notifications/bell").get_data(as_text=True)) == "2"
+    html = bob.get("/").get_data(as_text=True)
+    assert (bell(html), refreshes(html)) == ("2", "every 30s")
     page = bob.get("/notifications").get_data(as_text=True)
     assert f"#{ticket.id} Checkout is slow: Alice commented" in page
     assert f"#{ticket.id} Checkout is slow: Alice reported this ticket" in page
@@ -170,12 +272,13 @@ def test_the_bell_counts_unread_notifications_and_the_page_lists_them(people, ap
 def test_opening_a_notification_marks_it_read_and_lands_on_the_change(people, app):
     ticket = make_ticket(people["alice"], site=people["site"])
     change = services.comment(actor=people["alice"], ticket=ticket, body="More detail.")
+    bob = signed_in(app, "bob")
+    bob.get("/notifications/bell")
     note = db.session.scalar(
         sa.select(Notification).where(
             Notification.change_id == change.id, Notification.recipient == people["bob"]
         )
     )
-    bob = signed_in(app, "bob")
     token = csrf_token(bob, "/notifications")
     response = bob.post(f"/notifications/{note.id}/open", data={"csrf_token": token})
     assert response.status_code == 303
@@ -252,17 +355,17 @@ def test_read_and_unread_notifications_are_listed_together_newest_first(people, 
 
 
 def test_reading_a_persons_notifications_uses_an_index(people, app):
-    """The bell, the list, marking all read, the mail mode and the mail queue must each
-    find a person's notifications without reading the whole table. SQLite uses a partial
-    index only for a statement that states its condition; PostgreSQL, told not to read
-    whole tables where it can help it (its plans for a test's few rows would), must find
-    an index for each."""
+    """The bell, the list, catching up, marking all read, the mail mode and the mail
+    queue must each find a person's notifications without reading the whole table.
+    SQLite uses a partial index only for a statement that states its condition;
+    PostgreSQL, told not to read whole tables where it can help it (its plans for a
+    test's few rows would), must find an index for each."""
     app.config["MAIL_SERVER"] = "127.0.0.1"
     make_ticket(people["alice"], site=people["site"])
     statements = []
 
     def keep(conn, cursor, statement, parameters, context, executemany):
-        if "notifications" in statement and not statement.startswith("INSERT"):
+        if "notifications" in statement and "INTO notification_cursors" not in statement:
             statements.append((statement, parameters))
 
     sa.event.listen(db.engine, "before_cursor_execute", keep)
@@ -305,7 +408,7 @@ def test_a_ticket_deleted_from_the_database_takes_its_notifications_along(people
 def test_a_notification_about_a_ticket_one_may_no_longer_see_is_gone(people, app):
     ticket = make_ticket(people["alice"], site=people["site"])
     bob = signed_in(app, "bob")
-    assert bell(bob.get("/").get_data(as_text=True)) == "1"
+    assert bell(bob.get("/notifications/bell").get_data(as_text=True)) == "1"
     services.edit(actor=people["alice"], ticket=ticket, version=ticket.version, private=True)
     assert bell(bob.get("/").get_data(as_text=True)) == "0"
     assert f"#{ticket.id}" not in bob.get("/notifications").get_data(as_text=True)

@@ -16,7 +16,7 @@ from tests import dbstate
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
 from tests.permissions_table import TABLE, VISITORS
-from webapp import accounts, administration, api_tokens, create_app, services, webhooks
+from webapp import accounts, administration, api_tokens, create_app, notify, services, webhooks
 from webapp.extensions import db
 from webapp.models import Attachment, Notification, TicketType
 
@@ -65,9 +65,8 @@ def _build_scene(app) -> dict[str, int]:
     attachment = db.session.scalar(
         sa.select(Attachment.id).where(Attachment.ticket_id == attached.ticket_id)
     )
-    told = db.session.scalar(
-        sa.select(Notification.id).where(Notification.change_id == change.id)
-    )  # carol's, as she follows the site
+    notify.catch_up(carol)  # she looks: hers, as she follows the site
+    told = db.session.scalar(sa.select(Notification.id).where(Notification.change_id == change.id))
     hook = webhooks.create(url="https://hooks.example.com/", site=None, events=["created"])
     db.session.commit()
     staff_group = accounts.role_group(app.config["STAFF_GROUP"])

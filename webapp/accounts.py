@@ -64,12 +64,13 @@ def signed_in_user(user_id: int, secret: str, *, with_unread: bool = False) -> U
     if not rows:
         return None
     n, first = len(signed_in_users.COLUMNS), rows[0]  # the user's columns, then the rest
-    last_seen, tickets_stamp, setup_stamp, *unread = first[n + 2 :]
+    last_seen, tickets_stamp, setup_stamp, *bell = first[n + 2 :]
     stamps.remember(stamps.Stamps(tickets_stamp, setup_stamp))
     groups = tuple(sorted(tuple(row[n : n + 2]) for row in rows if row[n] is not None))
     user = signed_in_users.attach(tuple(first[:n]), groups)
     if with_unread:
-        g.unread_for, g.unread = user.id, unread[0] or 0
+        g.unread_for, g.unread = user.id, bell[0] or 0
+        g.notifications_behind = bool(bell[1])
     user.session_secret = secret
     if last_seen < utcnow() - TOUCH_EVERY:
         g.touch_session = digest
@@ -105,7 +106,9 @@ def _signed_in_query(with_unread: bool, staff_groups: tuple[str, ...]) -> sa.Sel
         )
     )
     if with_unread:
-        query = query.add_columns(notify.unread_column(user_id, staff_groups))
+        query = query.add_columns(
+            notify.unread_column(user_id, staff_groups), notify.behind_column(user_id)
+        )
     return query
 
 

@@ -393,7 +393,10 @@ def _sites(users: dict[str, User]) -> dict[str, Site]:
         for username in members:
             user = users[username]
             if not any(s.site_id == site.id for s in user.subscriptions):
-                db.session.add(Subscription(user=user, site=site))
+                # Followed before the demo's tickets were made (over the last 60 days),
+                # so their subscribers hear of them.
+                followed = utcnow() - timedelta(days=90)
+                db.session.add(Subscription(user=user, site=site, created=followed))
         sites[name] = site
     db.session.commit()
     return sites

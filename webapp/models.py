@@ -611,7 +611,9 @@ class MailState(enum.StrEnum):
 
 class Notification(Outbox, db.Model):
     """Tells one person about one change of a ticket: in the app (the bell) and, through
-    the outbox columns, by e-mail. Written in the transaction of the change itself."""
+    the outbox columns, by e-mail. Written in the transaction of the change itself for
+    its people and for whoever gets it by mail; for a site's other subscribers when they
+    next look (``notify.catch_up``). At most one per person and change."""
 
     __tablename__ = "notifications"
 
@@ -646,16 +648,30 @@ WAITING_FOR_MAIL = (MailState.PENDING.value, MailState.DIGEST.value)
 MAIL_WAITING = Notification.mail.in_(
     sa.bindparam("waiting", WAITING_FOR_MAIL, expanding=True, literal_execute=True)
 )
-# A person's notifications, newest first, in two indexes: the unread (the bell) and the
-# read. A new notification is unread, so it is written into one of them only: a change
-# tells up to a few hundred people, and each person's end of an index is a page of its
-# own (two such indexes made SQLite's writes a fifth slower).
-sa.Index("ix_notifications_unread", Notification.recipient_id, Notification.id,
+# A person's notifications, newest change first, in two indexes: the unread (the bell)
+# and the read. A new notification is unread, so it is written into one of them only.
+# By change, not by id: a subscriber's are written when they look, after notifications
+# of later changes may have been written for them with those changes.
+sa.Index("ix_notifications_unread", Notification.recipient_id, Notification.change_id,
          sqlite_where=UNREAD, postgresql_where=UNREAD)  # fmt: skip
-sa.Index("ix_notifications_read", Notification.recipient_id, Notification.id,
+sa.Index("ix_notifications_read", Notification.recipient_id, Notification.change_id,
          sqlite_where=READ, postgresql_where=READ)  # fmt: skip
 sa.Index("ix_notifications_outbox", Notification.mail, Notification.due,
          sqlite_where=MAIL_WAITING, postgresql_where=MAIL_WAITING)  # fmt: skip
+
+
+class NotificationCursor(db.Model):
+    """How far a person's notifications from their sites are written (``notify.catch_up``):
+    up to change ``through``, at ``caught_up``. Not on ``users``, whose every write moves
+    the pages' setup stamp."""
+
+    __tablename__ = "notification_cursors"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    through: Mapped[int]
+    caught_up: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ApiToken(db.Model):

@@ -1,8 +1,6 @@
 """Who hears about a ticket change, and the notifications people read in the app.
 
-Every change the monitor records in a transaction is turned into notifications just before
-that transaction commits (a ``before_commit`` hook), so a change and its notifications are
-written together or not at all. Who is told:
+Who is told:
 
 - a new ticket: the subscribers of its site (unless it is private) and every admin;
 - any other change or a comment: the author, the assignee (and the one it was taken
@@ -10,8 +8,19 @@ written together or not at all. Who is told:
 - never the person who acted, never a deactivated account, and never anyone the one
   visibility rule does not let see the ticket.
 
-Each notification also says whether and when it is to be mailed (the outbox columns): at
-once, in the recipient's daily digest, or not at all. ``notify_mail`` delivers them.
+When their notification is written:
+
+- with the change, in its transaction (a ``before_commit`` hook), so a change and these
+  notifications are saved together or not at all: the ticket's people, the admins of a
+  new ticket, and every subscriber who gets it by mail (the outbox columns say whether
+  and when: at once, in the recipient's daily digest, or not at all; ``notify_mail``
+  delivers them);
+- when they next look, for a site's other subscribers (``catch_up``): the bell's
+  refresh, the notifications page and the API write what the sites they follow saw
+  since their cursor, from the changes themselves. A change would otherwise write a row
+  for each of its site's subscribers, most of whom are not looking: on the generated
+  data 66 a change, a third of what a write cost. A page shows the bell as written so
+  far and, when changes were made since, has the bell refresh at once.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import sqlalchemy as sa
 from flask import current_app, g, url_for
 from flask_babel import gettext as _
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from . import mailer, monitor, services, timeline, webhooks
@@ -38,6 +48,8 @@ from .models import (
     MailMode,
     MailState,
     Notification,
+    NotificationCursor,
+    Subscription,
     Ticket,
     User,
     UTCDateTime,
@@ -55,6 +67,11 @@ from .workflow import Workflow
 
 PAGE_SIZE = 30
 BELL_CAP = 99
+# A subscriber who looks again after more changes than this hears of the latest this many.
+BACKLOG = 10_000
+# PostgreSQL numbers a change when it is written, not when it commits: a catch-up looks
+# again at changes this far below its cursor, made up to LATE before it last caught up.
+LOOKBACK, LATE = 1_000, timedelta(minutes=1)
 
 
 @event.listens_for(Session, "before_commit")
@@ -68,10 +85,11 @@ def _notify_recorded(session: Session) -> None:
 
 
 def _notify(session: Session, change: Change) -> None:
-    """Write the change's notifications in one INSERT ... SELECT: who is told, whether
-    they may see the ticket (the one visibility rule, in SQL) and how they are mailed are
-    all decided by the database, however many subscribers a site has. Only recipients
-    who read their mail as a daily digest cost one statement more (their local hour)."""
+    """Write the change's notifications told with it in one INSERT ... SELECT: who is
+    told, whether they may see the ticket (the one visibility rule, in SQL) and how they
+    are mailed are all decided by the database, however many subscribers get mail. Only
+    recipients who read their mail as a daily digest cost one statement more (their
+    local hour)."""
     ticket = change.ticket
     if ticket.deleted is not None:
         return
@@ -116,6 +134,11 @@ def _notify(session: Session, change: Change) -> None:
         )
 
 
+# What both ways of writing notifications give, in the order their SELECTs list it.
+_COLUMNS = ["recipient_id", "ticket_id", "change_id", "reason", "created", "mail", "due",
+            "attempts", "error"]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class _Shape:
     """What decides the form of a change's notifications statement (its values are bound
@@ -135,8 +158,9 @@ def _recipients_insert(shape: _Shape) -> sa.Insert:
     people = sa.bindparam("people", expanding=True)
     site = sa.bindparam("site")
     who = [User.id.in_(people)]
-    if shape.by_site:
-        who.append(subscribed_to(site))
+    if shape.by_site and shape.mailed:  # the others catch up when they look
+        gets_mail = sa.and_(User.email != "", User.mail_mode != MailMode.NONE.value)
+        who.append(sa.and_(subscribed_to(site), gets_mail))
     if shape.created:
         who.append(in_groups(shape.admins))
         reason = sa.literal("created")
@@ -164,13 +188,120 @@ def _recipients_insert(shape: _Shape) -> sa.Insert:
     ).where(User.active, sa.or_(*who), sees)  # fmt: skip
     if shape.by_someone:
         recipients = recipients.where(User.id != sa.bindparam("actor"))
-    columns = ["recipient_id", "ticket_id", "change_id", "reason", "created", "mail", "due",
-               "attempts", "error"]  # fmt: skip
     # The table, not the entity: an ORM insert given parameters would be a bulk insert.
-    insert = sa.insert(Notification.__table__).from_select(columns, recipients)
+    insert = sa.insert(Notification.__table__).from_select(_COLUMNS, recipients)
     if shape.mailed:
         insert = insert.returning(Notification.id, Notification.recipient_id, Notification.mail)
     return insert
+
+
+# -- A subscriber's, when they look ------------------------------------------------------
+
+
+def behind_column(user_id) -> sa.ColumnElement[bool]:
+    """Whether the user follows a site and changes were made since their cursor, as a
+    column of a query that loads the user by id (a value or a bound parameter)."""
+    through = sa.select(NotificationCursor.through).where(NotificationCursor.user_id == user_id)
+    newest = sa.select(sa.func.max(Change.id)).scalar_subquery()
+    follows = sa.exists().where(Subscription.user_id == user_id)
+    return sa.and_(follows, newest > sa.func.coalesce(through.scalar_subquery(), -1))
+
+
+def _mine(column) -> sa.ScalarSelect:
+    mine = NotificationCursor.user_id == sa.bindparam("me")
+    return sa.select(column).where(mine).scalar_subquery()
+
+
+# The newest change, and where the cursor of the user ``me`` stands (None, None: nowhere).
+_CURSOR = sa.select(
+    sa.select(sa.func.max(Change.id)).scalar_subquery(),
+    _mine(NotificationCursor.through),
+    _mine(NotificationCursor.caught_up),
+)
+
+
+def catch_up(user: User) -> int:
+    """Write the user's notifications from the sites they follow for the changes made
+    since their cursor, as ``_notify`` would have (not those it wrote: their people's,
+    the mailed ones), and move the cursor to the newest change; commit. Returns how many
+    were written, all unread, which the bell's count of this request takes in.
+
+    Two requests of one person may catch up at once: the cursor moves only from where
+    each read it, so one of them writes and the other nothing."""
+    session = db.session()
+    newest, through, caught_up = session.execute(_CURSOR, {"me": user.id}).one()
+    if newest is None or (through is not None and newest <= through):
+        g.pop("notifications_behind", None)
+        return 0
+    now, cursor = utcnow(), NotificationCursor.__table__
+    since = max(through or 0, newest - BACKLOG)
+    if through is None:  # the first look: what was made since they followed each site
+        insert = _dialect_insert(cursor).on_conflict_do_nothing()
+        move = insert.values(user_id=user.id, through=newest, caught_up=now)
+        late = None
+    else:
+        move = (
+            sa.update(cursor)
+            .where(cursor.c.user_id == user.id, cursor.c.through == through)
+            .values(through=newest, caught_up=now)
+        )
+        late = (through - LOOKBACK, caught_up - LATE)
+    written = 0
+    if session.execute(move.returning(cursor.c.user_id)).first() is not None:
+        params = {"me": user.id, "since": since, "newest": newest}
+        if late is not None:
+            params |= {"late_since": late[0], "late_after": late[1]}
+        written = session.execute(_catch_up_insert(late is not None), params).rowcount
+    services.commit_keeping_state()
+    g.pop("notifications_behind", None)
+    if written and g.get("unread_for") == user.id:
+        g.unread = min(g.unread + written, BELL_CAP + 1)
+    return written
+
+
+def _dialect_insert(table: sa.Table):
+    dialects = {"postgresql": postgresql, "sqlite": sqlite}
+    return dialects[db.engine.dialect.name].insert(table)
+
+
+@functools.cache
+def _catch_up_insert(looks_back: bool) -> sa.Insert:
+    """The notifications of a subscriber (``me``) about the changes numbered from
+    ``since`` (excluded) to ``newest``, and, looking back, of those numbered from
+    ``late_since`` and made after ``late_after`` (committed after an earlier catch-up
+    passed them), that were not written yet."""
+    me = sa.bindparam("me")
+    numbered = sa.and_(Change.id > sa.bindparam("since"), Change.id <= sa.bindparam("newest"))
+    if looks_back:
+        late = sa.and_(
+            Change.id > sa.bindparam("late_since"),
+            Change.created > sa.bindparam("late_after", type_=UTCDateTime),
+        )
+        numbered = sa.and_(Change.id <= sa.bindparam("newest"), sa.or_(numbered, late))
+    written = sa.exists().where(Notification.change_id == Change.id,
+                                Notification.recipient_id == me)  # fmt: skip
+    reason = sa.case((Change.kind == "created", "created"), (Change.kind == "comment", "commented"),
+                     else_="changed")  # fmt: skip
+    off = sa.literal(MailState.OFF.value)
+    values = (me, Change.ticket_id, Change.id, reason, Change.created,
+              off, sa.null(), sa.literal(0), sa.literal(""))  # fmt: skip
+    rows = (
+        sa.select(*values)
+        .join(Ticket, Ticket.id == Change.ticket_id)
+        .join(Subscription, Subscription.site_id == Ticket.site_id)
+        .where(
+            numbered,
+            Subscription.user_id == me,
+            Subscription.created <= Change.created,  # followed when it was made
+            Ticket.deleted.is_(None),
+            Ticket.private.is_(False),
+            sa.or_(Change.actor_id.is_(None), Change.actor_id != me),
+            ~written,
+        )
+        .order_by(Change.id)
+    )
+    insert = sa.insert(Notification.__table__).from_select(_COLUMNS, rows)
+    return insert.execution_options(preserve_rowcount=True)  # how many: not kept by default
 
 
 def _mail_plan(user: User, now: datetime) -> dict:
@@ -279,24 +410,26 @@ def _unread_query(user_id: int, visible) -> sa.Select:
 
 
 def page(user: User, wf: Workflow, *, before: int | None = None) -> tuple[list[Item], int | None]:
-    """The user's notifications, newest first, PAGE_SIZE at a time; with the id to pass
-    as ``before`` for the next page (None on the last)."""
+    """The user's notifications, newest change first, PAGE_SIZE at a time; with the value
+    to pass as ``before`` for the next page (None on the last): the number of the last
+    one's change (a person has one notification a change). Caught up first."""
+    catch_up(user)
     newest = []
     for part in (UNREAD, READ):  # each in its index, newest first
         ids = (
             sa.select(Notification.id)
             .join(Ticket, Ticket.id == Notification.ticket_id)
             .where(Notification.recipient_id == user.id, part, visible_tickets(user))
-            .order_by(Notification.id.desc())
+            .order_by(Notification.change_id.desc())
             .limit(PAGE_SIZE + 1)
         )
         if before is not None:
-            ids = ids.where(Notification.id < before)
+            ids = ids.where(Notification.change_id < before)
         newest.append(sa.select(ids.subquery().c.id))
     query = (
         sa.select(Notification)
         .where(Notification.id.in_(sa.union_all(*newest)))
-        .order_by(Notification.id.desc())
+        .order_by(Notification.change_id.desc())
         .limit(PAGE_SIZE + 1)
         .options(
             joinedload(Notification.ticket),
@@ -308,7 +441,7 @@ def page(user: User, wf: Workflow, *, before: int | None = None) -> tuple[list[I
     notes = list(db.session.scalars(query).unique())
     more = len(notes) > PAGE_SIZE
     notes = notes[:PAGE_SIZE]
-    return items(notes, wf), notes[-1].id if more else None
+    return items(notes, wf), notes[-1].change_id if more else None
 
 
 def items(notes: list[Notification], wf: Workflow) -> list[Item]:
@@ -345,6 +478,7 @@ def mark_seen(user: User, notification_id: int) -> Notification:
 
 
 def mark_all_seen(user: User) -> None:
+    catch_up(user)
     now = utcnow()
     mine = sa.and_(Notification.recipient_id == user.id, UNREAD)
     db.session.execute(

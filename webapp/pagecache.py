@@ -3,7 +3,8 @@ while nothing it shows has changed, gets the page they got before, without a que
 its data or a template rendered.
 
 A page is kept per worker process, under everything that went into it: the viewer (and
-their language, timezone, today's date and unread count), the URL with its query string,
+their language, timezone, today's date, unread count and whether their bell is to catch
+up), the URL with its query string,
 how htmx asked for it, and the data stamps (``stamps.py``), which move with every write to
 tickets or to the people, sites and types they show. A write anywhere in what a page shows
 moves a stamp, so the next view draws the page anew; nothing has to be told to forget
@@ -116,7 +117,7 @@ def _key() -> tuple | None:
         request.endpoint, request.full_path, is_htmx(),
         bool(request.headers.get("HX-History-Restore-Request")),
         current_user.id, i18n.language(), viewer_zone().key, local_today(),
-        g.get("unread"), found,
+        g.get("unread"), g.get("notifications_behind"), found,
     )  # fmt: skip
 
 

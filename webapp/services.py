@@ -85,7 +85,7 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
                 if attempt:
                     _lock_tickets([*args, *kwargs.values()])
                 result = fn(*args, **kwargs)
-                _commit_keeping_state()
+                commit_keeping_state()
                 return result
             except StaleDataError:
                 db.session.rollback()
@@ -111,7 +111,7 @@ def _lock_tickets(arguments: list[Any]) -> None:
         db.session.refresh(ticket)  # as it is now that no one else can change it
 
 
-def _commit_keeping_state() -> None:
+def commit_keeping_state() -> None:
     """Commit without expiring what the session holds: the objects are as this very
     transaction wrote them, so the answer that shows them need not read them again."""
     session = db.session()

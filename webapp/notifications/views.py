@@ -36,6 +36,7 @@ def index():
 
 @bp.get("/notifications/bell")
 def bell():
+    notify.catch_up(current_user)
     return render_template("notifications/_bell.html")
 
 
