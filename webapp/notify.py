@@ -238,20 +238,19 @@ def catch_up(user: User) -> int:
     if through is None:  # the first look: what was made since they followed each site
         insert = _dialect_insert(cursor).on_conflict_do_nothing()
         move = insert.values(user_id=user.id, through=newest, caught_up=now)
-        late = None
     else:
         move = (
             sa.update(cursor)
             .where(cursor.c.user_id == user.id, cursor.c.through == through)
             .values(through=newest, caught_up=now)
         )
-        late = (through - LOOKBACK, caught_up - LATE)
     written = 0
     if session.execute(move.returning(cursor.c.user_id)).first() is not None:
-        params = {"me": user.id, "since": since, "newest": newest}
-        if late is not None:
-            params |= {"late_since": late[0], "late_after": late[1]}
-        written = session.execute(_catch_up_insert(late is not None), params).rowcount
+        params = {"me": user.id, "start": since, "newest": newest}
+        looks_back = through is not None
+        if looks_back:
+            params |= {"start": since - LOOKBACK, "since": since, "late_after": caught_up - LATE}
+        written = session.execute(_catch_up_insert(looks_back), params).rowcount
     services.commit_keeping_state()
     g.pop("notifications_behind", None)
     if written and g.get("unread_for") == user.id:
@@ -267,17 +266,14 @@ def _dialect_insert(table: sa.Table):
 @functools.cache
 def _catch_up_insert(looks_back: bool) -> sa.Insert:
     """The notifications of a subscriber (``me``) about the changes numbered from
-    ``since`` (excluded) to ``newest``, and, looking back, of those numbered from
-    ``late_since`` and made after ``late_after`` (committed after an earlier catch-up
-    passed them), that were not written yet."""
+    ``start`` (excluded) to ``newest`` that were not written yet; looking back, those
+    numbered up to ``since`` only if made after ``late_after`` (committed after an
+    earlier catch-up passed them). One range of numbers either way, read in the index."""
     me = sa.bindparam("me")
-    numbered = sa.and_(Change.id > sa.bindparam("since"), Change.id <= sa.bindparam("newest"))
+    numbered = sa.and_(Change.id > sa.bindparam("start"), Change.id <= sa.bindparam("newest"))
     if looks_back:
-        late = sa.and_(
-            Change.id > sa.bindparam("late_since"),
-            Change.created > sa.bindparam("late_after", type_=UTCDateTime),
-        )
-        numbered = sa.and_(Change.id <= sa.bindparam("newest"), sa.or_(numbered, late))
+        late = Change.created > sa.bindparam("late_after", type_=UTCDateTime)
+        numbered = sa.and_(numbered, sa.or_(Change.id > sa.bindparam("since"), late))
     written = sa.exists().where(Notification.change_id == Change.id,
                                 Notification.recipient_id == me)  # fmt: skip
     reason = sa.case((Change.kind == "created", "created"), (Change.kind == "comment", "commented"),
