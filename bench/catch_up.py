@@ -75,34 +75,35 @@ def run(backend: str, tickets: int, rounds: int, workdir: Path) -> list[tuple]:
     url = build(backend, tickets, workdir)
     app, client = signed_in(url)
     statements = []
-    results = []
-    with app.app_context():
-        sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(1))
+    with app.app_context():  # each request below has an app context (and session) of its own
         me = db.session.scalar(sa.select(User.id).where(User.username == "gen-staff-0"))
         other = db.session.scalar(sa.select(User.id).where(User.username == "gen-staff-1"))
-        client.get("/notifications/bell")  # the cursor where the data left it
-        for backlog in BACKLOGS:
+        sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(1))
+    client.get("/notifications/bell")  # the cursor where the data left it
+    mine = sa.select(sa.func.count()).where(Notification.recipient_id == me)
+    results = []
+    for backlog in BACKLOGS:
+        with app.app_context():
             made_by_someone_else(backlog, other)
-            times, written = [], 0
-            for _ in range(rounds):
+        times, written = [], 0
+        for _ in range(rounds):
+            with app.app_context():
                 behind_by(me, backlog)
-                mine = sa.select(sa.func.count()).where(Notification.recipient_id == me)
                 before = db.session.scalar(mine)
-                db.session.remove()
-                statements.clear()
-                started = time.perf_counter()
-                response = client.get("/notifications/bell")
-                times.append((time.perf_counter() - started) * 1000)
-                count = len(statements)
-                assert response.status_code == 200, response.status_code
+            statements.clear()
+            started = time.perf_counter()
+            response = client.get("/notifications/bell")
+            times.append((time.perf_counter() - started) * 1000)
+            count = len(statements)
+            assert response.status_code == 200, response.status_code
+            with app.app_context():
                 written = db.session.scalar(mine) - before
-                db.session.remove()
-            results.append((backend, backlog, written, statistics.median(times), max(times),
-                            count))  # fmt: skip
-            print(f"{backend:10} behind by {backlog:>6,} changes: {written:>5,} written, "
-                  f"median {statistics.median(times):7.1f} ms, max {max(times):7.1f} ms, "
-                  f"{count} SQL")  # fmt: skip
-    db.engine.dispose()
+        results.append((backend, backlog, written, statistics.median(times), max(times), count))
+        print(f"{backend:10} behind by {backlog:>6,} changes: {written:>5,} written, "
+              f"median {statistics.median(times):7.1f} ms, max {max(times):7.1f} ms, "
+              f"{count} SQL")  # fmt: skip
+    with app.app_context():
+        db.engine.dispose()
     return results
 
 

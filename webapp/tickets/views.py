@@ -179,10 +179,10 @@ def comment(ticket_id: int):
     (entry,) = timeline.describe([change], services.current_workflow())
     # The ticket's files come back only when the comment brought some.
     files = attachments_context(ticket) if form.file.data else {}
+    form.body.data = ""  # the form again, emptied for the next comment (a new one cost more)
     return render_template(
-        "tickets/_comment_posted.html", ticket=ticket, entry=entry,
-        form=NewCommentForm(formdata=None), **files,
-    )  # fmt: skip
+        "tickets/_comment_posted.html", ticket=ticket, entry=entry, form=form, **files
+    )
 
 
 @bp.route("/tickets/<int:ticket_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
