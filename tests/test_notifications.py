@@ -393,6 +393,39 @@ def test_reading_a_persons_notifications_uses_an_index(people, app):
         c.rollback()
 
 
+def test_catching_up_reads_the_changes_since_not_the_tickets_of_ones_sites(people, app):
+    """A look costs what changed since the last one, whatever the size of the sites: the
+    changes are read by their numbers, their tickets and the subscription by key. The
+    plan is SQLite's, which joined to the tickets began with every ticket of the sites;
+    PostgreSQL's for a test's few rows says nothing (at 100,000 tickets it reads them so
+    too: docs/performance.md, the twelfth round)."""
+    for _ in range(3):
+        make_ticket(people["alice"], site=people["site"])
+    statements = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO notifications") and "FROM changes" in statement:
+            statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        assert notify.catch_up(people["bob"]) == 3
+        make_ticket(people["alice"], site=people["site"])
+        assert notify.catch_up(people["bob"]) == 1  # looking back, too
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+    assert len(statements) == 2
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as c:
+        for statement, parameters in statements:
+            plan = [row[-1] for row in c.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                         parameters)]  # fmt: skip
+            assert plan[0].startswith("SEARCH changes USING INTEGER PRIMARY KEY"), plan
+            tickets = [line for line in plan if "tickets" in line]
+            assert tickets == ["SEARCH tickets USING INTEGER PRIMARY KEY (rowid=?)"], plan
+
+
 def test_a_ticket_deleted_from_the_database_takes_its_notifications_along(people, app):
     """Notifications have no key to tickets of their own: they go with the changes."""
     ticket = make_ticket(people["alice"], site=people["site"])

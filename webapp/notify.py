@@ -274,6 +274,16 @@ def _catch_up_insert(looks_back: bool) -> sa.Insert:
     if looks_back:
         late = Change.created > sa.bindparam("late_after", type_=UTCDateTime)
         numbered = sa.and_(numbered, sa.or_(Change.id > sa.bindparam("since"), late))
+    # Their site's, tested for each change of the range: joined to the tickets instead,
+    # SQLite began with every ticket of the person's sites (4.5 ms at 10,000 tickets).
+    followed = sa.exists().where(
+        Ticket.id == Change.ticket_id,
+        Ticket.deleted.is_(None),
+        Ticket.private.is_(False),
+        Subscription.site_id == Ticket.site_id,
+        Subscription.user_id == me,
+        Subscription.created <= Change.created,  # followed when it was made
+    )
     written = sa.exists().where(Notification.change_id == Change.id,
                                 Notification.recipient_id == me)  # fmt: skip
     reason = sa.case((Change.kind == "created", "created"), (Change.kind == "comment", "commented"),
@@ -283,17 +293,8 @@ def _catch_up_insert(looks_back: bool) -> sa.Insert:
               off, sa.null(), sa.literal(0), sa.literal(""))  # fmt: skip
     rows = (
         sa.select(*values)
-        .join(Ticket, Ticket.id == Change.ticket_id)
-        .join(Subscription, Subscription.site_id == Ticket.site_id)
-        .where(
-            numbered,
-            Subscription.user_id == me,
-            Subscription.created <= Change.created,  # followed when it was made
-            Ticket.deleted.is_(None),
-            Ticket.private.is_(False),
-            sa.or_(Change.actor_id.is_(None), Change.actor_id != me),
-            ~written,
-        )
+        .where(numbered, sa.or_(Change.actor_id.is_(None), Change.actor_id != me))
+        .where(followed, ~written)
         .order_by(Change.id)
     )
     insert = sa.insert(Notification.__table__).from_select(_COLUMNS, rows)
