@@ -198,25 +198,27 @@ def _recipients_insert(shape: _Shape) -> sa.Insert:
 # -- A subscriber's, when they look ------------------------------------------------------
 
 
+_NEWEST = sa.select(sa.func.max(Change.id)).scalar_subquery()
+
+
+def _cursors(column, user_id) -> sa.ScalarSelect:
+    """The user's cursor's ``column`` (None before their first look)."""
+    return sa.select(column).where(NotificationCursor.user_id == user_id).scalar_subquery()
+
+
 def behind_column(user_id) -> sa.ColumnElement[bool]:
     """Whether the user follows a site and changes were made since their cursor, as a
     column of a query that loads the user by id (a value or a bound parameter)."""
-    through = sa.select(NotificationCursor.through).where(NotificationCursor.user_id == user_id)
-    newest = sa.select(sa.func.max(Change.id)).scalar_subquery()
+    through = _cursors(NotificationCursor.through, user_id)
     follows = sa.exists().where(Subscription.user_id == user_id)
-    return sa.and_(follows, newest > sa.func.coalesce(through.scalar_subquery(), -1))
+    return sa.and_(follows, _NEWEST > sa.func.coalesce(through, -1))
 
 
-def _mine(column) -> sa.ScalarSelect:
-    mine = NotificationCursor.user_id == sa.bindparam("me")
-    return sa.select(column).where(mine).scalar_subquery()
-
-
-# The newest change, and where the cursor of the user ``me`` stands (None, None: nowhere).
+# The newest change, and where the cursor of the user ``me`` stands.
 _CURSOR = sa.select(
-    sa.select(sa.func.max(Change.id)).scalar_subquery(),
-    _mine(NotificationCursor.through),
-    _mine(NotificationCursor.caught_up),
+    _NEWEST,
+    _cursors(NotificationCursor.through, sa.bindparam("me")),
+    _cursors(NotificationCursor.caught_up, sa.bindparam("me")),
 )
 
 
