@@ -13,11 +13,9 @@ reports the median server time, the notifications written and the SQL statements
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +25,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.dataset import build, machine, write_section  # noqa: E402
+from bench.dataset import build, command_line, machine  # noqa: E402
 from bench.lists import signed_in  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from webapp.models import Change, Notification, NotificationCursor, Ticket, User  # noqa: E402
@@ -126,22 +124,7 @@ def table(results: list[tuple], tickets: int, command: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tickets", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--write", action="store_true", help="update docs/performance.md")
-    args = parser.parse_args()
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    results = []
-    with tempfile.TemporaryDirectory() as workdir:
-        for backend in backends:
-            results += run(backend, args.tickets, args.rounds, Path(workdir))
-    command = "python bench/catch_up.py " + " ".join(sys.argv[1:])
-    section = table(results, args.tickets, command.strip())
-    print(section)
-    if args.write:
-        write_section(MARKER, section)
+    command_line("catch_up.py", __doc__, 10_000, 9, run, table, MARKER)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@ the machine the figures were measured on."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -152,3 +154,25 @@ def write_section(marker: str, section: str) -> None:
     text = doc.read_text()
     start, end = text.index(marker), text.rindex(marker) + len(marker)
     doc.write_text(text[:start] + section + text[end:])
+
+
+def command_line(script: str, doc: str, tickets: int, rounds: int, run, table, marker: str):
+    """The command line of an in-process benchmark (bench/lists.py, bench/catch_up.py):
+    ``run(backend, tickets, rounds, workdir)`` on each backend asked for, then its
+    ``table``, printed and, with ``--write``, put in docs/performance.md."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=tickets)
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    results = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for backend in backends:
+            results += run(backend, args.tickets, args.rounds, Path(workdir))
+    command = f"python bench/{script} " + " ".join(sys.argv[1:])
+    section = table(results, args.tickets, command.strip())
+    print(section)
+    if args.write:
+        write_section(marker, section)

@@ -52,16 +52,21 @@ def everyone_looks() -> None:
         notify.catch_up(user)
 
 
-def told(ticket=None, change=None) -> dict[str, str]:
-    """Who was notified (username: reason) of a ticket's latest change, or of ``change``,
-    once everyone looked."""
-    everyone_looks()
+def written(ticket=None, change=None) -> dict[str, str]:
+    """Who has a notification (username: reason) of a ticket's latest change, or of
+    ``change``, so far."""
     if change is None:
         change = db.session.scalar(
             sa.select(Change).where(Change.ticket_id == ticket.id).order_by(Change.id.desc())
         )
     notes = db.session.scalars(sa.select(Notification).where(Notification.change_id == change.id))
     return {n.recipient.username: n.reason for n in notes}
+
+
+def told(ticket=None, change=None) -> dict[str, str]:
+    """The same, once everyone looked: who was told."""
+    everyone_looks()
+    return written(ticket, change)
 
 
 def test_a_new_ticket_tells_the_sites_subscribers_and_every_admin(people):
@@ -112,15 +117,6 @@ def test_nobody_who_may_not_see_the_ticket_hears_of_it(people):
     assert told(ticket) == {"bob": "changed"}  # now he may see it
     services.delete_ticket(actor=people["ada"], ticket=ticket)
     assert told(ticket) == {}  # a deleted ticket is seen by nobody
-
-
-def written(ticket) -> dict[str, str]:
-    """The notifications of the ticket's latest change written so far, nobody looking."""
-    change = db.session.scalar(
-        sa.select(Change).where(Change.ticket_id == ticket.id).order_by(Change.id.desc())
-    )
-    notes = db.session.scalars(sa.select(Notification).where(Notification.change_id == change.id))
-    return {n.recipient.username: n.reason for n in notes}
 
 
 def test_a_change_writes_its_peoples_notifications_a_subscribers_when_they_look(people):
