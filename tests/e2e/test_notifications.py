@@ -33,3 +33,25 @@ def test_bob_hears_of_alices_comment_and_opens_it(browser, live_server):
     anchor = bob.url.rsplit("#", 1)[1]
     expect(bob.locator(f"#{anchor}")).to_contain_text("mobile")
     expect(bob.locator("#bell .badge")).to_have_text("0")
+
+
+def test_a_ticket_on_bobs_site_reaches_his_bell_as_soon_as_he_looks(browser, live_server):
+    """Bob follows the Webshop: Alice's new ticket there is written for him when he
+    looks, by the bell's refresh the page asks for at once (htmx, hx-trigger load)."""
+    bob = signed_in_page(browser, live_server, "bob")
+    bob.locator("#bell").click()
+    bob.get_by_role("button", name="Mark all read").click()
+    expect(bob.locator("#bell .badge")).to_have_text("0")
+
+    alice = signed_in_page(browser, live_server, "alice")
+    report_ticket(alice, live_server, "Gift cards are refused at checkout")
+
+    with bob.expect_response(re.compile(r"/notifications/bell$")):
+        bob.goto(f"{live_server}/tickets/")
+    expect(bob.locator("#bell .badge")).to_have_text("1")
+    expect(bob.locator("#bell")).to_have_attribute("hx-trigger", "every 30s")
+    bob.locator("#bell").click()
+    headline = re.compile(r"^#\d+ Gift cards are refused at checkout: Alice Meyer reported")
+    bob.get_by_role("button", name=headline).click()
+    expect(bob.get_by_role("heading", name="Gift cards are refused at checkout")).to_be_visible()
+    expect(bob.locator("#bell .badge")).to_have_text("0")
