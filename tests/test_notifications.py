@@ -256,6 +256,8 @@ def test_the_bell_counts_unread_notifications_and_the_page_lists_them(people, ap
     assert bell(bob.get("/notifications/bell").get_data(as_text=True)) == "2"
     html = bob.get("/").get_data(as_text=True)
     assert (bell(html), refreshes(html)) == ("2", "every 30s")
+    services.comment(actor=people["bob"], ticket=ticket, body="Same here.")  # his own
+    assert refreshes(bob.get("/").get_data(as_text=True)) == "every 30s"
     page = bob.get("/notifications").get_data(as_text=True)
     assert f"#{ticket.id} Checkout is slow: Alice commented" in page
     assert f"#{ticket.id} Checkout is slow: Alice reported this ticket" in page
