@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -144,6 +144,20 @@ def test_a_subscriber_hears_of_what_was_made_while_they_followed_the_site(people
     notify.catch_up(carol)
     mine = db.session.scalars(sa.select(Notification).where(Notification.recipient == carol))
     assert [n.reason for n in mine] == ["commented"]
+
+
+def test_one_back_after_a_long_while_hears_of_the_latest_changes(people, monkeypatch):
+    earlier = make_ticket(people["alice"], site=people["site"])
+    notify.catch_up(people["bob"])
+    cursor = db.session.get(NotificationCursor, people["bob"].id)
+    cursor.caught_up -= timedelta(days=30)  # he last looked a month ago
+    db.session.commit()
+    monkeypatch.setattr(notify, "BACKLOG", 2)
+    tickets = [make_ticket(people["alice"], site=people["site"]) for _ in range(3)]
+    assert notify.catch_up(people["bob"]) == 2
+    mine = {n.ticket_id for n in db.session.scalars(sa.select(Notification))
+            if n.recipient == people["bob"]}  # fmt: skip
+    assert mine == {earlier.id, tickets[1].id, tickets[2].id}
 
 
 def test_two_looks_at_once_write_each_notification_once(people, monkeypatch):

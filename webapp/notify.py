@@ -72,6 +72,9 @@ BACKLOG = 10_000
 # PostgreSQL numbers a change when it is written, not when it commits: a catch-up looks
 # again at changes this far below its cursor, made up to LATE before it last caught up.
 LOOKBACK, LATE = 1_000, timedelta(minutes=1)
+# A page asks its bell to catch up when someone else made one of the newest this many
+# changes since the viewer's cursor (older ones show at the bell's next refresh).
+BEHIND_WINDOW = 1_000
 
 
 @event.listens_for(Session, "before_commit")
@@ -158,9 +161,9 @@ def _recipients_insert(shape: _Shape) -> sa.Insert:
     people = sa.bindparam("people", expanding=True)
     site = sa.bindparam("site")
     who = [User.id.in_(people)]
+    no_mail = sa.or_(User.email == "", User.mail_mode == MailMode.NONE.value)
     if shape.by_site and shape.mailed:  # the others catch up when they look
-        gets_mail = sa.and_(User.email != "", User.mail_mode != MailMode.NONE.value)
-        who.append(sa.and_(subscribed_to(site), gets_mail))
+        who.append(sa.and_(subscribed_to(site), sa.not_(no_mail)))
     if shape.created:
         who.append(in_groups(shape.admins))
         reason = sa.literal("created")
@@ -172,7 +175,7 @@ def _recipients_insert(shape: _Shape) -> sa.Insert:
     created = sa.bindparam("created", type_=UTCDateTime)
     if shape.mailed:
         mail = sa.case(
-            (sa.or_(User.email == "", User.mail_mode == MailMode.NONE.value), MailState.OFF.value),
+            (no_mail, MailState.OFF.value),
             (User.mail_mode == MailMode.DAILY.value, MailState.DIGEST.value),
             else_=MailState.PENDING.value,
         )
@@ -212,15 +215,14 @@ def behind_column(user_id) -> sa.ColumnElement[bool]:
     parameter)."""
     through = _cursors(NotificationCursor.through, user_id)
     follows = sa.exists().where(Subscription.user_id == user_id)
-    # Among the newest LOOKBACK changes since the cursor, newest first: read so, in the
-    # index, whoever made them (an EXISTS on all of them had PostgreSQL read every change
-    # from the first, 0.5 s at a million tickets). Someone else's older than those shows
-    # at the bell's next refresh.
+    # The newest changes since the cursor, newest first, read so in the index whoever
+    # made them (an EXISTS on all of them had PostgreSQL read every change from the
+    # first, 0.5 s at a million tickets).
     since = (
         sa.select(Change.actor_id)
         .where(Change.id > sa.func.coalesce(through, -1))
         .order_by(Change.id.desc())
-        .limit(LOOKBACK)
+        .limit(BEHIND_WINDOW)
         .subquery()
     )
     others = sa.exists().where(sa.or_(since.c.actor_id.is_(None), since.c.actor_id != user_id))
@@ -262,7 +264,7 @@ def catch_up(user: User) -> int:
     written = 0
     if session.execute(move.returning(cursor.c.user_id)).first() is not None:
         params = {"me": user.id, "start": since, "newest": newest}
-        looks_back = through is not None
+        looks_back = since == through  # not past BACKLOG, which skips what is below
         if looks_back:
             params |= {"start": since - LOOKBACK, "since": since, "late_after": caught_up - LATE}
         written = session.execute(_catch_up_insert(looks_back), params).rowcount

@@ -131,7 +131,7 @@ class Search:
         # million tickets): the LOOK_FIRST ticket numbers below ``below`` are looked
         # through first, both sides of the walk bounded, and the candidates are counted
         # only when those tickets do not fill the page.
-        oldest = below - _constant(LOOK_FIRST)
+        oldest = below - constant(LOOK_FIRST)
         recent_entries = self._entries(in_summary=in_summary).where(
             sa.column("ticket_id") >= oldest
         )
@@ -146,7 +146,7 @@ class Search:
         candidates = (
             self._entries(in_summary=in_summary)
             .add_columns(sa.column("ticket_id").label("newest"))
-            .limit(_constant(CANDIDATES + 1))
+            .limit(constant(CANDIDATES + 1))
             .cte(f"found_{rank:.0f}")
             .prefix_with("MATERIALIZED")
         )
@@ -154,11 +154,11 @@ class Search:
         taken = (
             sa.select(Ticket.id.label("ticket_id"), rank_column)
             .join(candidates, candidates.c.ticket_id == Ticket.id)
-            .where(sa.not_(filled), found <= _constant(CANDIDATES), condition)
+            .where(sa.not_(filled), found <= constant(CANDIDATES), condition)
             .order_by(candidates.c.newest.desc())
             .limit(limit)
         )
-        walked = newest_first(self.of_rank(rank), sa.not_(filled), found > _constant(CANDIDATES))
+        walked = newest_first(self.of_rank(rank), sa.not_(filled), found > constant(CANDIDATES))
         return [sa.select(first).where(filled), taken, walked]
 
     def _entries(self, *, in_summary: bool | None = None) -> sa.Select:
@@ -169,7 +169,7 @@ class Search:
             query = {None: self.query, True: summary, False: f"({self.query}) NOT {summary}"}
             entries = sa.select(sa.column("rowid")).select_from(sa.table(TABLE))
             return entries.where(sa.literal_column(TABLE).op("MATCH")(query[in_summary]))
-        query = sa.func.to_tsquery(sa.literal_column("'simple'"), _constant(self.query, sa.Text))
+        query = sa.func.to_tsquery(sa.literal_column("'simple'"), constant(self.query, sa.Text))
         document, summary = sa.column("document").op("@@"), sa.column("summary").op("@@")
         condition = {
             None: document(query),
@@ -179,7 +179,7 @@ class Search:
         return sa.select(sa.column("ticket_id")).select_from(sa.table(TABLE)).where(condition)
 
 
-def _constant(value, type_=sa.Integer):
+def constant(value, type_=sa.Integer):
     """A value written into the SQL, not sent beside it. PostgreSQL plans a statement it
     has seen a few times once for any values (psycopg prepares it): without the words of
     the search, that plan cannot know how common they are, and walks the whole table for
