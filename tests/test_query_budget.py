@@ -24,6 +24,8 @@ PAGE_BUDGET = 6
 # kept between setup changes (stamps.keep). A comment also writes itself (the database
 # adds it to the search index) and answers with the ticket's files when it brought some.
 ACTION_BUDGET = {"take": 5, "state": 5, "comment": 6}
+# On PostgreSQL the UPDATE and the INSERTs are one statement (monitor._at_once).
+ACTION_BUDGET_POSTGRESQL = {"take": 3, "state": 3, "comment": 3}
 
 
 @pytest.fixture
@@ -96,4 +98,6 @@ def test_actions_take_the_same_statements_however_many_people_hear_of_them(app, 
         budgets.append(len(statements))
     told = len(re.findall("INSERT INTO notifications", "\n".join(statements)))
     assert told == 1  # one statement, for everyone who hears of it
-    assert budgets[0] == budgets[1] <= ACTION_BUDGET[action], budgets
+    on_postgresql = db.engine.dialect.name == "postgresql"
+    budget = (ACTION_BUDGET_POSTGRESQL if on_postgresql else ACTION_BUDGET)[action]
+    assert budgets[0] == budgets[1] <= budget, budgets

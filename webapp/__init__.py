@@ -22,6 +22,7 @@ from . import (  # noqa: F401
     security,
     stamps,
     templating,
+    webhooks,
 )
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate

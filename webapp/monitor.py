@@ -8,7 +8,7 @@ import enum
 import functools
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import notify
 from .models import Attachment, Change, Comment, FieldChange, Ticket, User, utcnow
 
 _MONITORED = "tessera_monitored_tickets"
@@ -62,14 +63,16 @@ def record(
 ) -> Change:
     """Record one change event with its fields (name: (old, new)), and write it at
     once with what it changes: ``writes``, the ticket's attributes (name: value), and
-    ``comment`` if it is new. ``more`` rows (name, old, new) follow the fields, for a field
-    that changes more than once in one change: several files attached at once.
+    ``comment`` if it is new; and with the notifications that tell it (``notify.told``).
+    ``more`` rows (name, old, new) follow the fields, for a field that changes more than
+    once in one change: several files attached at once.
 
-    An existing ticket's row, the comment and the change (its fields in its row) are
-    written by plain statements, not by the ORM's flush (which works out the same
-    statements with far more effort), and the objects are left as the rows are. A ticket
-    someone else changed since this transaction read it raises StaleDataError: the
-    services then run again."""
+    An existing ticket's row, the comment, the change (its fields in its row) and its
+    notifications are written by plain statements, not by the ORM's flush (which works
+    out the same statements with far more effort), and the objects are left as the rows
+    are: on PostgreSQL by one statement (``_at_once``), elsewhere one after another. A
+    ticket someone else changed since this transaction read it raises StaleDataError:
+    the services then run again."""
     session.info.setdefault(_MONITORED, set()).add(id(ticket))
     now = at or utcnow()
     writes = {**(writes or {}), "modified": now}
@@ -79,26 +82,43 @@ def record(
             setattr(ticket, name, value)
     if new or any(_unwritten(value) for pair in fields.values() for value in pair):
         session.flush()  # a new ticket (this one, or a child the change points to) gets its id
-    version = ticket.version if new else _write_ticket(session, ticket, writes)
-    if comment is not None and _unwritten(comment):
-        _insert(session, comment, ticket=ticket, author=actor, attachments=[])
+    update = None if new else _update_ticket(session, ticket, writes)
     with session.no_autoflush:
         rows = [
             FieldChange(name, raw(old), raw(new))
             for name, old, new in [(n, o, v) for n, (o, v) in fields.items()] + list(more)
         ]
     change = Change(
-        ticket_id=ticket.id, actor_id=actor.id if actor else None, kind=kind, version=version,
-        comment_id=comment.id if comment else None, created=now, fields=rows,
+        ticket_id=ticket.id, actor_id=actor.id if actor else None, kind=kind,
+        version=ticket.version, comment_id=None, created=now, fields=rows,
     )  # fmt: skip
-    _insert(session, change, ticket=ticket, actor=actor, comment=comment)
+    new_comment = comment if comment is not None and _unwritten(comment) else None
+    if comment is not None and new_comment is None:
+        change.comment_id = comment.id
+    told = notify.told(change, ticket)
+    if update is not None and session.connection().dialect.name == "postgresql":
+        written = _write_at_once(session, update, new_comment, change, told)
+    else:
+        written = _write_in_turn(session, update, new_comment, change, told)
+    if new_comment is not None:
+        _adopt(session, new_comment, ticket=ticket, author=actor, attachments=[])
+    _adopt(session, change, ticket=ticket, actor=actor, comment=comment)
+    if told is not None and told.mailed:
+        notify.mailed(session, change, written)
     session.info.setdefault(_RECORDED, []).append(change)
     return change
 
 
-def _write_ticket(session: Session, ticket: Ticket, writes: dict[str, Any]) -> int:
-    """One UPDATE of the ticket's row, made only if the row is still at the version this
-    transaction read; the ticket object is then as its row. Returns the new version."""
+class _TicketWrite(NamedTuple):
+    """The UPDATE of a ticket's row: made only if the row is still at ``version``."""
+
+    id: int
+    version: int
+    columns: dict[str, Any]
+
+
+def _update_ticket(session: Session, ticket: Ticket, writes: dict[str, Any]) -> _TicketWrite:
+    """The ticket's row's new values, with the ticket object made as the row will be."""
     relations = sa.inspect(Ticket).relationships
     columns = {}
     for name, value in writes.items():
@@ -107,17 +127,101 @@ def _write_ticket(session: Session, ticket: Ticket, writes: dict[str, Any]) -> i
             columns[column.key] = None if value is None else value.id
         else:
             columns[name] = value
-    version = ticket.version
-    columns["version"] = version + 1
-    params = {"row_id": ticket.id, "row_version": version, **columns}
-    if session.connection().execute(_ticket_update(), params).rowcount != 1:
-        raise StaleDataError(f"ticket {ticket.id} is no longer at version {version}")
+    columns["version"] = ticket.version + 1
+    update = _TicketWrite(ticket.id, ticket.version, columns)
     for name, value in {**writes, **columns}.items():
         set_committed_value(ticket, name, value)
     for collection in ("comments", "changes"):  # loaded before this change: read them again
         if collection in ticket.__dict__:
             session.expire(ticket, [collection])
-    return version + 1
+    return update
+
+
+def _stale(update: _TicketWrite) -> StaleDataError:
+    return StaleDataError(f"ticket {update.id} is no longer at version {update.version}")
+
+
+def _write_in_turn(session, update, comment, change, told) -> list[Any]:
+    """The statements one after another; the notifications' rows if they return any."""
+    conn = session.connection()
+    if update is not None:
+        params = {"row_id": update.id, "row_version": update.version, **update.columns}
+        if conn.execute(_ticket_update(), params).rowcount != 1:
+            raise _stale(update)
+    if comment is not None:
+        comment.id = conn.execute(_inserting(Comment.__table__), _values(comment)).scalar_one()
+        change.comment_id = comment.id
+    change.id = conn.execute(_inserting(Change.__table__), _values(change)).scalar_one()
+    if told is None:
+        return []
+    result = conn.execute(told.insert(), {**told.params, "change": change.id})
+    return result.all() if told.mailed else []
+
+
+def _write_at_once(session, update, comment, change, told) -> list[Any]:
+    """The statements as one, each a data-modifying WITH query fed by the one before:
+    one round trip to PostgreSQL, not four. No row back: the ticket's row had moved on."""
+    params = {"row_id": update.id, "row_version": update.version}
+    params |= {f"ticket_{k}": v for k, v in update.columns.items()}
+    if comment is not None:
+        params |= {f"comment_{k}": v for k, v in _values(comment).items()}
+    params |= {f"change_{k}": v for k, v in _values(change).items()}
+    if told is not None:
+        params |= told.params
+    shape = told.shape if told is not None else None
+    statement = _at_once(tuple(update.columns), comment is not None, shape)
+    rows = session.connection().execute(statement, params).all()
+    if not rows:
+        raise _stale(update)
+    change.id = rows[0].change_id
+    if comment is not None:
+        comment.id = change.comment_id = rows[0].comment_id
+    return [row for row in rows if row.id is not None] if told is not None and told.mailed else []
+
+
+@functools.cache
+def _at_once(columns: tuple[str, ...], with_comment: bool, told: Any) -> sa.Select:
+    """The ticket's UPDATE of ``columns`` (at the version read), the comment's INSERT,
+    the change's INSERT and the notifications' INSERT ... SELECT of the form ``told``
+    (``notify.Told.shape``, None for none) as one statement, built once per form and
+    process: each later one reads the rows the one before returned, so none is written
+    when the ticket's row has moved on."""
+    tickets = Ticket.__table__
+    ticket = (
+        sa.update(tickets)
+        .where(tickets.c.id == sa.bindparam("row_id"),
+               tickets.c.version == sa.bindparam("row_version"))
+        .values({c: sa.bindparam(f"ticket_{c}", type_=tickets.c[c].type) for c in columns})
+        .returning(tickets.c.id)
+        .cte("ticket")
+    )  # fmt: skip
+    if with_comment:  # the change then follows the comment, written if the ticket was
+        comment = _insert_from(Comment.__table__, "comment", ticket, {})
+        change = _insert_from(Change.__table__, "change", comment, {"comment_id": comment.c.id})
+    else:
+        comment = None
+        change = _insert_from(Change.__table__, "change", ticket, {})
+    answer = sa.select(change.c.id.label("change_id"), change.c.comment_id)
+    if told is not None:
+        told_cte = notify.recipients_insert(told, change).cte("told")
+        if told.mailed:
+            answer = answer.add_columns(told_cte.c.id, told_cte.c.recipient_id, told_cte.c.mail)
+            answer = answer.select_from(change.outerjoin(told_cte, sa.true()))
+        else:
+            answer = answer.add_cte(told_cte)
+    return answer.execution_options(writes_to=("tickets", "comments", "changes"))
+
+
+def _insert_from(table: sa.Table, name: str, source: sa.CTE, given: dict[str, Any]) -> sa.CTE:
+    """An INSERT of one row (bound parameters ``<name>_<column>``, or ``given``
+    expressions) for each row of ``source``, as a WITH query returning the new row."""
+    columns = [c for c in table.columns if c.key != "id"]
+    values = [given.get(c.key, sa.bindparam(f"{name}_{c.key}", type_=c.type)) for c in columns]
+    rows = sa.select(*values).select_from(source)
+    return (
+        sa.insert(table).from_select([c.key for c in columns], rows)
+        .returning(*table.c).cte(name)
+    )  # fmt: skip
 
 
 @functools.cache
@@ -129,17 +233,22 @@ def _ticket_update() -> sa.Update:
     )
 
 
-def _insert(session: Session, obj: Any, **related: Any) -> None:
-    """Write a new object (its columns all given) with one INSERT, and make it the
-    session's as if it had been loaded; ``related``: its relationships, set without the
-    ORM's events (which would add it to the other side's collections, to be written
-    again)."""
+def _values(obj: Any) -> dict[str, Any]:
+    """A new object's columns, all given (it would read any missing from the database on
+    first use)."""
     table = obj.__table__
     values = {c.key: obj.__dict__[c.key] for c in table.columns if c.key in obj.__dict__}
     missing = {c.key for c in table.columns} - values.keys() - {"id"}
-    if missing:  # the object would read them from the database on first use
+    if missing:
         raise ValueError(f"{type(obj).__name__} needs all its columns: {sorted(missing)}")
-    obj.id = session.connection().execute(_inserting(table), values).scalar_one()
+    values.pop("id", None)
+    return values
+
+
+def _adopt(session: Session, obj: Any, **related: Any) -> None:
+    """Make a just-written object (its id set) the session's as if it had been loaded;
+    ``related``: its relationships, set without the ORM's events (which would add it to
+    the other side's collections, to be written again)."""
     make_transient_to_detached(obj)
     session.add(obj)
     for name, value in related.items():
@@ -152,8 +261,8 @@ def _inserting(table: sa.Table) -> sa.Insert:
 
 
 def take_recorded(session: Session) -> list[Change]:
-    """The changes recorded in this transaction that nobody has taken yet (the
-    notifications take them just before the transaction commits)."""
+    """The changes recorded in this transaction that nobody has taken yet (the webhooks
+    take them just before the transaction commits)."""
     return session.info.pop(_RECORDED, [])
 
 

@@ -10,7 +10,8 @@ Who is told:
 
 When their notification is written:
 
-- with the change, in its transaction (a ``before_commit`` hook), so a change and these
+- with the change, by the statement that writes it (``told``, which ``monitor.record``
+  writes with the change: on PostgreSQL as part of one statement), so a change and these
   notifications are saved together or not at all: the ticket's people, the admins of a
   new ticket, and every subscriber who gets it by mail (the outbox columns say whether
   and when: at once, in the recipient's daily digest, or not at all; ``notify_mail``
@@ -32,11 +33,10 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app, g, url_for
 from flask_babel import gettext as _
-from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
-from . import mailer, monitor, services, timeline, webhooks
+from . import mailer, services, timeline
 from .exceptions import Invalid, NotFound
 from .extensions import db
 from .models import (
@@ -77,54 +77,59 @@ LOOKBACK, LATE = 1_000, timedelta(minutes=1)
 BEHIND_WINDOW = 1_000
 
 
-@event.listens_for(Session, "before_commit")
-def _notify_recorded(session: Session) -> None:
-    changes = monitor.take_recorded(session)
-    if changes:
-        session.flush()  # every id known: a new ticket's author, a new change's own
-    for change in changes:
-        _notify(session, change)
-    webhooks.enqueue(session, changes)
-
-
-def _notify(session: Session, change: Change) -> None:
-    """Write the change's notifications told with it in one INSERT ... SELECT: who is
+@dataclass(frozen=True)
+class Told:
+    """A change's notifications told with it (``monitor.record`` writes them with the
+    change): an INSERT ... SELECT of the recipients, its values bound parameters. Who is
     told, whether they may see the ticket (the one visibility rule, in SQL) and how they
-    are mailed are all decided by the database, however many subscribers get mail. Only
-    recipients who read their mail as a daily digest cost one statement more (their
-    local hour)."""
-    ticket = change.ticket
+    are mailed are all decided by the database, however many subscribers get mail. With
+    mail on it returns the rows it wrote, for ``mailed``."""
+
+    shape: _Shape
+    params: dict
+
+    @property
+    def mailed(self) -> bool:
+        return self.shape.mailed
+
+    def insert(self) -> sa.Insert:
+        """The statement, for the change whose id is the bound parameter ``change``."""
+        return recipients_insert(self.shape)
+
+
+def told(change: Change, ticket: Ticket) -> Told | None:
+    """What tells ``change`` of ``ticket`` (as the change leaves it) to its people, or
+    None for a deleted ticket."""
     if ticket.deleted is not None:
-        return
+        return None
     assignee = next((f for f in change.fields if f.field == "assignee"), None)
     people = {ticket.author_id, ticket.assignee_id}
     if assignee is not None and assignee.old:
         people.add(int(assignee.old))
     assigned = assignee is not None and assignee.new and assignee.new.isdigit()
     site = None if ticket.private else ticket.site_id
-    insert = _recipients_insert(
-        _Shape(
-            created=change.kind == "created",
-            by_site=site is not None,
-            assigned=bool(assigned),
-            mailed=mailer.enabled(),
-            by_someone=change.actor_id is not None,
-            staff=staff_groups(),
-            admins=current_app.config["ADMIN_GROUP"],
-        )
+    shape = _Shape(
+        created=change.kind == "created",
+        by_site=site is not None,
+        assigned=bool(assigned),
+        mailed=mailer.enabled(),
+        by_someone=change.actor_id is not None,
+        staff=staff_groups(),
+        admins=current_app.config["ADMIN_GROUP"],
     )
     params = {
         "people": sorted(people - {None}),
         "seers": sorted({ticket.author_id, ticket.assignee_id} - {None}),
-        "site": site, "ticket": ticket.id,
-        "change": change.id, "created": change.created, "actor": change.actor_id,
+        "site": site, "ticket": ticket.id, "at": change.created, "actor": change.actor_id,
         "assigned": int(assignee.new) if assigned else None,
         "reason": "commented" if change.kind == "comment" else "changed",
     }  # fmt: skip
-    if not mailer.enabled():
-        session.execute(insert, params)
-        return
-    written = session.execute(insert, params).all()
+    return Told(shape, params)
+
+
+def mailed(session: Session, change: Change, written) -> None:
+    """Given the rows a ``Told`` wrote with mail on (id, recipient_id, mail), when each
+    daily digest reader's is due: their local hour costs one statement more."""
     digest = {row.id: row.recipient_id for row in written if row.mail == MailState.DIGEST.value}
     if digest:
         readers = {
@@ -157,7 +162,10 @@ class _Shape:
 
 
 @functools.cache
-def _recipients_insert(shape: _Shape) -> sa.Insert:
+def recipients_insert(shape: _Shape, change: sa.CTE | None = None) -> sa.Insert:
+    """The notifications' INSERT ... SELECT of the form ``shape``, for the change whose id
+    is the bound parameter ``change``, or for the row of ``change``, the WITH query that
+    writes it."""
     people = sa.bindparam("people", expanding=True)
     site = sa.bindparam("site")
     who = [User.id.in_(people)]
@@ -172,7 +180,9 @@ def _recipients_insert(shape: _Shape) -> sa.Insert:
                          else_=sa.bindparam("reason"))  # fmt: skip
     else:
         reason = sa.bindparam("reason", type_=sa.String)
-    created = sa.bindparam("created", type_=UTCDateTime)
+    # "at", not "created": a parameter named as a ticket's column would join the SET clause
+    # of the ticket's UPDATE that monitor.record writes with this statement.
+    created = sa.bindparam("at", type_=UTCDateTime)
     if shape.mailed:
         mail = sa.case(
             (no_mail, MailState.OFF.value),
@@ -185,10 +195,13 @@ def _recipients_insert(shape: _Shape) -> sa.Insert:
     # Told, if they may see the ticket: its people now (the one it was taken from may not).
     seers = sa.bindparam("seers", expanding=True)
     sees = who_sees(seers, site if shape.by_site else None, shape.staff)
+    change_id = sa.bindparam("change") if change is None else change.c.id
     recipients = sa.select(
-        User.id, sa.bindparam("ticket"), sa.bindparam("change"), reason, created, mail,
+        User.id, sa.bindparam("ticket"), change_id, reason, created, mail,
         sa.type_coerce(due, UTCDateTime), sa.literal(0), sa.literal(""),
     ).where(User.active, sa.or_(*who), sees)  # fmt: skip
+    if change is not None:
+        recipients = recipients.select_from(change.join(User, sa.true()))
     if shape.by_someone:
         recipients = recipients.where(User.id != sa.bindparam("actor"))
     # The table, not the entity: an ORM insert given parameters would be a bulk insert.
@@ -239,7 +252,7 @@ _CURSOR = sa.select(
 
 def catch_up(user: User) -> int:
     """Write the user's notifications from the sites they follow for the changes made
-    since their cursor, as ``_notify`` would have (not those it wrote: their people's,
+    since their cursor, as ``told`` would have (not those it wrote: their people's,
     the mailed ones), and move the cursor to the newest change; commit. Returns how many
     were written, all unread, which the bell's count of this request takes in.
 

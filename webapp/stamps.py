@@ -97,8 +97,12 @@ def keep(name: str, load: Callable[[], T]) -> T:
 
 @event.listens_for(Engine, "before_execute")
 def _notice(conn, clauseelement, multiparams, params, execution_options) -> None:
+    """A statement that writes: an INSERT, UPDATE or DELETE, or one whose writes are in
+    its WITH queries, which names their tables (execution option ``writes_to``)."""
+    tables = execution_options.get("writes_to", ())
     if isinstance(clauseelement, UpdateBase):
-        name = STAMPED.get(getattr(clauseelement.table, "name", None))
+        tables = (getattr(clauseelement.table, "name", None),)
+    for name in {STAMPED.get(table) for table in tables}:
         if name is not None:
             if name == MOVED_HERE:
                 conn.info[_MOVED] = True

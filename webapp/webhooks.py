@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy import event
 from sqlalchemy.orm import Session, joinedload
 
-from . import notify, outbox, stamps
+from . import monitor, notify, outbox, stamps
 from .exceptions import Invalid
 from .extensions import db
 from .models import (
@@ -47,9 +48,17 @@ def event_of(change: Change) -> str:
     return WebhookEvent.CHANGED.value
 
 
+@event.listens_for(Session, "before_commit")
+def _enqueue_recorded(session: Session) -> None:
+    changes = monitor.take_recorded(session)
+    if changes:
+        session.flush()  # every id known: a new ticket's author, a new change's own
+        enqueue(session, changes)
+
+
 def enqueue(session: Session, changes: list[Change]) -> None:
-    """Add a delivery for every active webhook that wants one of ``changes`` (called just
-    before their transaction commits, so they are written together or not at all)."""
+    """Add a delivery for every active webhook that wants one of ``changes`` (just before
+    their transaction commits, so they are written together or not at all)."""
     shared = [c for c in changes if c.ticket.deleted is None and not c.ticket.private]
     if not shared:
         return
