@@ -118,13 +118,28 @@ def told(change: Change, ticket: Ticket) -> Told | None:
         admins=current_app.config["ADMIN_GROUP"],
     )
     params = {
-        "people": sorted(people - {None}),
-        "seers": sorted({ticket.author_id, ticket.assignee_id} - {None}),
+        **_slots("person", people, _PEOPLE),
+        **_slots("seer", {ticket.author_id, ticket.assignee_id}, _SEERS),
         "site": site, "ticket": ticket.id, "at": change.created, "actor": change.actor_id,
         "assigned": int(assignee.new) if assigned else None,
         "reason": "commented" if change.kind == "comment" else "changed",
     }  # fmt: skip
     return Told(shape, params)
+
+
+# A change's people: its author, its assignee and the one it was taken from, of whom the
+# first two see it. Bound as that many parameters, NULL where there is none: an expanding
+# IN list would have the statement's text written anew on every change.
+_PEOPLE, _SEERS = 3, 2
+
+
+def _slots(name: str, ids: set[int | None], slots: int) -> dict[str, int | None]:
+    found = sorted(ids - {None})
+    return {f"{name}_{i}": found[i] if i < len(found) else None for i in range(slots)}
+
+
+def _slotted(name: str, slots: int) -> list[sa.BindParameter]:
+    return [sa.bindparam(f"{name}_{i}", type_=sa.Integer) for i in range(slots)]
 
 
 def mailed(session: Session, change: Change, written) -> None:
@@ -166,7 +181,7 @@ def recipients_insert(shape: _Shape, change: sa.CTE | None = None) -> sa.Insert:
     """The notifications' INSERT ... SELECT of the form ``shape``, for the change whose id
     is the bound parameter ``change``, or for the row of ``change``, the WITH query that
     writes it."""
-    people = sa.bindparam("people", expanding=True)
+    people = _slotted("person", _PEOPLE)
     site = sa.bindparam("site")
     who = [User.id.in_(people)]
     no_mail = sa.or_(User.email == "", User.mail_mode == MailMode.NONE.value)
@@ -193,7 +208,7 @@ def recipients_insert(shape: _Shape, change: sa.CTE | None = None) -> sa.Insert:
     else:
         mail, due = sa.literal(MailState.OFF.value), sa.null()
     # Told, if they may see the ticket: its people now (the one it was taken from may not).
-    seers = sa.bindparam("seers", expanding=True)
+    seers = _slotted("seer", _SEERS)
     sees = who_sees(seers, site if shape.by_site else None, shape.staff)
     change_id = sa.bindparam("change") if change is None else change.c.id
     recipients = sa.select(
