@@ -256,30 +256,36 @@ def monitor_csv(ticket_id: int):
     )
 
 
-# What a ticket's page and its row show of the tickets it refers to, loaded with it: a
-# row's relations, and the author the page names.
-_SHOWN = (*SHOWN_IN_ROW, joinedload(Ticket.author))
+# What a ticket's page shows of the tickets it refers to, loaded with it: its site, type
+# and people, and all its own text. An action answered with the list's row needs only
+# what the row shows (SHOWN_IN_ROW).
+_SHOWN = (
+    joinedload(Ticket.assignee),
+    joinedload(Ticket.site),
+    joinedload(Ticket.ticket_type),
+    joinedload(Ticket.author),
+)
 
 
-def _visible(ticket_id: int) -> Ticket:
-    """The ticket, if the current user may see it; a 404 otherwise, whether or not it exists."""
-    ticket = db.session.scalar(
-        _visible_query(current_user.is_staff), {"ticket": ticket_id, "viewer": current_user.id}
-    )
+def _visible(ticket_id: int, *, row: bool = False) -> Ticket:
+    """The ticket, if the current user may see it; a 404 otherwise, whether or not it exists.
+    ``row``: loaded for an answer that is its list row."""
+    query = _visible_query(current_user.is_staff, row)
+    ticket = db.session.scalar(query, {"ticket": ticket_id, "viewer": current_user.id})
     if ticket is None:
         abort(404)
     return ticket
 
 
 @functools.cache
-def _visible_query(staff: bool) -> sa.Select:
-    """Built once per process and role, run with bound parameters: building it cost about
-    as much as running it."""
+def _visible_query(staff: bool, row: bool) -> sa.Select:
+    """Built once per process, role and use, run with bound parameters: building it cost
+    about as much as running it."""
     viewer = sa.bindparam("viewer")
     return (
         sa.select(Ticket)
         .where(Ticket.id == sa.bindparam("ticket"), visible_to(viewer, staff=staff))
-        .options(*_SHOWN)
+        .options(*(SHOWN_IN_ROW if row else _SHOWN))
     )
 
 
@@ -295,7 +301,8 @@ def _valid(form):
 def _act(ticket_id: int, action: Callable[[Ticket], Any]):
     """Run an action on the ticket and answer with what changed; a lost race is a 409
     that shows the ticket as it now is."""
-    ticket = _visible(ticket_id)
+    as_row = is_htmx() and request.args.get("as") == "row"
+    ticket = _visible(ticket_id, row=as_row)
     message, status = None, 200
     try:
         action(ticket)
@@ -306,7 +313,7 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
             return redirect(url_for(".detail", ticket_id=ticket.id), code=303)
         return _detail_page(ticket, conflict=message, status=status)
     context = {"t": ticket, "ticket": ticket, "conflict": message}
-    if request.args.get("as") == "row":
+    if as_row:
         context["candidates"] = accounts.staff_choices()
         return render_template("tickets/_row_alone.html", **context), status
     context.update(_detail_context(ticket))
