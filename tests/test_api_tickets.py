@@ -9,7 +9,9 @@ import pytest
 
 from tests.conftest import AuthActions
 from tests.factories import make_site, make_ticket, make_user
+from tests.test_views_lists import counting_queries
 from webapp import api_tokens, services
+from webapp.extensions import db
 
 
 @pytest.fixture
@@ -113,3 +115,21 @@ def test_comments_and_the_change_monitor_match_the_pages(app, desk):
     AuthActions(page).login("alice")
     csv_rows = list(csv.DictReader(io.StringIO(page.get(f"/tickets/{ticket.id}/monitor.csv").text)))
     assert rows == csv_rows
+
+
+def test_the_list_takes_the_same_statements_however_many_people_wrote_its_tickets(app, desk):
+    """Each ticket names its author: read with the page, not one statement a ticket."""
+    app.config["REQUIRE_SITE"] = False
+    api = as_user(app, desk["sam"])
+    counts = []
+    for more in (0, 6):
+        for i in range(more):
+            make_ticket(make_user(f"writer{i}"), f"Scanner {i} is slow")
+        api.get("/api/v1/tickets?tab=all")  # what a process reads once
+        db.session.expunge_all()  # as in a server's request: nobody loaded yet
+        with counting_queries() as statements:
+            items = api.get("/api/v1/tickets?tab=all&limit=20").json["items"]
+        assert len(items) == 5 + more
+        assert {t["author"] for t in items} == {"alice"} | {f"writer{i}" for i in range(more)}
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm import joinedload
 
 from . import i18n, pagecache, services
 from .models import Priority, Rating, Ticket
@@ -21,13 +21,10 @@ from .templating import local_today, past_deadline, viewer_zone
 from .workflow import State, next_states
 
 # What a row shows besides the ticket itself: load these with the tickets, or each row
-# asks for its own; and the long texts no row shows, left unread (their columns cost each
-# row its share of the statement's result, for nothing).
+# asks for its own.
 SHOWN_IN_ROW = (
     joinedload(Ticket.assignee),
     joinedload(Ticket.site),
-    defer(Ticket.description),
-    defer(Ticket.upgrade_notes),
 )
 
 

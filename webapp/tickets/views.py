@@ -256,9 +256,9 @@ def monitor_csv(ticket_id: int):
     )
 
 
-# What a ticket's page shows of the tickets it refers to, loaded with it: its site, type
-# and people, and all its own text. An action answered with the list's row needs only
-# what the row shows (SHOWN_IN_ROW).
+# What a ticket's page shows of what it refers to, loaded with it: its site, type and
+# people. An action answered with the list's row needs only what the row shows
+# (SHOWN_IN_ROW).
 _SHOWN = (
     joinedload(Ticket.assignee),
     joinedload(Ticket.site),
