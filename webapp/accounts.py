@@ -256,16 +256,14 @@ def set_password(*, user: User, password: str) -> None:
 
 def ensure_groups() -> list[Group]:
     """Create the staff and admin groups if missing (idempotent); return both."""
-    groups = []
-    for setting in ("STAFF_GROUP", "ADMIN_GROUP"):
-        name = current_app.config[setting]
-        group = db.session.scalar(sa.select(Group).where(Group.name == name))
-        if group is None:
-            group = Group(name=name)
-            db.session.add(group)
-        groups.append(group)
-    db.session.commit()
-    return groups
+    names = [current_app.config[setting] for setting in ("STAFF_GROUP", "ADMIN_GROUP")]
+    found = {g.name: g for g in db.session.scalars(sa.select(Group).where(Group.name.in_(names)))}
+    missing = [Group(name=name) for name in dict.fromkeys(names) if name not in found]
+    if missing:
+        db.session.add_all(missing)
+        db.session.commit()
+        found |= {group.name: group for group in missing}
+    return [found[name] for name in names]
 
 
 def role_group(name: str) -> Group:
@@ -276,8 +274,7 @@ def role_group(name: str) -> Group:
             _("There is no group %(name)r; the groups are %(groups)s.", name=name,
               groups=", ".join(sorted(names)))
         )  # fmt: skip
-    ensure_groups()
-    return db.session.scalar(sa.select(Group).where(Group.name == name))
+    return next(group for group in ensure_groups() if group.name == name)
 
 
 def add_to_group(*, user: User, group: Group) -> bool:
