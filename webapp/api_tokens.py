@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from .exceptions import Invalid, NotFound
 from .extensions import db
@@ -39,8 +40,14 @@ def create(*, user: User, name: str) -> tuple[ApiToken, str]:
 
 def user_for(secret: str) -> User | None:
     """The active user an unrevoked token belongs to (noting its use), or None."""
-    token = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.digest == digest(secret), ApiToken.revoked.is_(None))
+    token = (
+        db.session.scalars(
+            sa.select(ApiToken)
+            .where(ApiToken.digest == digest(secret), ApiToken.revoked.is_(None))
+            .options(joinedload(ApiToken.user).joinedload(User.groups))  # one statement, not three
+        )
+        .unique()
+        .one_or_none()
     )
     if token is None or not token.user.active:
         return None

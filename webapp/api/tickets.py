@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, g, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import listing, services, timeline
@@ -188,7 +189,9 @@ def comment_json(c: Comment) -> dict[str, Any]:
 
 def _visible(ticket_id: int) -> Ticket:
     ticket = db.session.scalar(
-        sa.select(Ticket).where(Ticket.id == ticket_id, visible_tickets(g.api_user))
+        sa.select(Ticket)
+        .where(Ticket.id == ticket_id, visible_tickets(g.api_user))
+        .options(joinedload(Ticket.author), joinedload(Ticket.assignee))  # what ticket_json names
     )
     if ticket is None:
         abort(404)

@@ -68,12 +68,16 @@ class TicketForm(Form):
         query = sa.select(Site).where(Site.state.in_([s.value for s in SiteState if s.exposed]))
         if not staff:  # owners report on the sites they follow
             query = query.where(Site.id.in_(subscribed_site_ids(user)))
-        sites = db.session.scalars(query.order_by(Site.name))
-        types = db.session.scalars(
-            sa.select(TicketType).where(TicketType.active).order_by(TicketType.name)
-        )
-        self.site.choices = [EMPTY] + [(str(s.id), s.name) for s in sites]
-        self.ticket_type.choices = [EMPTY] + [(str(t.id), t.name) for t in types]
+        # Kept by id: what was chosen is then at hand, not read again (``values``).
+        self._sites = {str(s.id): s for s in db.session.scalars(query.order_by(Site.name))}
+        self._types = {
+            str(t.id): t
+            for t in db.session.scalars(
+                sa.select(TicketType).where(TicketType.active).order_by(TicketType.name)
+            )
+        }
+        self.site.choices = [EMPTY] + [(i, s.name) for i, s in self._sites.items()]
+        self.ticket_type.choices = [EMPTY] + [(i, t.name) for i, t in self._types.items()]
         self.priority.choices = [(str(int(p)), p.label) for p in Priority]
         if not staff:
             del self.end_user_name
@@ -84,12 +88,8 @@ class TicketForm(Form):
         values = {
             "summary": self.summary.data,
             "description": self.description.data,
-            "site": db.session.get(Site, int(self.site.data)) if self.site.data else None,
-            "ticket_type": (
-                db.session.get(TicketType, int(self.ticket_type.data))
-                if self.ticket_type.data
-                else None
-            ),
+            "site": _chosen(self._sites, Site, self.site.data),
+            "ticket_type": _chosen(self._types, TicketType, self.ticket_type.data),
             "priority": int(self.priority.data),
             "private": self.private.data,
         }
@@ -97,6 +97,14 @@ class TicketForm(Form):
             values["end_user_name"] = self.end_user_name.data or ""
             values["end_user_email"] = self.end_user_email.data or ""
         return values
+
+
+def _chosen(kept: dict, model: type, value: str | None):
+    """The object chosen: one of the choices read for the form, or (an edited ticket's own
+    site, which stays choosable) read now."""
+    if not value:
+        return None
+    return kept.get(value) or db.session.get(model, int(value))
 
 
 class EditForm(TicketForm):
