@@ -535,7 +535,7 @@ def mark_all_seen(user: User) -> None:
         .values(seen=now)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    services.commit_keeping_state()  # the answer shows the person: not read again
 
 
 def forget_old() -> int:
