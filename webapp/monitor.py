@@ -179,7 +179,7 @@ def _write_at_once(session, update, comment, change, told) -> list[Any]:
     return [row for row in rows if row.id is not None] if told is not None and told.mailed else []
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # bounded: an edit may change any set of columns
 def _at_once(columns: tuple[str, ...], with_comment: bool, told: Any) -> sa.Select:
     """The ticket's UPDATE of ``columns`` (at the version read), the comment's INSERT,
     the change's INSERT and the notifications' INSERT ... SELECT of the form ``told``

@@ -176,7 +176,7 @@ class _Shape:
     admins: str
 
 
-@functools.cache
+@functools.lru_cache(maxsize=512)  # bounded: one for each of monitor._at_once too
 def recipients_insert(shape: _Shape, change: sa.CTE | None = None) -> sa.Insert:
     """The notifications' INSERT ... SELECT of the form ``shape``, for the change whose id
     is the bound parameter ``change``, or for the row of ``change``, the WITH query that
