@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from . import services
 from .exceptions import Forbidden, NotFound
 from .extensions import db
 from .models import Site, SiteState, Subscription, User
@@ -57,5 +58,6 @@ def set_subscription(*, user: User, site: Site, subscribed: bool) -> bool:
         db.session.add(Subscription(user=user, site=site))
     else:
         db.session.delete(current)
-    db.session.commit()
+    db.session.expire(user, ["subscriptions"])  # read again when next asked for
+    services.commit_keeping_state()  # the rest is as written: the answer reads nothing again
     return True
