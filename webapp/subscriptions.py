@@ -58,6 +58,7 @@ def set_subscription(*, user: User, site: Site, subscribed: bool) -> bool:
         db.session.add(Subscription(user=user, site=site))
     else:
         db.session.delete(current)
-    db.session.expire(user, ["subscriptions"])  # read again when next asked for
+    db.session.expire(user, ["subscriptions"])  # both ends read again when next asked for
+    db.session.expire(site, ["subscriptions"])
     services.commit_keeping_state()  # the rest is as written: the answer reads nothing again
     return True
