@@ -183,3 +183,25 @@ def test_the_admin_record_lists_what_was_done(admin):
     post(admin, "/admin/sites", {"name": "Webshop", "state": "active"})
     page = admin.get("/admin/log").get_data(as_text=True)
     assert "create site" in page and "Ada Admin" in page
+
+
+def test_an_admin_action_and_its_record_are_saved_together(app, monkeypatch):
+    """When the record cannot be written, the action is not saved either."""
+    from webapp import administration
+
+    ada, bob = make_user("ada", role="admin"), make_user("bob")
+    staff = accounts.role_group(app.config["STAFF_GROUP"])
+
+    def unwritable(**fields):  # a record the database refuses: it names no target
+        return AdminAction(**{**fields, "target": None})
+
+    monkeypatch.setattr(administration, "AdminAction", unwritable)
+    with pytest.raises(sa.exc.IntegrityError):
+        administration.add_member(actor=ada, user=bob, group=staff)
+    db.session.rollback()
+    assert not user("bob").is_staff
+    with pytest.raises(sa.exc.IntegrityError):
+        administration.create_user(actor=ada, username="cleo", email="cleo@example.com",
+                                   password=PASSWORD)  # fmt: skip
+    db.session.rollback()
+    assert user("cleo") is None

@@ -171,8 +171,10 @@ def create_user(
     password: str,
     display_name: str = "",
     check_password_rules: bool = True,
+    commit: bool = True,
 ) -> User:
-    """A new active owner. ``check_password_rules`` is off only for demo data."""
+    """A new active owner. ``check_password_rules`` is off only for demo data; ``commit``
+    off for a caller that commits it with more (an admin's record of it)."""
     username, email = username.strip().lower(), email.strip().lower()
     errors: dict[str, str] = {}
     if not USERNAME_RE.match(username):
@@ -194,7 +196,7 @@ def create_user(
     user.set_password(password)
     db.session.add(user)
     try:
-        db.session.commit()
+        db.session.commit() if commit else db.session.flush()
     except sa.exc.IntegrityError:
         # Someone took the name or the address since the check: say so on the form, as
         # the check would have. Anything else is the generic 409 (errors.lost_race).
@@ -248,10 +250,11 @@ def update_settings(
     db.session.commit()
 
 
-def set_password(*, user: User, password: str) -> None:
+def set_password(*, user: User, password: str, commit: bool = True) -> None:
     """Set a password without knowing the old one (admins and the CLI)."""
     user.set_password(password)
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def ensure_groups() -> list[Group]:
@@ -277,22 +280,24 @@ def role_group(name: str) -> Group:
     return next(group for group in ensure_groups() if group.name == name)
 
 
-def add_to_group(*, user: User, group: Group) -> bool:
+def add_to_group(*, user: User, group: Group, commit: bool = True) -> bool:
     """Put the user into the group; False when they were in it already."""
     if group in user.groups:
         return False
     user.groups.append(group)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     user.__dict__.pop("group_names", None)
     return True
 
 
-def remove_from_group(*, user: User, group: Group) -> bool:
+def remove_from_group(*, user: User, group: Group, commit: bool = True) -> bool:
     """Take the user out of the group; False when they were not in it."""
     if group not in user.groups:
         return False
     user.groups.remove(group)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     user.__dict__.pop("group_names", None)
     return True
 

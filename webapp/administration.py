@@ -25,6 +25,8 @@ from .models import (
 
 
 def log(actor: User, action: str, target: str, details: str = "") -> None:
+    """Record what an admin did and commit it together with what it records: the two are
+    saved in one transaction or not at all."""
     db.session.add(AdminAction(actor=actor, action=action, target=target, details=details))
     db.session.commit()
 
@@ -38,10 +40,10 @@ def create_user(*, actor: User, username: str, email: str, password: str,
                 display_name: str = "", language: str = "en") -> User:  # fmt: skip
     _require_admin(actor)
     user = accounts.create_user(
-        username=username, email=email, password=password, display_name=display_name
-    )
+        username=username, email=email, password=password, display_name=display_name,
+        commit=False,
+    )  # fmt: skip
     user.language = _language(language)
-    db.session.commit()
     log(actor, "create user", f"user:{user.id}", user.username)
     return user
 
@@ -58,7 +60,6 @@ def update_user(*, actor: User, user: User, display_name: str, email: str, langu
     changed = {k: v for k, v in changes.items() if getattr(user, k) != v}
     for name, value in changed.items():
         setattr(user, name, value)
-    db.session.commit()
     if changed:
         log(
             actor, "edit user", f"user:{user.id}", ", ".join(f"{k}={v}" for k, v in changed.items())
@@ -74,7 +75,6 @@ def set_active(*, actor: User, user: User, active: bool) -> None:
         return
     user.active = active
     user.end_sessions()
-    db.session.commit()
     log(actor, "reactivate user" if active else "deactivate user", f"user:{user.id}",
         user.username)  # fmt: skip
 
@@ -84,13 +84,13 @@ def reset_password(*, actor: User, user: User, password: str) -> None:
     if len(password) < accounts.MIN_PASSWORD:
         rule = _("Use at least %(n)d characters.", n=accounts.MIN_PASSWORD)
         raise Invalid(_("The password is too short."), fields={"password": rule})
-    accounts.set_password(user=user, password=password)
+    accounts.set_password(user=user, password=password, commit=False)
     log(actor, "reset password", f"user:{user.id}", user.username)
 
 
 def add_member(*, actor: User, user: User, group: Group) -> bool:
     _require_admin(actor)
-    added = accounts.add_to_group(user=user, group=group)
+    added = accounts.add_to_group(user=user, group=group, commit=False)
     if added:
         log(actor, "add to group", f"user:{user.id}", f"{user.username} → {group.name}")
     return added
@@ -102,7 +102,7 @@ def remove_member(*, actor: User, user: User, group: Group) -> bool:
         admins = [u for u in group_members(group) if u.active]
         if len(admins) <= 1:
             raise Conflict(_("You are the last admin: make someone else admin first."))
-    removed = accounts.remove_from_group(user=user, group=group)
+    removed = accounts.remove_from_group(user=user, group=group, commit=False)
     if removed:
         log(actor, "remove from group", f"user:{user.id}", f"{user.username} ← {group.name}")
     return removed
@@ -124,14 +124,16 @@ def save_site(*, actor: User, site: Site | None, name: str, description: str, st
     site = site or Site()
     site.name, site.description, site.state = name, description.strip(), state
     db.session.add(site)
-    db.session.commit()
+    db.session.flush()  # a new site's id, for its record
     log(actor, "create site" if created else "edit site", f"site:{site.id}", f"{name} ({state})")
     return site
 
 
 def set_subscribed(*, actor: User, site: Site, user: User, subscribed: bool) -> bool:
     _require_admin(actor)
-    if not subscriptions.set_subscription(user=user, site=site, subscribed=subscribed):
+    if not subscriptions.set_subscription(
+        user=user, site=site, subscribed=subscribed, commit=False
+    ):
         return False
     log(actor, "subscribe" if subscribed else "unsubscribe", f"site:{site.id}",
         f"{user.username} {'to' if subscribed else 'from'} {site.name}")  # fmt: skip
@@ -150,7 +152,7 @@ def save_ticket_type(*, actor: User, ticket_type: TicketType | None, name: str,
     ticket_type.name, ticket_type.reporting_type = name, reporting_type or None
     ticket_type.active = active
     db.session.add(ticket_type)
-    db.session.commit()
+    db.session.flush()  # a new type's id, for its record
     log(actor, "create type" if created else "edit type", f"type:{ticket_type.id}",
         f"{name}{'' if active else ' (inactive)'}")  # fmt: skip
     return ticket_type
@@ -159,7 +161,7 @@ def save_ticket_type(*, actor: User, ticket_type: TicketType | None, name: str,
 def create_webhook(*, actor: User, url: str, site: Site | None, events: list[str]) -> Webhook:
     _require_admin(actor)
     webhook = webhooks.create(url=url, site=site, events=events)
-    db.session.commit()
+    db.session.flush()  # its id, for its record
     details = f"{webhook.url} ({site.name if site else 'all sites'}: {webhook.events})"
     log(actor, "create webhook", f"webhook:{webhook.id}", details)
     return webhook
@@ -171,7 +173,6 @@ def deactivate_webhook(*, actor: User, webhook: Webhook) -> None:
     if not webhook.active:
         return
     webhook.active = False
-    db.session.commit()
     log(actor, "deactivate webhook", f"webhook:{webhook.id}", webhook.url)
 
 

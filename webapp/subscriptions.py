@@ -44,9 +44,9 @@ def unsubscribe(*, actor: User, site: Site) -> bool:
     return set_subscription(user=actor, site=site, subscribed=False)
 
 
-def set_subscription(*, user: User, site: Site, subscribed: bool) -> bool:
+def set_subscription(*, user: User, site: Site, subscribed: bool, commit: bool = True) -> bool:
     """Make ``user`` follow ``site`` or not (callers have checked who may); False when
-    nothing changed."""
+    nothing changed. ``commit`` off for a caller that commits it with more."""
     current = db.session.scalar(
         sa.select(Subscription).where(
             Subscription.user_id == user.id, Subscription.site_id == site.id
@@ -60,5 +60,6 @@ def set_subscription(*, user: User, site: Site, subscribed: bool) -> bool:
         db.session.delete(current)
     db.session.expire(user, ["subscriptions"])  # both ends read again when next asked for
     db.session.expire(site, ["subscriptions"])
-    services.commit_keeping_state()  # the rest is as written: the answer reads nothing again
+    if commit:
+        services.commit_keeping_state()  # the rest is as written: the answer reads nothing again
     return True
