@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from . import stamps
 from .exceptions import Invalid, NotFound
 from .extensions import db
 from .models import ApiToken, User, utcnow
@@ -40,16 +41,22 @@ def create(*, user: User, name: str) -> tuple[ApiToken, str]:
 
 def user_for(secret: str) -> User | None:
     """The active user an unrevoked token belongs to (noting its use), or None."""
-    token = (
-        db.session.scalars(
-            sa.select(ApiToken)
+    # One statement: the token, its person and their groups, and the data stamps (as the
+    # pages' sign-in reads them, see stamps.current).
+    found = (
+        db.session.execute(
+            sa.select(ApiToken, *stamps.columns())
             .where(ApiToken.digest == digest(secret), ApiToken.revoked.is_(None))
-            .options(joinedload(ApiToken.user).joinedload(User.groups))  # one statement, not three
+            .options(joinedload(ApiToken.user).joinedload(User.groups))
         )
         .unique()
         .one_or_none()
     )
-    if token is None or not token.user.active:
+    if found is None:
+        return None
+    token, *stamped = found
+    stamps.remember(stamps.Stamps(*stamped))
+    if not token.user.active:
         return None
     now = utcnow()
     if token.last_used is None or now - token.last_used > RECORD_USE_EVERY:
