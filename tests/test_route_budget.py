@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import csrf_token
 from tests.factories import make_ticket, make_user
 from tests.permissions_table import TABLE
+from tests.test_api_tickets import as_user
 from tests.test_get_is_safe import QUERIES, get_routes
 from tests.test_permissions import USERNAMES, scene, url_for_row, visitor_client
 from tests.test_views_lists import counting_queries
@@ -50,6 +51,7 @@ def grow(ids, n: int) -> None:
     db.session.add_all(Subscription(user=user, site=site) for user in people)
     db.session.commit()
     for i, author in enumerate(people):
+        accounts.start_session(author)
         api_tokens.create(user=author, name="theirs")
         ticket = make_ticket(author, f"Scanner {i} is slow", site=site)
         for other in people[:3]:
@@ -62,9 +64,7 @@ def test_no_page_reads_more_as_the_data_grows(app):
     app.config["PAGE_CACHE_BYTES"] = 0  # every page drawn anew
     ids = scene(app)
     client = visitor_client(app, "admin", ids)
-    api = app.test_client()
-    token = api_tokens.create(user=accounts.find_user(USERNAMES["admin"]), name="walk")[1]
-    api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    api = as_user(app, accounts.find_user(USERNAMES["admin"]))
     client.get("/notifications/bell")  # caught up
     walk(app, client, api, ids)  # what a process reads once, and after setup changes
     before = walk(app, client, api, ids)
@@ -106,9 +106,7 @@ def test_no_action_takes_more_statements_than_it_did(app, method, endpoint):
     url = url_for_row(app, endpoint, ids)
     values = {k: v.format(**ids) for k, v in (data or {}).items()}
     if endpoint.startswith("api."):
-        client = app.test_client()
-        token = api_tokens.create(user=accounts.find_user(USERNAMES["admin"]), name="t")[1]
-        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        client = as_user(app, accounts.find_user(USERNAMES["admin"]))
         client.get("/api/v1/tickets")  # the token's first use is recorded
         body = {k: int(v) if v.isdigit() else v for k, v in values.items()}
         with counting_queries() as statements:

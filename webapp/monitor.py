@@ -188,13 +188,11 @@ def _at_once(columns: tuple[str, ...], with_comment: bool, told: Any) -> sa.Sele
     when the ticket's row has moved on."""
     tickets = Ticket.__table__
     ticket = (
-        sa.update(tickets)
-        .where(tickets.c.id == sa.bindparam("row_id"),
-               tickets.c.version == sa.bindparam("row_version"))
+        _ticket_update()
         .values({c: sa.bindparam(f"ticket_{c}", type_=tickets.c[c].type) for c in columns})
         .returning(tickets.c.id)
         .cte("ticket")
-    )  # fmt: skip
+    )
     if with_comment:  # the change then follows the comment, written if the ticket was
         comment = _insert_from(Comment.__table__, "comment", ticket, {})
         change = _insert_from(Change.__table__, "change", comment, {"comment_id": comment.c.id})

@@ -256,15 +256,10 @@ def monitor_csv(ticket_id: int):
     )
 
 
-# What a ticket's page shows of what it refers to, loaded with it: its site, type and
-# people. An action answered with the list's row needs only what the row shows
-# (SHOWN_IN_ROW).
-_SHOWN = (
-    joinedload(Ticket.assignee),
-    joinedload(Ticket.site),
-    joinedload(Ticket.ticket_type),
-    joinedload(Ticket.author),
-)
+# What a ticket's page shows of what it refers to, loaded with it: a row's relations, and
+# the type and author the page names. An action answered with the list's row needs only
+# what the row shows (SHOWN_IN_ROW).
+_SHOWN = (*SHOWN_IN_ROW, joinedload(Ticket.ticket_type), joinedload(Ticket.author))
 
 
 def _visible(ticket_id: int, *, row: bool = False) -> Ticket:
