@@ -146,6 +146,7 @@ def test_create_and_edit_a_site_and_its_subscribers(admin):
 def test_manage_ticket_types(admin):
     post(admin, "/admin/types", {"name": "Error", "reporting_type": "regular", "active": "y"})
     kind = db.session.scalar(sa.select(TicketType))
+    assert "Error" in admin.get("/tickets/new").get_data(as_text=True)  # the form's choices kept
     post(admin, f"/admin/types/{kind.id}", {"name": "Bug", "reporting_type": "free"})
     db.session.expire_all()
     assert (kind.name, kind.reporting_type, kind.active) == ("Bug", "free", False)

@@ -44,6 +44,7 @@ def test_report_a_ticket_through_the_public_form(app, alice):
     db.session.add(kind)
     db.session.commit()
     client = signed_in(app, "alice")
+    assert "Webshop" in client.get("/tickets/new").get_data(as_text=True)  # kept from here on
     response = post(
         client,
         "/tickets/new",
@@ -118,6 +119,43 @@ def test_take_with_htmx_answers_the_header_fragment(app, alice, sam):
     assert 'id="timeline"' in html and 'hx-swap-oob="true"' in html
 
 
+def shown(html: str) -> str:
+    """The ticket's version a page or an answer says it shows (its forms send it)."""
+    return re.search(r'id="shown-version" name="shown" value="(\d+)"', html).group(1)
+
+
+def test_actions_on_the_ticket_page_append_their_entry_or_redraw_what_others_changed(
+    app, alice, sam
+):
+    ticket = make_ticket(alice)
+    client = signed_in(app, "sam")
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert 'hx-include="#shown-version"' in page
+    taken = post(client, f"/tickets/{ticket.id}/take", {"shown": shown(page)}, True)
+    html = taken.get_data(as_text=True)
+    assert html.startswith('<section id="ticket-header"')
+    assert 'hx-swap-oob="beforeend:#timeline"' in html and html.count('<li class="entry') == 1
+    assert 'id="change-1"' not in html  # the entries the page has are not sent again
+    assert int(shown(html)) == int(shown(page)) + 1
+    services.comment(actor=alice, ticket=ticket, body="It jams on page two.")  # meanwhile
+    moved = post(client, f"/tickets/{ticket.id}/state", {"state": "working", "shown": shown(html)},
+                 True).get_data(as_text=True)  # fmt: skip
+    timeline = moved[moved.index('<ol id="timeline" class="timeline" hx-swap-oob="true">') :]
+    assert 'id="change-1"' in timeline and "It jams on page two." in timeline
+    assert int(shown(moved)) == int(shown(html)) + 2
+    posted = post(client, f"/tickets/{ticket.id}/comments", {"body": "Fixed the roller.",
+                  "shown": shown(html)}, True)  # fmt: skip
+    assert posted.headers["HX-Retarget"] == "#timeline"  # the page missed a change: all again
+    html = posted.get_data(as_text=True)
+    assert html.startswith('<ol id="timeline"') and "It jams on page two." in html
+    assert html.index("It jams on page two.") < html.index("Fixed the roller.")
+    upload = {"file": (io.BytesIO(b"log"), "scan.log"), "shown": shown(html)}
+    files = post(client, f"/tickets/{ticket.id}/attachments", upload, True)
+    html = files.get_data(as_text=True)
+    assert html.startswith('<section id="attachments"') and "scan.log" in html
+    assert 'hx-swap-oob="beforeend:#timeline"' in html and "Fixed the roller." not in html
+
+
 def test_take_from_a_list_row_answers_the_row(app, alice, sam):
     ticket = make_ticket(alice)
     client = signed_in(app, "sam")
@@ -182,9 +220,11 @@ def test_assign_one_click_and_empty_user_unassigns(app, alice, sam):
 def test_comment_with_htmx_appends_it_and_clears_the_form(app, alice):
     ticket = make_ticket(alice)
     client = signed_in(app, "alice")
-    response = post(client, f"/tickets/{ticket.id}/comments", {"body": "Still **broken**"}, True)
+    data = {"body": "Still **broken**", "shown": str(ticket.version)}  # as the page sends it
+    response = post(client, f"/tickets/{ticket.id}/comments", data, True)
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<li class="entry entry-comment"')
+    assert int(shown(html)) == int(data["shown"]) + 1
     assert "<strong>broken</strong>" in html
     form = html[html.index('<form id="comment-form"') :]
     assert 'hx-swap-oob="true"' in form and "Still **broken**" not in form

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.interfaces import ORMOption
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import i18n, notify, signed_in_users, stamps
@@ -141,11 +142,18 @@ def forget_expired_sessions() -> int:
     return result.rowcount
 
 
-def find_user(login: str) -> User | None:
-    """The user whose username or e-mail address is ``login`` (any case)."""
+def find_user(login: str, *options: ORMOption) -> User | None:
+    """The user whose username or e-mail address is ``login`` (any case), loaded with
+    ``options`` (what the caller will look at, read in the same statement)."""
     login = login.strip().lower()
     column = User.email if "@" in login else User.username
-    return db.session.scalar(sa.select(User).where(column == login))
+    return db.session.scalars(sa.select(User).where(column == login).options(*options)).first()
+
+
+def assignee(user_id: int) -> User | None:
+    """The user a ticket is to be given to, with the groups that say whether they may
+    work it, in one statement; None if there is no such user."""
+    return db.session.get(User, user_id, options=[joinedload(User.groups)])
 
 
 def authenticate(login: str, password: str) -> User | None:

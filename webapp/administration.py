@@ -26,9 +26,10 @@ from .models import (
 
 def log(actor: User, action: str, target: str, details: str = "") -> None:
     """Record what an admin did and commit it together with what it records: the two are
-    saved in one transaction or not at all."""
+    saved in one transaction or not at all. What the session holds is as this transaction
+    wrote it, so the answer that shows it need not read it again."""
     db.session.add(AdminAction(actor=actor, action=action, target=target, details=details))
-    db.session.commit()
+    services.commit_keeping_state()
 
 
 def recent(limit: int = 200) -> list[AdminAction]:
@@ -109,8 +110,8 @@ def remove_member(*, actor: User, user: User, group: Group) -> bool:
 
 
 def group_members(group: Group) -> list[User]:
-    query = sa.select(User).join(User.groups).where(Group.id == group.id).order_by(User.username)
-    return list(db.session.scalars(query))
+    """By username, those added in this request included."""
+    return sorted(group.members, key=lambda user: user.username)
 
 
 def save_site(*, actor: User, site: Site | None, name: str, description: str, state: str) -> Site:

@@ -187,6 +187,9 @@ class Group(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    members: Mapped[list[User]] = relationship(
+        secondary=user_groups, back_populates="groups", order_by="User.username"
+    )
 
     def __repr__(self) -> str:
         return f"<Group {self.name}>"
@@ -208,7 +211,7 @@ class User(UserMixin, db.Model):
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # Loaded on first use; the sign-in loader fetches them with the user in one query.
-    groups: Mapped[list[Group]] = relationship(secondary=user_groups)
+    groups: Mapped[list[Group]] = relationship(secondary=user_groups, back_populates="members")
     subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )

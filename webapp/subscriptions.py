@@ -47,11 +47,7 @@ def unsubscribe(*, actor: User, site: Site) -> bool:
 def set_subscription(*, user: User, site: Site, subscribed: bool, commit: bool = True) -> bool:
     """Make ``user`` follow ``site`` or not (callers have checked who may); False when
     nothing changed. ``commit`` off for a caller that commits it with more."""
-    current = db.session.scalar(
-        sa.select(Subscription).where(
-            Subscription.user_id == user.id, Subscription.site_id == site.id
-        )
-    )
+    current = next((s for s in user.subscriptions if s.site_id == site.id), None)
     if subscribed == (current is not None):
         return False
     if subscribed:

@@ -64,7 +64,7 @@ def enqueue(session: Session, changes: list[Change]) -> None:
         return
     for change in shared:
         event = event_of(change)
-        for hook in stamps.keep("webhooks", _active):
+        for hook in active():
             if hook.site_id not in (None, change.ticket.site_id) or event not in hook.events:
                 continue
             session.add(
@@ -81,8 +81,13 @@ class _Hook(NamedTuple):
     events: tuple[str, ...]
 
 
-def _active() -> tuple[_Hook, ...]:
-    """The active webhooks, as plain rows (kept between changes, see stamps.keep)."""
+def active() -> tuple[_Hook, ...]:
+    """The active webhooks, as plain rows, kept by the process until setup changes
+    (stamps.keep)."""
+    return stamps.keep("webhooks", _read_active)
+
+
+def _read_active() -> tuple[_Hook, ...]:
     rows = db.session.execute(
         sa.select(Webhook.id, Webhook.site_id, Webhook.events).where(Webhook.active)
     )

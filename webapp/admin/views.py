@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from .. import accounts, administration
 from ..exceptions import Conflict, Invalid
@@ -114,9 +115,9 @@ def groups():
 
 @bp.post("/groups/<int:group_id>/members")
 def add_member(group_id: int):
-    group = _get(Group, group_id)
+    group = _get(Group, group_id, joinedload(Group.members))
     form = MemberForm()
-    person = accounts.find_user(form.user.data or "") if form.validate_on_submit() else None
+    person = _named(form, joinedload(User.groups))
     if person is None:
         error = _("There is no user %(user)r.", user=form.user.data or "")
         return _members(group, error=error, status=422)
@@ -126,7 +127,8 @@ def add_member(group_id: int):
 
 @bp.post("/groups/<int:group_id>/members/<int:user_id>/remove")
 def remove_member(group_id: int, user_id: int):
-    group, person = _get(Group, group_id), _get(User, user_id)
+    group = _get(Group, group_id, joinedload(Group.members))
+    person = _get(User, user_id, joinedload(User.groups))
     try:
         administration.remove_member(actor=current_user, user=person, group=group)
     except Conflict as e:
@@ -173,7 +175,7 @@ def site(site_id: int):
 def add_subscriber(site_id: int):
     place = _get(Site, site_id)
     form = MemberForm()
-    person = accounts.find_user(form.user.data or "") if form.validate_on_submit() else None
+    person = _named(form, joinedload(User.subscriptions))
     if person is None:
         raise Invalid(_("There is no user %(user)r.", user=form.user.data or ""))
     administration.set_subscribed(actor=current_user, site=place, user=person, subscribed=True)
@@ -251,11 +253,16 @@ def deactivate_webhook(webhook_id: int):
     return redirect(url_for(".webhook", webhook_id=hook.id), code=303)
 
 
-def _get(model, ident: int):
-    obj = db.session.get(model, ident)
+def _get(model, ident: int, *options: ORMOption):
+    obj = db.session.get(model, ident, options=options)
     if obj is None:
         abort(404)
     return obj
+
+
+def _named(form: MemberForm, *options: ORMOption) -> User | None:
+    """The person a valid MemberForm names, with what ``options`` load, or None."""
+    return accounts.find_user(form.user.data or "", *options) if form.validate_on_submit() else None
 
 
 def _role_groups() -> list[tuple[Group, list[User]]]:

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import listing, services, timeline
+from .. import accounts, listing, services, timeline
 from ..exceptions import Invalid
 from ..extensions import db
 from ..models import Comment, Site, Ticket, TicketType, User
@@ -135,7 +135,7 @@ def assign(ticket_id: int):
                       fields={"user_id": _("A number or null.")})  # fmt: skip
     assignee = None
     if body["user_id"] is not None:
-        assignee = db.session.get(User, body["user_id"])
+        assignee = accounts.assignee(body["user_id"])
         if assignee is None:
             raise Invalid(_("There is no such user."), fields={"user_id": _("Unknown user.")})
     services.assign(actor=g.api_user, ticket=ticket, assignee=assignee)

@@ -12,16 +12,17 @@ from .. import attachments as files
 from .. import services
 from ..exceptions import Invalid
 from ..htmx import is_htmx
-from ..models import Ticket
+from ..models import Change, Ticket
 from . import bp
 from .forms import AttachForm
-from .views import _detail_context, _detail_page, _visible, attachments_context
+from .views import _detail_page, _visible, attachments_context, page_update
 
 
 @bp.post("/tickets/<int:ticket_id>/attachments")
 def attach(ticket_id: int):
     """Attach the posted files (field ``file``, several allowed)."""
     ticket = _visible(ticket_id)
+    before = ticket.version
     form = AttachForm()
     try:
         change = services.attach(actor=current_user, ticket=ticket, files=form.file.data or [])
@@ -32,7 +33,7 @@ def attach(ticket_id: int):
         context = attachments_context(ticket) | {"attach_form": form}
         return render_template("tickets/_attachments.html", ticket=ticket, **context), 422
     names = ", ".join(f.new for f in change.fields)
-    return _changed(ticket, _("Attached %(names)s.", names=names))
+    return _changed(ticket, before, change, _("Attached %(names)s.", names=names))
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -69,17 +70,19 @@ def thumbnail(attachment_id: int):
 def remove_attachment(attachment_id: int):
     attachment = services.visible_attachment(current_user, attachment_id)
     ticket, name = attachment.ticket, attachment.name
-    services.remove_attachment(actor=current_user, attachment=attachment)
-    return _changed(ticket, _("Removed %(name)s.", name=name))
+    before = ticket.version
+    change = services.remove_attachment(actor=current_user, attachment=attachment)
+    return _changed(ticket, before, change, _("Removed %(name)s.", name=name))
 
 
-def _changed(ticket: Ticket, message: str):
+def _changed(ticket: Ticket, before: int, change: Change, message: str):
     """Back to the ticket's files (a plain form post), or for htmx the files and, out of
-    band, the timeline with the change at its end and the message in the live region."""
+    band, the change at the timeline's end (views.page_update) and the message in the
+    live region."""
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for(".detail", ticket_id=ticket.id, _anchor="attachments"), 303)
-    context = _detail_context(ticket)
+    context = page_update(ticket, before, [change], files=True)
     return render_template(
         "tickets/_attachments_changed.html", ticket=ticket, announce=message, **context
     )

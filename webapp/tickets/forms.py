@@ -3,11 +3,14 @@ nothing the services would refuse."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
+from sqlalchemy.orm import make_transient_to_detached
 from wtforms import (
     BooleanField,
     DateField,
@@ -30,6 +33,7 @@ from wtforms.validators import (
     Regexp,
 )
 
+from .. import stamps
 from ..exceptions import Invalid
 from ..extensions import db
 from ..forms import Form
@@ -38,6 +42,7 @@ from ..routing import as_id
 from ..visibility import subscribed_site_ids
 
 EMPTY = ("", "—")
+T = TypeVar("T")
 
 
 class TicketForm(Form):
@@ -65,17 +70,10 @@ class TicketForm(Form):
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         staff = user.is_staff
-        query = sa.select(Site).where(Site.state.in_([s.value for s in SiteState if s.exposed]))
+        self._sites, self._types = _offered()
         if not staff:  # owners report on the sites they follow
-            query = query.where(Site.id.in_(subscribed_site_ids(user)))
-        # Kept by id: what was chosen is then at hand, not read again (``values``).
-        self._sites = {str(s.id): s for s in db.session.scalars(query.order_by(Site.name))}
-        self._types = {
-            str(t.id): t
-            for t in db.session.scalars(
-                sa.select(TicketType).where(TicketType.active).order_by(TicketType.name)
-            )
-        }
+            followed = subscribed_site_ids(user)
+            self._sites = {i: s for i, s in self._sites.items() if s.id in followed}
         self.site.choices = [EMPTY] + [(i, s.name) for i, s in self._sites.items()]
         self.ticket_type.choices = [EMPTY] + [(i, t.name) for i, t in self._types.items()]
         self.priority.choices = [(str(int(p)), p.label) for p in Priority]
@@ -99,12 +97,37 @@ class TicketForm(Form):
         return values
 
 
+def _offered() -> tuple[dict[str, Site], dict[str, TicketType]]:
+    """The exposed sites and the active types, by id and in name order, kept by the
+    process until setup changes (stamps.keep): detached objects, see ``_chosen``."""
+    return stamps.keep("ticket_form_choices", _read_offered)
+
+
+def _read_offered() -> tuple[dict[str, Site], dict[str, TicketType]]:
+    exposed = [s.value for s in SiteState if s.exposed]
+    sites = sa.select(Site.__table__).where(Site.state.in_(exposed)).order_by(Site.name)
+    types = sa.select(TicketType.__table__).where(TicketType.active).order_by(TicketType.name)
+    return _detached(Site, sites), _detached(TicketType, types)
+
+
+def _detached(model: type[T], query: sa.Select) -> dict[str, T]:
+    """The rows as objects of no session (read as plain rows, so none of this session's
+    own objects is taken away from it)."""
+    kept = {}
+    for row in db.session.execute(query).mappings():
+        kept[str(row["id"])] = obj = model(**row)
+        make_transient_to_detached(obj)
+    return kept
+
+
 def _chosen(kept: dict, model: type, value: str | None):
-    """The object chosen: one of the choices read for the form, or (an edited ticket's own
-    site, which stays choosable) read now."""
+    """The object chosen: one of the choices kept for the form, put into this session as it
+    is (merged, not read), or (an edited ticket's own site, which stays choosable) read now."""
     if not value:
         return None
-    return kept.get(value) or db.session.get(model, int(value))
+    if value in kept:
+        return db.session.merge(kept[value], load=False)
+    return db.session.get(model, int(value))
 
 
 class EditForm(TicketForm):

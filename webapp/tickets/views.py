@@ -29,7 +29,7 @@ from ..exceptions import Conflict, Invalid, StaleEdit
 from ..extensions import db, login_manager
 from ..forms import Form
 from ..htmx import is_htmx
-from ..models import Comment, Ticket, User
+from ..models import Change, Comment, Ticket
 from ..rows import SHOWN_IN_ROW
 from ..visibility import can_see, visible_tickets, visible_to
 from . import bp
@@ -137,7 +137,7 @@ def steal(ticket_id: int):
 @bp.post("/tickets/<int:ticket_id>/assign")
 def assign(ticket_id: int):
     form = _valid(AssignForm())
-    assignee = db.session.get(User, form.user.data) if form.user.data is not None else None
+    assignee = accounts.assignee(form.user.data) if form.user.data is not None else None
     if form.user.data is not None and assignee is None:
         raise Invalid(_("There is no such user."), fields={"user": _("Unknown user.")})
     return _act(
@@ -165,6 +165,7 @@ def comment(ticket_id: int):
     form = NewCommentForm()
     if not form.validate_on_submit():
         return _comment_form_error(ticket, form)
+    before = ticket.version
     try:
         change = services.comment(
             actor=current_user, ticket=ticket, body=form.body.data, files=form.file.data or []
@@ -176,13 +177,13 @@ def comment(ticket_id: int):
         flash(_("Comment posted."), "success")
         anchor = f"comment-{change.comment_id}"
         return redirect(url_for(".detail", ticket_id=ticket.id, _anchor=anchor), 303)
-    (entry,) = timeline.describe([change], services.current_workflow())
     # The ticket's files come back only when the comment brought some.
-    files = attachments_context(ticket) if form.file.data else {}
+    context = page_update(ticket, before, [change], files=bool(form.file.data))
     form.body.data = ""  # the form again, emptied for the next comment (a new one cost more)
-    return render_template(
-        "tickets/_comment_posted.html", ticket=ticket, entry=entry, form=form, **files
-    )
+    page = render_template("tickets/_comment_posted.html", ticket=ticket, form=form, **context)
+    if "news" in context:
+        return page
+    return page, 200, {"HX-Retarget": "#timeline", "HX-Reswap": "outerHTML"}  # all of it
 
 
 @bp.route("/tickets/<int:ticket_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
@@ -298,9 +299,10 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
     that shows the ticket as it now is."""
     as_row = is_htmx() and request.args.get("as") == "row"
     ticket = _visible(ticket_id, row=as_row)
+    before, change = ticket.version, None
     message, status = None, 200
     try:
-        action(ticket)
+        change = action(ticket)
     except Conflict as e:
         message, status = e.message, 409
     if not is_htmx():
@@ -311,8 +313,22 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
     if as_row:
         context["candidates"] = accounts.staff_choices()
         return render_template("tickets/_row_alone.html", **context), status
-    context.update(_detail_context(ticket))
+    context.update(page_update(ticket, before, [change] if change else []))
     return render_template("tickets/_action_result.html", **context), status
+
+
+def page_update(
+    ticket: Ticket, before: int, changes: list[Change], *, files: bool = False
+) -> dict[str, Any]:
+    """What an htmx answer to a change made on the ticket's page shows of it. When the
+    page showed the ticket as it was just before (its forms send the version as
+    ``shown``): the header, the entries of ``changes`` alone (``news``, to be appended to
+    its timeline) and, with ``files``, the ticket's files. Else, someone else having
+    changed the ticket meanwhile, all of it again."""
+    if request.form.get("shown") != str(before):
+        return _detail_context(ticket)
+    news = timeline.describe(changes, services.current_workflow())
+    return _header_context(ticket) | {"news": news} | (attachments_context(ticket) if files else {})
 
 
 def _detail_page(
@@ -344,14 +360,21 @@ def _detail_context(ticket: Ticket) -> dict[str, Any]:
         "related": _relations(ticket),
         "duplicate_form": DuplicateForm(formdata=None),
         "child_form": ChildForm(formdata=None),
+        "entries": entries,
+        "linkable": linkable,
+        "comment_form": NewCommentForm(formdata=None),
+        **_header_context(ticket),
+        **attachments_context(ticket, [f for f in files if f.removed is None]),
+    }
+
+
+def _header_context(ticket: Ticket) -> dict[str, Any]:
+    """What the ticket's header shows besides the ticket: what the viewer may do."""
+    return {
         "actions": services.actions_for(current_user, ticket),
         "rating_form": RatingForm(formdata=None, rating=ticket.rating),
         "closes_at": services.closes_at(ticket),
         "candidates": accounts.staff_choices() if current_user.is_staff else [],
-        "entries": entries,
-        "linkable": linkable,
-        "comment_form": NewCommentForm(formdata=None),
-        **attachments_context(ticket, [f for f in files if f.removed is None]),
     }
 
 
