@@ -4,7 +4,10 @@
 -- KIND: take (take, then on the next pass over the tickets unassign, and so on: every
 -- request is a real change and stays valid however long the run), state (opened and
 -- working in turns, pass by pass) or comment. Each wrk thread works its own share of
--- the tickets in IDS_FILE, so no two requests in flight touch the same ticket.
+-- the tickets in IDS_FILE (a line each: id and version), so no two requests in flight
+-- touch the same ticket. A comment sends the version the ticket's page would show, as
+-- the page does (its answer then has only the comment to add): counted on from the file,
+-- one a comment, as nobody else changes the thread's tickets.
 
 local threads = 0
 
@@ -15,10 +18,14 @@ end
 
 function init(args)
   kind, nthreads = args[1], tonumber(args[3])
-  ids, sent = {}, 0
+  ids, versions, sent = {}, {}, 0
   local i = 0
   for line in io.lines(args[2]) do
-    if i % nthreads == tid then table.insert(ids, line) end
+    local id, version = line:match("^(%d+) (%d+)$")
+    if i % nthreads == tid then
+      table.insert(ids, id)
+      versions[id] = tonumber(version)
+    end
     i = i + 1
   end
   headers = {
@@ -47,6 +54,8 @@ function request()
   else
     path = "/tickets/" .. id .. "/comments"
     body = "body=A+benchmark+comment+number+" .. sent .. "+from+thread+" .. tid
+      .. "&shown=" .. versions[id]
+    versions[id] = versions[id] + 1
   end
   return wrk.format("POST", path, headers, body)
 end

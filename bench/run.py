@@ -185,6 +185,7 @@ class Server:
     """gunicorn with 2 sync workers on a free port; stopped by ``stop``."""
 
     def __init__(self, app: str, env: dict[str, str], log: Path) -> None:
+        self.database_url = env.get("DATABASE_URL")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log.open("ab")
@@ -330,7 +331,9 @@ def count_in_process(url: str, scenarios, ids: dict, **config) -> dict[str, tupl
                 yield "post", f"/tickets/{t}/state?as=row", {"state": "working"}
         elif scenario.post == "comment":
             for t in ids["spare_state"]:
-                yield "post", f"/tickets/{t}/comments", {"body": "A counted comment."}
+                page = client.get(f"/tickets/{t}").get_data(as_text=True)
+                shown = re.search(r'name="shown" value="(\d+)"', page)[1]  # as the page sends
+                yield "post", f"/tickets/{t}/comments", {"body": "Counted.", "shown": shown}
         else:
             path = scenario.path.format(**ids["fill"])
             yield "get", path, None
@@ -386,6 +389,18 @@ def pools(url: str) -> dict:
         "take": take[2:], "spare_take": take[:2], "state": state[2:], "spare_state": state[:2],
         "fill": {"ticket": ticket, "site": site, "history": history, **_month_a_year_back()},
     }  # fmt: skip
+
+
+def versions(url: str, ids: list[int]) -> list[tuple[int, int]]:
+    """The tickets' ids with their versions now: what their pages would send as ``shown``
+    (bench/post.lua counts on from there)."""
+    engine = sa.create_engine(url)
+    with engine.connect() as c:
+        query = sa.text("SELECT id, version FROM tickets WHERE id IN :ids ORDER BY id")
+        rows = c.execute(query.bindparams(sa.bindparam("ids", expanding=True)), {"ids": ids})
+        found = [tuple(row) for row in rows]
+    engine.dispose()
+    return found
 
 
 def _month_a_year_back() -> dict[str, str]:
@@ -470,7 +485,8 @@ def run_scenario(scenario, backend, tickets, args, workdir, floor, server, sessi
         if scenario.post:
             file = workdir / f"ids-{scenario.post}.txt"
             pool = ids["take" if scenario.post == "take" else "state"]
-            file.write_text("\n".join(str(i) for i in pool) + "\n")
+            lines = (f"{i} {v}\n" for i, v in versions(server.database_url, pool))
+            file.write_text("".join(lines))
             lua = [scenario.post, str(file), "2", session.cookie, session.csrf, USER_AGENT]
             script = ROOT / "bench" / "post.lua"
             found = wrk(server.url + "/", args.duration, args.connections, script=script, args=lua)

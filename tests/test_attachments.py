@@ -110,8 +110,8 @@ def test_upload_by_htmx_answers_the_list_and_the_timeline(app, scene):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert html.startswith('<section id="attachments"')
-    assert '<ol id="timeline" class="timeline" hx-swap-oob="true">' in html
-    assert "attached a.txt, b.txt" in html
+    appended = html[html.index('<ol hx-swap-oob="beforeend:#timeline">') :]
+    assert "attached a.txt, b.txt" in appended and appended.count('<li class="entry') == 1
 
 
 def test_upload_without_a_file_is_refused(app, scene):

@@ -87,6 +87,20 @@ def test_a_notification_read_in_the_app_first_is_not_mailed(sink, people):
     assert notify_mail.deliver_pending() == 0 and sink.messages == []
 
 
+def test_all_marked_read_are_not_mailed_but_one_a_worker_is_sending(sink, people):
+    first = make_ticket(people["alice"], site=people["site"])
+    second = make_ticket(people["alice"], site=people["site"])
+    (sending,) = notes(ticket_id=second.id, recipient_id=people["bob"].id)
+    sending.lease = MONDAY + timedelta(days=365)  # a worker holds it
+    db.session.commit()
+    notify.mark_all_seen(people["bob"])
+    db.session.expire_all()
+    (read,) = notes(ticket_id=first.id, recipient_id=people["bob"].id)
+    assert (read.mail, sending.mail) == (MailState.OFF, MailState.PENDING)
+    assert read.seen is not None and sending.seen is not None
+    assert notify_mail.deliver_pending() == 0 and sink.messages == []
+
+
 def test_delivery_is_retried_with_growing_pauses_while_the_server_is_down(app, people):
     port = free_port()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)

@@ -419,6 +419,13 @@ class Ticket(db.Model):
     changes: Mapped[list[Change]] = relationship(
         back_populates="ticket", order_by="Change.id", cascade="all, delete-orphan"
     )
+    # The files it has now, oldest first (removed ones only in its history); kept in
+    # step by services, which add and remove them.
+    files: Mapped[list[Attachment]] = relationship(
+        primaryjoin="and_(Attachment.ticket_id == Ticket.id, Attachment.removed.is_(None))",
+        order_by="Attachment.id",
+        viewonly=True,
+    )
 
     def __repr__(self) -> str:
         return f"<Ticket #{self.id} {self.summary!r}>"
@@ -537,7 +544,7 @@ class Attachment(db.Model):
 
     ticket: Mapped[Ticket] = relationship()
     comment: Mapped[Comment | None] = relationship(back_populates="attachments")
-    uploader: Mapped[User] = relationship()
+    uploader: Mapped[User] = relationship(lazy="joined", innerjoin=True)  # shown with it
 
     @property
     def size_label(self) -> str:

@@ -451,11 +451,15 @@ def _unread_query(user_id: int, visible) -> sa.Select:
     return sa.select(sa.func.count()).select_from(unread)
 
 
-def page(user: User, wf: Workflow, *, before: int | None = None) -> tuple[list[Item], int | None]:
+def page(
+    user: User, wf: Workflow, *, before: int | None = None, caught_up: bool = False
+) -> tuple[list[Item], int | None]:
     """The user's notifications, newest change first, PAGE_SIZE at a time; with the value
     to pass as ``before`` for the next page (None on the last): the number of the last
-    one's change (a person has one notification a change). Caught up first."""
-    catch_up(user)
+    one's change (a person has one notification a change). Caught up first, unless the
+    caller just did."""
+    if not caught_up:
+        catch_up(user)
     newest = []
     for part in (UNREAD, READ):  # each in its index, newest first
         ids = (
@@ -520,22 +524,21 @@ def mark_seen(user: User, notification_id: int) -> Notification:
 
 
 def mark_all_seen(user: User) -> None:
+    """Every unread notification of the user read now; those waiting for a mail not
+    mailed any more (unless a worker is sending it), in the same statement."""
     catch_up(user)
-    now = utcnow()
-    mine = sa.and_(Notification.recipient_id == user.id, UNREAD)
+    unmailed = sa.and_(MAIL_WAITING, Notification.lease.is_(None))
     db.session.execute(
         sa.update(Notification)
-        .where(mine, MAIL_WAITING, Notification.lease.is_(None))
-        .values(mail=MailState.OFF.value)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        sa.update(Notification)
-        .where(mine)
-        .values(seen=now)
+        .where(Notification.recipient_id == user.id, UNREAD)
+        .values(
+            seen=utcnow(),
+            mail=sa.case((unmailed, MailState.OFF.value), else_=Notification.mail),
+        )
         .execution_options(synchronize_session=False)
     )
     services.commit_keeping_state()  # the answer shows the person: not read again
+    g.unread_for, g.unread = user.id, 0  # the bell's count, known
 
 
 def forget_old() -> int:

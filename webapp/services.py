@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_number
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import attachments, monitor
@@ -390,13 +391,17 @@ def _remove_attachment(actor: User, attachment: Attachment) -> Change:
         fields={"attachment": (attachment.name, None)},
     )
     attachment.removed = change.created
+    ticket = attachment.ticket
+    if "files" not in sa.inspect(ticket).unloaded:
+        set_committed_value(ticket, "files", [a for a in ticket.files if a is not attachment])
     return change
 
 
-def visible_attachment(actor: User, attachment_id: int) -> Attachment:
+def visible_attachment(actor: User, attachment_id: int, *, with_ticket: bool = False) -> Attachment:
     """An attachment (not removed) of a ticket the actor may see; NotFound otherwise,
-    whether or not it exists."""
-    found = db.session.scalar(
+    whether or not it exists. ``with_ticket``: its ticket and the ticket's files come
+    with it, in the same statement."""
+    query = (
         sa.select(Attachment)
         .join(Ticket, Ticket.id == Attachment.ticket_id)
         .where(
@@ -405,6 +410,9 @@ def visible_attachment(actor: User, attachment_id: int) -> Attachment:
             visible_tickets(actor),
         )
     )
+    if with_ticket:
+        query = query.options(contains_eager(Attachment.ticket).joinedload(Ticket.files))
+    found = db.session.scalars(query).unique().first()
     if found is None:
         raise NotFound(_("There is no such file, or you may not see it."))
     return found
@@ -412,24 +420,13 @@ def visible_attachment(actor: User, attachment_id: int) -> Attachment:
 
 def attachments_of(ticket: Ticket) -> list[Attachment]:
     """The files a ticket has now (removed ones are only in its history), oldest first."""
-    query = (
-        sa.select(Attachment)
-        .where(Attachment.ticket_id == ticket.id, Attachment.removed.is_(None))
-        .options(joinedload(Attachment.uploader))
-        .order_by(Attachment.id)
-    )
-    return list(db.session.scalars(query))
+    return list(ticket.files)
 
 
 def all_attachments_of(ticket: Ticket) -> list[Attachment]:
     """Every file the ticket ever had, removed ones too, oldest first: its page shows the
     current ones and, in the timeline, each comment's."""
-    query = (
-        sa.select(Attachment)
-        .where(Attachment.ticket_id == ticket.id)
-        .options(joinedload(Attachment.uploader))
-        .order_by(Attachment.id)
-    )
+    query = sa.select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
     return list(db.session.scalars(query))
 
 
@@ -481,11 +478,7 @@ def _add_attachments(
     the change is recorded, as the query below flushes what is pending."""
     if not stored:
         return
-    used = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Attachment.size), 0)).where(
-            Attachment.ticket_id == ticket.id, Attachment.removed.is_(None)
-        )
-    )
+    used = sum(a.size for a in ticket.files)
     adding = sum(s.size for s in stored)
     limit = attachments.limit_bytes("MAX_TICKET_UPLOADS_MB")
     if used + adding > limit:
@@ -501,14 +494,16 @@ def _add_attachments(
         )
         raise Invalid(message, fields={"file": message})
     now = utcnow()
-    for s in stored:
-        db.session.add(
-            Attachment(
-                ticket=ticket, comment=note, uploader=actor, name=s.name,
-                stored_name=s.stored_name, size=s.size, content_type=s.content_type,
-                is_image=s.is_image, created=now,
-            )
-        )  # fmt: skip
+    added = [
+        Attachment(
+            ticket=ticket, comment=note, uploader=actor, name=s.name,
+            stored_name=s.stored_name, size=s.size, content_type=s.content_type,
+            is_image=s.is_image, created=now,
+        )
+        for s in stored
+    ]  # fmt: skip
+    db.session.add_all(added)
+    set_committed_value(ticket, "files", [*ticket.files, *added])
 
 
 @unit_of_work

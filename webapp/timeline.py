@@ -13,12 +13,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from . import csvexport, i18n
 from .extensions import db
 from .models import (
     Attachment,
     Change,
+    Comment,
     Priority,
     Rating,
     ReportingType,
@@ -108,6 +110,15 @@ class Entry:
     lines: list[Line] = field(default_factory=list)
 
 
+def _held(model: type, ident: int, attribute: str):
+    """The object of that id this session holds with ``attribute`` loaded, or None: its
+    name is then at hand, not read again."""
+    held = db.session.identity_map.get(identity_key(model, ident))
+    if held is None or attribute in sa.inspect(held).unloaded:
+        return None
+    return held
+
+
 class _Names:
     """Names for the ids that (field, value) pairs mention, fetched in one query; with
     ``tickets`` (ids, a WHERE clause), which of those tickets the viewer may open too."""
@@ -126,14 +137,22 @@ class _Names:
         self.users: dict[int, _Name] = {}
         self.sites: dict[int, _Name] = {}
         self.types: dict[int, _Name] = {}
+        found = {"user": self.users, "site": self.sites, "type": self.types}
+        columns = {
+            "user": (User, User.username, User.display_name),
+            "site": (Site, Site.name, sa.literal("")),
+            "type": (TicketType, TicketType.name, sa.literal("")),
+        }
+        for kind, (model, label, _extra) in columns.items():
+            for id_ in list(ids[kind]):
+                if (held := _held(model, id_, label.key)) is not None:
+                    shown = getattr(held, "display_name", "") or getattr(held, label.key)
+                    found[kind][id_] = _Name(getattr(held, label.key), shown)
+                    ids[kind].discard(id_)
         parts = [
-            sa.select(sa.literal(kind), model.id, label, extra).where(model.id.in_(wanted))
-            for kind, model, label, extra, wanted in (
-                ("user", User, User.username, User.display_name, ids["user"]),
-                ("site", Site, Site.name, sa.literal(""), ids["site"]),
-                ("type", TicketType, TicketType.name, sa.literal(""), ids["type"]),
-            )
-            if wanted
+            sa.select(sa.literal(kind), model.id, label, extra).where(model.id.in_(ids[kind]))
+            for kind, (model, label, extra) in columns.items()
+            if ids[kind]
         ]
         self.tickets: set[int] = set()
         if self.wanted_tickets is not None and self.wanted_tickets[0]:
@@ -145,7 +164,6 @@ class _Names:
             )
         if not parts:
             return
-        found = {"user": self.users, "site": self.sites, "type": self.types}
         for kind, id_, label, extra in db.session.execute(sa.union_all(*parts)):
             if kind == "ticket":
                 self.tickets.add(id_)
@@ -331,6 +349,21 @@ def history(ticket: Ticket, files: list[Attachment]) -> list[Change]:
                 change.comment, "attachments", by_comment.get(change.comment.id, [])
             )
     return changes
+
+
+def since(ticket: Ticket, after: int, through: int) -> list[Change]:
+    """The ticket's changes that took it past version ``after`` up to ``through``, oldest
+    first, with their actors, comments and the comments' files: what a page that showed
+    it at ``after`` lacks."""
+    query = (
+        sa.select(Change)
+        .where(Change.ticket_id == ticket.id, Change.version > after, Change.version <= through)
+        .options(
+            joinedload(Change.actor), joinedload(Change.comment).selectinload(Comment.attachments)
+        )
+        .order_by(Change.id)
+    )
+    return list(db.session.scalars(query))
 
 
 def _ref_kind(name: str) -> str | None:

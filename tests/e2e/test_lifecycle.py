@@ -44,12 +44,13 @@ def test_a_ticket_from_report_to_closed(browser, live_server):
     expect(staff.locator("#timeline > li.entry")).to_have_count(5)
 
     # The owner's page still shows the ticket before the staff's changes: a comment posted
-    # from it brings the whole timeline back, theirs included, the comment last.
+    # from it brings theirs too, the comment last, and the header as it is now.
     owner.get_by_label("Comment").fill("Thank you, it was the roll.")
     owner.get_by_role("button", name="Post comment").click()
     expect(owner.locator("#timeline > li.entry")).to_have_count(6)
     expect(owner.locator("#timeline .entry-state").last).to_contain_text("Ready")
     expect(owner.locator("#timeline > li.entry").last).to_contain_text("it was the roll")
+    expect(owner.locator("#ticket-state")).to_contain_text("Ready")
     owner.reload()
     expect(owner.locator("#ticket-state")).to_contain_text("Ready")
     owner.get_by_role("button", name="Closed").click()

@@ -61,5 +61,5 @@ def mark_all_read():
     notify.mark_all_seen(current_user)
     if not is_htmx():
         return redirect(url_for(".index"), 303)
-    items, older = notify.page(current_user, services.current_workflow())
+    items, older = notify.page(current_user, services.current_workflow(), caught_up=True)
     return render_template("notifications/_all_marked.html", items=items, older=older)

@@ -21,7 +21,7 @@ from .views import _detail_page, _visible, attachments_context, page_update
 @bp.post("/tickets/<int:ticket_id>/attachments")
 def attach(ticket_id: int):
     """Attach the posted files (field ``file``, several allowed)."""
-    ticket = _visible(ticket_id)
+    ticket = _visible(ticket_id, files=True)  # what it has counts against its limit
     before = ticket.version
     form = AttachForm()
     try:
@@ -68,7 +68,7 @@ def thumbnail(attachment_id: int):
 
 @bp.post("/attachments/<int:attachment_id>/delete")
 def remove_attachment(attachment_id: int):
-    attachment = services.visible_attachment(current_user, attachment_id)
+    attachment = services.visible_attachment(current_user, attachment_id, with_ticket=True)
     ticket, name = attachment.ticket, attachment.name
     before = ticket.version
     change = services.remove_attachment(actor=current_user, attachment=attachment)

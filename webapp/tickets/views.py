@@ -30,6 +30,7 @@ from ..extensions import db, login_manager
 from ..forms import Form
 from ..htmx import is_htmx
 from ..models import Change, Comment, Ticket
+from ..routing import as_id
 from ..rows import SHOWN_IN_ROW
 from ..visibility import can_see, visible_tickets, visible_to
 from . import bp
@@ -180,10 +181,7 @@ def comment(ticket_id: int):
     # The ticket's files come back only when the comment brought some.
     context = page_update(ticket, before, [change], files=bool(form.file.data))
     form.body.data = ""  # the form again, emptied for the next comment (a new one cost more)
-    page = render_template("tickets/_comment_posted.html", ticket=ticket, form=form, **context)
-    if "news" in context:
-        return page
-    return page, 200, {"HX-Retarget": "#timeline", "HX-Reswap": "outerHTML"}  # all of it
+    return render_template("tickets/_comment_posted.html", ticket=ticket, form=form, **context)
 
 
 @bp.route("/tickets/<int:ticket_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
@@ -263,25 +261,27 @@ def monitor_csv(ticket_id: int):
 _SHOWN = (*SHOWN_IN_ROW, joinedload(Ticket.ticket_type), joinedload(Ticket.author))
 
 
-def _visible(ticket_id: int, *, row: bool = False) -> Ticket:
+def _visible(ticket_id: int, *, row: bool = False, files: bool = False) -> Ticket:
     """The ticket, if the current user may see it; a 404 otherwise, whether or not it exists.
-    ``row``: loaded for an answer that is its list row."""
-    query = _visible_query(current_user.is_staff, row)
-    ticket = db.session.scalar(query, {"ticket": ticket_id, "viewer": current_user.id})
+    ``row``: loaded for an answer that is its list row; ``files``: with its files."""
+    query = _visible_query(current_user.is_staff, row, files)
+    params = {"ticket": ticket_id, "viewer": current_user.id}
+    ticket = db.session.scalars(query, params).unique().first()
     if ticket is None:
         abort(404)
     return ticket
 
 
 @functools.cache
-def _visible_query(staff: bool, row: bool) -> sa.Select:
+def _visible_query(staff: bool, row: bool, files: bool) -> sa.Select:
     """Built once per process, role and use, run with bound parameters: building it cost
     about as much as running it."""
     viewer = sa.bindparam("viewer")
+    shown = SHOWN_IN_ROW if row else _SHOWN
     return (
         sa.select(Ticket)
         .where(Ticket.id == sa.bindparam("ticket"), visible_to(viewer, staff=staff))
-        .options(*(SHOWN_IN_ROW if row else _SHOWN))
+        .options(*shown, *([joinedload(Ticket.files)] if files else []))
     )
 
 
@@ -320,15 +320,20 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
 def page_update(
     ticket: Ticket, before: int, changes: list[Change], *, files: bool = False
 ) -> dict[str, Any]:
-    """What an htmx answer to a change made on the ticket's page shows of it. When the
-    page showed the ticket as it was just before (its forms send the version as
-    ``shown``): the header, the entries of ``changes`` alone (``news``, to be appended to
-    its timeline) and, with ``files``, the ticket's files. Else, someone else having
-    changed the ticket meanwhile, all of it again."""
-    if request.form.get("shown") != str(before):
-        return _detail_context(ticket)
-    news = timeline.describe(changes, services.current_workflow())
-    return _header_context(ticket) | {"news": news} | (attachments_context(ticket) if files else {})
+    """What an htmx answer to a change made on the ticket's page shows of it: the header,
+    and the entries the page lacks (``news``), to be appended to its timeline: those of
+    ``changes`` and, when the page showed an older version than ``before`` (its forms
+    send the version as ``shown``), the changes others made since (then ``stale``, and
+    the page's header and files come too). With ``files``: the ticket's files."""
+    shown = as_id(request.form.get("shown"))
+    stale = shown is not None and shown < before
+    missed = timeline.since(ticket, shown, before) if stale else []
+    context = {
+        "news": timeline.describe([*missed, *changes], services.current_workflow()),
+        "stale": stale,
+        **_header_context(ticket),
+    }
+    return context | (attachments_context(ticket) if files or stale else {})
 
 
 def _detail_page(
