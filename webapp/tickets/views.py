@@ -313,27 +313,30 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
     if as_row:
         context["candidates"] = accounts.staff_choices()
         return render_template("tickets/_row_alone.html", **context), status
-    context.update(page_update(ticket, before, [change] if change else []))
+    context.update(page_update(ticket, before, [change] if change else [], header=True))
     return render_template("tickets/_action_result.html", **context), status
 
 
 def page_update(
-    ticket: Ticket, before: int, changes: list[Change], *, files: bool = False
+    ticket: Ticket, before: int, changes: list[Change], *, header: bool = False, files: bool = False
 ) -> dict[str, Any]:
-    """What an htmx answer to a change made on the ticket's page shows of it: the header,
-    and the entries the page lacks (``news``), to be appended to its timeline: those of
-    ``changes`` and, when the page showed an older version than ``before`` (its forms
-    send the version as ``shown``), the changes others made since (then ``stale``, and
-    the page's header and files come too). With ``files``: the ticket's files."""
+    """What an htmx answer to a change made on the ticket's page shows of it: the entries
+    the page lacks (``news``), to be appended to its timeline: those of ``changes`` and,
+    when the page showed an older version than ``before`` (its forms send the version as
+    ``shown``), the changes others made since. Then (``stale``) its header and files come
+    too; else what ``header`` and ``files`` ask for."""
     shown = as_id(request.form.get("shown"))
     stale = shown is not None and shown < before
     missed = timeline.since(ticket, shown, before) if stale else []
     context = {
         "news": timeline.describe([*missed, *changes], services.current_workflow()),
         "stale": stale,
-        **_header_context(ticket),
     }
-    return context | (attachments_context(ticket) if files or stale else {})
+    if header or stale:
+        context |= _header_context(ticket)
+    if files or stale:
+        context |= attachments_context(ticket)
+    return context
 
 
 def _detail_page(
