@@ -198,13 +198,15 @@
   document.addEventListener("htmx:afterSettle", () => {
     const memo = swap;
     swap = null;
-    if (!memo || !focusLost()) return;
+    if (!memo) return;
+    // What the visitor added (a comment) is where they look next, wherever the focus is.
+    if (memo.byUser && memo.style === "beforeend" && focusOn(memo.target.lastElementChild)) return;
+    if (!focusLost()) return;
     let fresh = null;
     if (memo.style === "outerHTML") fresh = memo.prev ? memo.prev.nextElementSibling : memo.parent && memo.parent.firstElementChild;
     else if (memo.style === "beforeend") fresh = memo.target.lastElementChild;
     else fresh = memo.target;
-    // What the visitor added (a comment) is where they look next; else where the focus was.
-    if (memo.byUser && memo.style === "beforeend" && focusOn(fresh)) return;
+    // Else where the focus was.
     if (oob && !memo.had) {
       const root = document.getElementById(oob.id);
       if (focusOn(same(root, oob.had)) || focusOn(root)) return;
@@ -222,5 +224,25 @@
       selected.clear();
       restore();
     }
+  });
+
+  // A comment posted (200; a refused one comes back as the form with its errors): the page
+  // empties the form itself, and what was wrong with an earlier try goes with it. The
+  // answer holds only what the timeline lacks.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.detail.elt;
+    if (!form || form.id !== "comment-form" || event.detail.xhr.status !== 200) return;
+    // A refused try's form came back holding its text: that is what reset() would restore.
+    form.querySelectorAll("textarea").forEach((box) => { box.defaultValue = ""; });
+    form.reset();
+    form.querySelectorAll(".field.has-error").forEach((f) => f.classList.remove("has-error"));
+    form.querySelectorAll("p.field-error[id$='-error']").forEach((p) => p.remove());
+    form.querySelectorAll("[aria-invalid]").forEach((input) => {
+      input.removeAttribute("aria-invalid");
+      const hints = (input.getAttribute("aria-describedby") || "").split(" ")
+        .filter((id) => id && !id.endsWith("-error"));
+      if (hints.length) input.setAttribute("aria-describedby", hints.join(" "));
+      else input.removeAttribute("aria-describedby");
+    });
   });
 })();

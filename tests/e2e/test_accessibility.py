@@ -271,6 +271,23 @@ def test_posting_a_comment_focuses_it_and_announces_it(browser, live_server):
     expect(comment).to_be_focused()
 
 
+def test_a_comment_posted_after_a_refused_one_leaves_the_form_empty_and_clean(browser, live_server):
+    owner = new_page(browser, live_server, "alice")
+    owner.goto(f"{live_server}/tickets/?tab=mine")
+    follow(owner, owner.locator("#ticket-list tr.ticket-row td.summary a").first)
+    owner.get_by_label("Comment").fill("   ")
+    owner.get_by_role("button", name="Post comment").click()
+    expect(owner.locator("#body-error")).to_have_text("Write something.")
+    expect(owner.get_by_label("Comment")).to_have_attribute("aria-invalid", "true")
+    owner.get_by_label("Comment").fill("It prints again.")
+    owner.get_by_role("button", name="Post comment").click()
+    expect(owner.locator("#timeline .entry-comment").last).to_contain_text("It prints again.")
+    expect(owner.get_by_label("Comment")).to_have_value("")
+    expect(owner.locator("#body-error")).to_have_count(0)
+    expect(owner.get_by_label("Comment")).not_to_have_attribute("aria-invalid", "true")
+    expect(owner.locator("#comment-form .has-error")).to_have_count(0)
+
+
 def test_bulk_selection_works_by_keyboard_and_states_are_more_than_colour(browser, live_server):
     staff = new_page(browser, live_server, "staff")
     staff.goto(f"{live_server}/tickets/?tab=all")

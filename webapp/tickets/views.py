@@ -178,10 +178,10 @@ def comment(ticket_id: int):
         flash(_("Comment posted."), "success")
         anchor = f"comment-{change.comment_id}"
         return redirect(url_for(".detail", ticket_id=ticket.id, _anchor=anchor), 303)
-    # The ticket's files come back only when the comment brought some.
+    # The ticket's files come back only when the comment brought some; the page empties
+    # its form itself (tessera.js).
     context = page_update(ticket, before, [change], files=bool(form.file.data))
-    form.body.data = ""  # the form again, emptied for the next comment (a new one cost more)
-    return render_template("tickets/_comment_posted.html", ticket=ticket, form=form, **context)
+    return render_template("tickets/_comment_posted.html", ticket=ticket, **context)
 
 
 @bp.route("/tickets/<int:ticket_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
