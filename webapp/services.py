@@ -474,8 +474,9 @@ def _file_rows(stored: list[attachments.Stored]) -> list[tuple[str, Any, Any]]:
 def _add_attachments(
     actor: User, ticket: Ticket, stored: list[attachments.Stored], note: Comment | None
 ) -> None:
-    """Add the stored files to the ticket, within MAX_TICKET_UPLOADS_MB. Called after
-    the change is recorded, as the query below flushes what is pending."""
+    """Add the stored files to the ticket, within MAX_TICKET_UPLOADS_MB: those it has
+    (``ticket.files``, loaded with it or now) and these; ``ticket.files`` then holds them
+    all. Called after the change is recorded."""
     if not stored:
         return
     used = sum(a.size for a in ticket.files)

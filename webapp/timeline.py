@@ -351,13 +351,13 @@ def history(ticket: Ticket, files: list[Attachment]) -> list[Change]:
     return changes
 
 
-def since(ticket: Ticket, after: int, through: int) -> list[Change]:
-    """The ticket's changes that took it past version ``after`` up to ``through``, oldest
-    first, with their actors, comments and the comments' files: what a page that showed
-    it at ``after`` lacks."""
+def since(ticket: Ticket, after: int) -> list[Change]:
+    """The ticket's changes that took it past version ``after``, oldest first, with their
+    actors, comments and the comments' files: what a page that showed it at ``after``
+    lacks."""
     query = (
         sa.select(Change)
-        .where(Change.ticket_id == ticket.id, Change.version > after, Change.version <= through)
+        .where(Change.ticket_id == ticket.id, Change.version > after)
         .options(
             joinedload(Change.actor), joinedload(Change.comment).selectinload(Comment.attachments)
         )

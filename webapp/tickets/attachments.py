@@ -22,7 +22,6 @@ from .views import _detail_page, _visible, attachments_context, page_update
 def attach(ticket_id: int):
     """Attach the posted files (field ``file``, several allowed)."""
     ticket = _visible(ticket_id, files=True)  # what it has counts against its limit
-    before = ticket.version
     form = AttachForm()
     try:
         change = services.attach(actor=current_user, ticket=ticket, files=form.file.data or [])
@@ -33,7 +32,7 @@ def attach(ticket_id: int):
         context = attachments_context(ticket) | {"attach_form": form}
         return render_template("tickets/_attachments.html", ticket=ticket, **context), 422
     names = ", ".join(f.new for f in change.fields)
-    return _changed(ticket, before, change, _("Attached %(names)s.", names=names))
+    return _changed(ticket, change, _("Attached %(names)s.", names=names))
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -70,19 +69,18 @@ def thumbnail(attachment_id: int):
 def remove_attachment(attachment_id: int):
     attachment = services.visible_attachment(current_user, attachment_id, with_ticket=True)
     ticket, name = attachment.ticket, attachment.name
-    before = ticket.version
     change = services.remove_attachment(actor=current_user, attachment=attachment)
-    return _changed(ticket, before, change, _("Removed %(name)s.", name=name))
+    return _changed(ticket, change, _("Removed %(name)s.", name=name))
 
 
-def _changed(ticket: Ticket, before: int, change: Change, message: str):
+def _changed(ticket: Ticket, change: Change, message: str):
     """Back to the ticket's files (a plain form post), or for htmx the files and, out of
     band, the change at the timeline's end (views.page_update) and the message in the
     live region."""
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for(".detail", ticket_id=ticket.id, _anchor="attachments"), 303)
-    context = page_update(ticket, before, [change], files=True)
+    context = page_update(ticket, [change], files=True)
     return render_template(
         "tickets/_attachments_changed.html", ticket=ticket, announce=message, **context
     )

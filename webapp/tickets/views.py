@@ -166,7 +166,6 @@ def comment(ticket_id: int):
     form = NewCommentForm()
     if not form.validate_on_submit():
         return _comment_form_error(ticket, form)
-    before = ticket.version
     try:
         change = services.comment(
             actor=current_user, ticket=ticket, body=form.body.data, files=form.file.data or []
@@ -180,7 +179,7 @@ def comment(ticket_id: int):
         return redirect(url_for(".detail", ticket_id=ticket.id, _anchor=anchor), 303)
     # The ticket's files come back only when the comment brought some; the page empties
     # its form itself (tessera.js).
-    context = page_update(ticket, before, [change], files=bool(form.file.data))
+    context = page_update(ticket, [change], files=bool(form.file.data))
     return render_template("tickets/_comment_posted.html", ticket=ticket, **context)
 
 
@@ -299,8 +298,7 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
     that shows the ticket as it now is."""
     as_row = is_htmx() and request.args.get("as") == "row"
     ticket = _visible(ticket_id, row=as_row)
-    before, change = ticket.version, None
-    message, status = None, 200
+    change, message, status = None, None, 200
     try:
         change = action(ticket)
     except Conflict as e:
@@ -313,25 +311,22 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
     if as_row:
         context["candidates"] = accounts.staff_choices()
         return render_template("tickets/_row_alone.html", **context), status
-    context.update(page_update(ticket, before, [change] if change else [], header=True))
+    context.update(page_update(ticket, [change] if change else [], header=True))
     return render_template("tickets/_action_result.html", **context), status
 
 
 def page_update(
-    ticket: Ticket, before: int, changes: list[Change], *, header: bool = False, files: bool = False
+    ticket: Ticket, changes: list[Change], *, header: bool = False, files: bool = False
 ) -> dict[str, Any]:
-    """What an htmx answer to a change made on the ticket's page shows of it: the entries
-    the page lacks (``news``), to be appended to its timeline: those of ``changes`` and,
-    when the page showed an older version than ``before`` (its forms send the version as
-    ``shown``), the changes others made since. Then (``stale``) its header and files come
-    too; else what ``header`` and ``files`` ask for."""
+    """What an htmx answer to ``changes`` (none or one) made on the ticket's page shows of
+    them: the entries the page lacks (``news``), to be appended to its timeline. Those of
+    ``changes`` when the page showed the ticket as they found it; else (``stale``: its
+    forms send the version it shows as ``shown``) every change since, others' first, and
+    the page's header and files as they are now. With ``header`` and ``files``: those."""
     shown = as_id(request.form.get("shown"))
-    stale = shown is not None and shown < before
-    missed = timeline.since(ticket, shown, before) if stale else []
-    context = {
-        "news": timeline.describe([*missed, *changes], services.current_workflow()),
-        "stale": stale,
-    }
+    stale = shown is not None and shown < ticket.version - len(changes)
+    news = timeline.since(ticket, shown) if stale else changes
+    context = {"news": timeline.describe(news, services.current_workflow()), "stale": stale}
     if header or stale:
         context |= _header_context(ticket)
     if files or stale:
