@@ -265,10 +265,17 @@ def take_recorded(session: Session) -> list[Change]:
 
 
 def diff(ticket: Ticket, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """The fields of ``values`` that really differ from the ticket's, as (old, new)."""
+    """The fields of ``values`` that really differ from the ticket's, as (old, new). The
+    old value of a relation the ticket has not loaded is its key (as ``raw`` writes it),
+    not the object, which would be read for it."""
+    relations = sa.inspect(Ticket).relationships
     changed = {}
     for name, new in values.items():
-        old = getattr(ticket, name)
+        attribute = name
+        if name in relations and name not in ticket.__dict__:
+            (column,) = relations[name].local_columns
+            attribute = column.key
+        old = getattr(ticket, attribute)
         if raw(old) != raw(new):
             changed[name] = (old, new)
     return changed

@@ -21,7 +21,7 @@ from .views import _detail_page, _visible, attachments_context, page_update
 @bp.post("/tickets/<int:ticket_id>/attachments")
 def attach(ticket_id: int):
     """Attach the posted files (field ``file``, several allowed)."""
-    ticket = _visible(ticket_id, files=True)  # what it has counts against its limit
+    ticket = _visible(ticket_id, row=True, files=True)  # its files count against the limit
     form = AttachForm()
     try:
         change = services.attach(actor=current_user, ticket=ticket, files=form.file.data or [])

@@ -162,7 +162,7 @@ def rate(ticket_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/comments")
 def comment(ticket_id: int):
-    ticket = _visible(ticket_id)
+    ticket = _visible(ticket_id, row=True)
     form = NewCommentForm()
     if not form.validate_on_submit():
         return _comment_form_error(ticket, form)
@@ -262,7 +262,8 @@ _SHOWN = (*SHOWN_IN_ROW, joinedload(Ticket.ticket_type), joinedload(Ticket.autho
 
 def _visible(ticket_id: int, *, row: bool = False, files: bool = False) -> Ticket:
     """The ticket, if the current user may see it; a 404 otherwise, whether or not it exists.
-    ``row``: loaded for an answer that is its list row; ``files``: with its files."""
+    ``row``: with only what its list row shows, for an answer that shows no more (the
+    row; a comment's or a file's entry); ``files``: with its files."""
     query = _visible_query(current_user.is_staff, row, files)
     params = {"ticket": ticket_id, "viewer": current_user.id}
     ticket = db.session.scalars(query, params).unique().first()
