@@ -76,12 +76,19 @@ def record(
     session.info.setdefault(_MONITORED, set()).add(id(ticket))
     now = at or utcnow()
     writes = {**(writes or {}), "modified": now}
-    new = _unwritten(ticket)
-    if new:
-        for name, value in writes.items():
-            setattr(ticket, name, value)
-    if new or any(_unwritten(value) for pair in fields.values() for value in pair):
+    postgresql = session.connection().dialect.name == "postgresql"
+    with session.no_autoflush:  # on PostgreSQL a new ticket is written below, not flushed
+        new = _unwritten(ticket)
+        if new:
+            for name, value in writes.items():
+                setattr(ticket, name, value)
+        pointed = any(_unwritten(value) for pair in fields.values() for value in pair)
+        created = new and postgresql and not pointed and comment is None
+        if created:
+            session.expunge(ticket)
+    if (new and not created) or pointed:
         session.flush()  # a new ticket (this one, or a child the change points to) gets its id
+    row = _new_row(ticket) if created else None  # its columns, as what follows reads them
     update = None if new else _update_ticket(session, ticket, writes)
     with session.no_autoflush:
         rows = [
@@ -96,7 +103,9 @@ def record(
     if comment is not None and new_comment is None:
         change.comment_id = comment.id
     told = notify.told(change, ticket)
-    if update is not None and session.connection().dialect.name == "postgresql":
+    if row is not None:
+        written = _create_at_once(session, ticket, row, change, told)
+    elif update is not None and postgresql:
         written = _write_at_once(session, update, new_comment, change, told)
     else:
         written = _write_in_turn(session, update, new_comment, change, told)
@@ -177,6 +186,76 @@ def _write_at_once(session, update, comment, change, told) -> list[Any]:
     if comment is not None:
         comment.id = change.comment_id = rows[0].comment_id
     return [row for row in rows if row.id is not None] if told is not None and told.mailed else []
+
+
+def _create_at_once(
+    session: Session, ticket: Ticket, row: dict[str, Any], change: Change, told
+) -> list[Any]:
+    """A new ticket's ``row``, its change and the change's notifications as one
+    statement (PostgreSQL), the ticket made the session's as if it had been loaded; the
+    notifications' rows if they return any."""
+    params = {f"ticket_{k}": v for k, v in row.items()}
+    params |= {f"change_{k}": v for k, v in _values(change).items() if k != "ticket_id"}
+    if told is not None:
+        params |= told.params
+    statement = _created_at_once(told.shape if told is not None else None)
+    rows = session.connection().execute(statement, params).all()
+    change.ticket_id = ticket.id = rows[0].ticket_id
+    change.id = rows[0].change_id
+    _adopt(session, ticket)
+    return [row for row in rows if row.id is not None] if told is not None and told.mailed else []
+
+
+def _new_row(ticket: Ticket) -> dict[str, Any]:
+    """A new ticket's columns, set on it too: as given, a relation's key from its object,
+    else the column's default."""
+    relations = {
+        column.key: name
+        for name, relation in sa.inspect(Ticket).relationships.items()
+        for column in relation.local_columns
+        if relation.direction.name == "MANYTOONE"
+    }
+    row = {}
+    for column in Ticket.__table__.columns:
+        if column.key == "id":
+            continue
+        if column.key in ticket.__dict__:
+            row[column.key] = ticket.__dict__[column.key]
+        elif relations.get(column.key) in ticket.__dict__:
+            related = ticket.__dict__[relations[column.key]]
+            row[column.key] = None if related is None else sa.inspect(related).identity[0]
+        elif column.default is not None:
+            default = column.default
+            row[column.key] = default.arg(None) if default.is_callable else default.arg
+        else:
+            row[column.key] = None
+        setattr(ticket, column.key, row[column.key])
+    return row
+
+
+@functools.lru_cache(maxsize=64)
+def _created_at_once(told: Any) -> sa.Select:
+    """The INSERT of a ticket, of its change and of the notifications of the form
+    ``told`` as one statement, built once per form and process."""
+    tickets = Ticket.__table__
+    columns = [c for c in tickets.columns if c.key != "id"]
+    ticket = (
+        sa.insert(tickets)
+        .values({c.key: sa.bindparam(f"ticket_{c.key}", type_=c.type) for c in columns})
+        .returning(tickets.c.id)
+        .cte("ticket")
+    )
+    change = _insert_from(Change.__table__, "change", ticket, {"ticket_id": ticket.c.id})
+    answer = sa.select(ticket.c.id.label("ticket_id"), change.c.id.label("change_id"))
+    answer = answer.select_from(ticket.join(change, sa.true()))
+    if told is not None:
+        told_cte = notify.recipients_insert(told, change).cte("told")
+        if told.mailed:
+            answer = answer.add_columns(told_cte.c.id, told_cte.c.recipient_id, told_cte.c.mail)
+            answer = answer.outerjoin(told_cte, sa.true())
+        else:
+            answer = answer.add_cte(told_cte)
+    return answer.execution_options(writes_to=("tickets", "changes"))
 
 
 @functools.lru_cache(maxsize=256)  # bounded: an edit may change any set of columns

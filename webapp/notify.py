@@ -210,9 +210,12 @@ def recipients_insert(shape: _Shape, change: sa.CTE | None = None) -> sa.Insert:
     # Told, if they may see the ticket: its people now (the one it was taken from may not).
     seers = _slotted("seer", _SEERS)
     sees = who_sees(seers, site if shape.by_site else None, shape.staff)
-    change_id = sa.bindparam("change") if change is None else change.c.id
+    if change is None:
+        ticket_id, change_id = sa.bindparam("ticket"), sa.bindparam("change")
+    else:
+        ticket_id, change_id = change.c.ticket_id, change.c.id
     recipients = sa.select(
-        User.id, sa.bindparam("ticket"), change_id, reason, created, mail,
+        User.id, ticket_id, change_id, reason, created, mail,
         sa.type_coerce(due, UTCDateTime), sa.literal(0), sa.literal(""),
     ).where(User.active, sa.or_(*who), sees)  # fmt: skip
     if change is not None:
