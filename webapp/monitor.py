@@ -247,14 +247,7 @@ def _created_at_once(told: Any) -> sa.Select:
     )
     change = _insert_from(Change.__table__, "change", ticket, {"ticket_id": ticket.c.id})
     answer = sa.select(ticket.c.id.label("ticket_id"), change.c.id.label("change_id"))
-    answer = answer.select_from(ticket.join(change, sa.true()))
-    if told is not None:
-        told_cte = notify.recipients_insert(told, change).cte("told")
-        if told.mailed:
-            answer = answer.add_columns(told_cte.c.id, told_cte.c.recipient_id, told_cte.c.mail)
-            answer = answer.outerjoin(told_cte, sa.true())
-        else:
-            answer = answer.add_cte(told_cte)
+    answer = _telling(answer.select_from(ticket.join(change, sa.true())), change, told)
     return answer.execution_options(writes_to=("tickets", "changes"))
 
 
@@ -279,14 +272,21 @@ def _at_once(columns: tuple[str, ...], with_comment: bool, told: Any) -> sa.Sele
         comment = None
         change = _insert_from(Change.__table__, "change", ticket, {})
     answer = sa.select(change.c.id.label("change_id"), change.c.comment_id)
-    if told is not None:
-        told_cte = notify.recipients_insert(told, change).cte("told")
-        if told.mailed:
-            answer = answer.add_columns(told_cte.c.id, told_cte.c.recipient_id, told_cte.c.mail)
-            answer = answer.select_from(change.outerjoin(told_cte, sa.true()))
-        else:
-            answer = answer.add_cte(told_cte)
+    answer = _telling(answer.select_from(change), change, told)
     return answer.execution_options(writes_to=("tickets", "comments", "changes"))
+
+
+def _telling(answer: sa.Select, change: sa.CTE, told: Any) -> sa.Select:
+    """``answer`` with the INSERT ... SELECT of the notifications of the form ``told``
+    (None for none) for the row of ``change``; with mail on, the rows it wrote joined to
+    the answer (none: one row of NULLs), for ``notify.mailed``."""
+    if told is None:
+        return answer
+    told_cte = notify.recipients_insert(told, change).cte("told")
+    if not told.mailed:
+        return answer.add_cte(told_cte)
+    answer = answer.add_columns(told_cte.c.id, told_cte.c.recipient_id, told_cte.c.mail)
+    return answer.outerjoin(told_cte, sa.true())
 
 
 def _insert_from(table: sa.Table, name: str, source: sa.CTE, given: dict[str, Any]) -> sa.CTE:
