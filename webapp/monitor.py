@@ -128,12 +128,11 @@ class _TicketWrite(NamedTuple):
 
 def _update_ticket(session: Session, ticket: Ticket, writes: dict[str, Any]) -> _TicketWrite:
     """The ticket's row's new values, with the ticket object made as the row will be."""
-    relations = sa.inspect(Ticket).relationships
+    keys = _relation_keys()
     columns = {}
     for name, value in writes.items():
-        if name in relations:
-            (column,) = relations[name].local_columns
-            columns[column.key] = None if value is None else value.id
+        if name in keys:
+            columns[keys[name]] = None if value is None else value.id
         else:
             columns[name] = value
     columns["version"] = ticket.version + 1
@@ -209,12 +208,7 @@ def _create_at_once(
 def _new_row(ticket: Ticket) -> dict[str, Any]:
     """A new ticket's columns, set on it too: as given, a relation's key from its object,
     else the column's default."""
-    relations = {
-        column.key: name
-        for name, relation in sa.inspect(Ticket).relationships.items()
-        for column in relation.local_columns
-        if relation.direction.name == "MANYTOONE"
-    }
+    relations = {key: name for name, key in _relation_keys().items()}
     row = {}
     for column in Ticket.__table__.columns:
         if column.key == "id":
@@ -302,6 +296,18 @@ def _insert_from(table: sa.Table, name: str, source: sa.CTE, given: dict[str, An
 
 
 @functools.cache
+def _relation_keys() -> dict[str, str]:
+    """The ticket's relations to one object (its author, site, parent...), each with the
+    column that holds the object's key."""
+    return {
+        name: column.key
+        for name, relation in sa.inspect(Ticket).relationships.items()
+        if relation.direction.name == "MANYTOONE"
+        for column in relation.local_columns
+    }
+
+
+@functools.cache
 def _ticket_update() -> sa.Update:
     """The ticket's row, at the version read (its SET clause comes with the values)."""
     table = Ticket.__table__
@@ -347,14 +353,10 @@ def diff(ticket: Ticket, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """The fields of ``values`` that really differ from the ticket's, as (old, new). The
     old value of a relation the ticket has not loaded is its key (as ``raw`` writes it),
     not the object, which would be read for it."""
-    relations = sa.inspect(Ticket).relationships
+    keys, unloaded = _relation_keys(), sa.inspect(ticket).unloaded
     changed = {}
     for name, new in values.items():
-        attribute = name
-        if name in relations and name not in ticket.__dict__:
-            (column,) = relations[name].local_columns
-            attribute = column.key
-        old = getattr(ticket, attribute)
+        old = getattr(ticket, keys[name] if name in keys and name in unloaded else name)
         if raw(old) != raw(new):
             changed[name] = (old, new)
     return changed

@@ -418,11 +418,6 @@ def visible_attachment(actor: User, attachment_id: int, *, with_ticket: bool = F
     return found
 
 
-def attachments_of(ticket: Ticket) -> list[Attachment]:
-    """The files a ticket has now (removed ones are only in its history), oldest first."""
-    return list(ticket.files)
-
-
 def all_attachments_of(ticket: Ticket) -> list[Attachment]:
     """Every file the ticket ever had, removed ones too, oldest first: its page shows the
     current ones and, in the timeline, each comment's."""

@@ -332,13 +332,7 @@ def history(ticket: Ticket, files: list[Attachment]) -> list[Change]:
     """The ticket's changes, oldest first, with their fields, actors, comments and the
     comments' files, in one query; ``files`` are all of the ticket's, removed ones too, as
     ``services.all_attachments_of`` reads them."""
-    query = (
-        sa.select(Change)
-        .where(Change.ticket_id == ticket.id)
-        .options(joinedload(Change.actor), joinedload(Change.comment))
-        .order_by(Change.id)
-    )
-    changes = list(db.session.scalars(query))
+    changes = list(db.session.scalars(_changes_of(ticket)))
     by_comment: dict[int, list[Attachment]] = {}
     for file in files:
         if file.comment_id is not None:
@@ -356,14 +350,21 @@ def since(ticket: Ticket, after: int) -> list[Change]:
     actors, comments and the comments' files: what a page that showed it at ``after``
     lacks."""
     query = (
-        sa.select(Change)
-        .where(Change.ticket_id == ticket.id, Change.version > after)
-        .options(
-            joinedload(Change.actor), joinedload(Change.comment).selectinload(Comment.attachments)
-        )
-        .order_by(Change.id)
+        _changes_of(ticket)
+        .where(Change.version > after)
+        .options(joinedload(Change.comment).selectinload(Comment.attachments))
     )
     return list(db.session.scalars(query))
+
+
+def _changes_of(ticket: Ticket) -> sa.Select:
+    """The ticket's changes, oldest first, with their actors and comments."""
+    return (
+        sa.select(Change)
+        .where(Change.ticket_id == ticket.id)
+        .options(joinedload(Change.actor), joinedload(Change.comment))
+        .order_by(Change.id)
+    )
 
 
 def _ref_kind(name: str) -> str | None:

@@ -383,9 +383,10 @@ def _header_context(ticket: Ticket) -> dict[str, Any]:
 
 
 def attachments_context(ticket: Ticket, files: list | None = None) -> dict[str, Any]:
-    """The ticket's files for its page, each with whether the viewer may remove it."""
+    """The ticket's files for its page (``ticket.files`` unless given), each with whether
+    the viewer may remove it."""
     if files is None:
-        files = services.attachments_of(ticket)
+        files = ticket.files
     return {
         "attachments": files,
         "removable": {a.id for a in files if services.may_remove_attachment(current_user, a)},
