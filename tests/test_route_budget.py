@@ -12,6 +12,7 @@ import io
 import re
 
 import pytest
+from werkzeug.datastructures import FileStorage
 
 from tests.conftest import csrf_token
 from tests.factories import make_ticket, make_user
@@ -22,7 +23,7 @@ from tests.test_permissions import USERNAMES, scene, url_for_row, visitor_client
 from tests.test_views_lists import counting_queries
 from webapp import accounts, api_tokens, notify, services, webhooks
 from webapp.extensions import db
-from webapp.models import Site, Subscription
+from webapp.models import Site, Subscription, Ticket
 
 HTMX = {"HX-Request": "true"}
 BUDGET = 6  # statements, for any page (issue 9)
@@ -82,28 +83,49 @@ def test_no_page_reads_more_as_the_data_grows(app):
 
 ACTIONS = [(method, endpoint) for method, endpoint, cells, _ in TABLE
            if method != "GET" and cells["admin"] < 400]  # fmt: skip
-# The actions that take more than six statements today (SQLite, PostgreSQL), by whether
-# htmx posts them: each may take fewer, none more. See docs/performance.md, "Not met".
-# The others: at most six.
+# How a write is posted: as a plain form; by htmx from the ticket's page, which shows the
+# ticket as it is; by htmx from a page that is behind (a colleague commented with a file
+# and changed what the header shows since it was drawn), whose answer brings what it lacks.
+PAGES = ["form", "htmx", "behind"]
+# The actions that take more than six statements today (SQLite, PostgreSQL), by how they
+# are posted: each may take fewer, none more. See docs/performance.md, "Not met": SQLite
+# writes a change as three statements (PostgreSQL as one), and a page behind reads what it
+# lacks after the write. The others: at most six.
 OVER_BUDGET = {
-    ("tickets.spawn_child", False): (9, 5), ("tickets.spawn_child", True): (9, 5),
+    ("tickets.spawn_child", "form"): (9, 5), ("tickets.spawn_child", "htmx"): (9, 5),
+    ("tickets.spawn_child", "behind"): (9, 5),
+    ("tickets.take", "behind"): (7, 5), ("tickets.change_state", "behind"): (7, 5),
+    ("tickets.assign", "behind"): (8, 6), ("tickets.comment", "behind"): (8, 5),
+    ("tickets.attach", "behind"): (7, 5), ("tickets.remove_attachment", "behind"): (8, 6),
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
+def colleague_changes(ticket_id: int) -> None:
+    """Sam comments on the ticket with a file and says what it is waiting for."""
+    sam, ticket = accounts.find_user(USERNAMES["staff"]), db.session.get(Ticket, ticket_id)
+    file = FileStorage(io.BytesIO(b"log"), filename="printer.log")
+    services.comment(actor=sam, ticket=ticket, body="Same here.", files=[file])
+    services.edit(actor=sam, ticket=ticket, version=ticket.version, waiting_for="A new drum")
+    db.session.remove()
+
+
+@pytest.mark.parametrize("page", PAGES)
 @pytest.mark.parametrize(("method", "endpoint"), ACTIONS)
-def test_no_action_takes_more_statements_than_it_did(app, method, endpoint, htmx):
+def test_no_action_takes_more_statements_than_it_did(app, method, endpoint, page):
     """Each write of the URL map, as the admin, on the permissions' scene, by a process
-    that has served the person before, posted by a plain form and by htmx from the
-    ticket's page (the API's once): at most six statements, or what OVER_BUDGET says."""
-    if htmx and endpoint.startswith("api."):
+    that has served the person before, posted as each of PAGES says (the API's once): at
+    most six statements, or what OVER_BUDGET says."""
+    if page != "form" and endpoint.startswith("api."):
         pytest.skip("the API has no htmx")
+    if page == "behind" and not endpoint.startswith("tickets."):
+        pytest.skip("not posted from a ticket's page")
     ids = scene(app)
     with app.app_context():  # as a process that has served a change since setup changed
         webhooks.active()
     _, _, cells, data = next(row for row in TABLE if row[:2] == (method, endpoint))
     url = url_for_row(app, endpoint, ids)
     values = {k: v.format(**ids) for k, v in (data or {}).items()}
+    htmx = page != "form"
     if endpoint.startswith("api."):
         client = as_user(app, accounts.find_user(USERNAMES["admin"]))
         client.get("/api/v1/tickets")  # the token's first use is recorded
@@ -114,11 +136,14 @@ def test_no_action_takes_more_statements_than_it_did(app, method, endpoint, htmx
         client = visitor_client(app, "admin", ids)
         values |= {k: (io.BytesIO(b"x"), v[1:]) for k, v in values.items() if v[:1] == "@"}
         values["csrf_token"] = csrf_token(client, "/tickets/")
-        page = client.get(f"/tickets/{ids['ticket']}").get_data(as_text=True)
+        shown = client.get(f"/tickets/{ids['ticket']}").get_data(as_text=True)
         client.get("/tickets/new")  # the form's choices, kept until setup changes
         client.get("/notifications")  # where "mark all read" is: caught up
         if htmx:
-            values["shown"] = re.search(r'name="shown" value="(\d+)"', page).group(1)
+            values["shown"] = re.search(r'name="shown" value="(\d+)"', shown).group(1)
+        if page == "behind":
+            with app.app_context():
+                colleague_changes(ids["ticket"])
         with counting_queries() as statements:
             response = client.open(url, method=method, data=values, headers=HTMX if htmx else {})
     response.close()
@@ -127,5 +152,5 @@ def test_no_action_takes_more_statements_than_it_did(app, method, endpoint, htmx
     else:
         assert response.status_code == cells["admin"], f"{method} {url}"
     on_postgresql = db.engine.dialect.name == "postgresql"
-    allowed = max(BUDGET, OVER_BUDGET.get((endpoint, htmx), (0, 0))[on_postgresql])
+    allowed = max(BUDGET, OVER_BUDGET.get((endpoint, page), (0, 0))[on_postgresql])
     assert len(statements) <= allowed, statements

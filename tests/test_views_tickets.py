@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from werkzeug.datastructures import FileStorage
 
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
@@ -159,6 +160,25 @@ def test_answers_on_the_ticket_page_append_what_it_lacks_and_no_more(app, alice,
     assert html.startswith('<section id="attachments"') and "scan.log" in html
     assert 'id="ticket-header"' not in html  # the page was up to date
     assert 'hx-swap-oob="beforeend:#timeline"' in html and html.count('<li class="entry') == 1
+
+
+def test_a_page_behind_gets_its_header_and_files_only_when_others_changed_them(app, alice, sam):
+    ticket = make_ticket(alice)
+    client = signed_in(app, "sam")
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    services.comment(actor=alice, ticket=ticket, body="Still jams.")  # meanwhile: words only
+    said = {"body": "On it.", "shown": shown(page)}
+    posted = post(client, f"/tickets/{ticket.id}/comments", said, True).get_data(as_text=True)
+    assert posted.index("Still jams.") < posted.index("On it.")
+    assert 'id="ticket-header"' not in posted and 'id="attachments"' not in posted
+    log = FileStorage(io.BytesIO(b"paper jam at tray 2"), filename="jam.log")
+    services.comment(actor=alice, ticket=ticket, body="The log.", files=[log])  # meanwhile
+    taken = post(client, f"/tickets/{ticket.id}/take", {"shown": shown(posted)}, True)
+    html = taken.get_data(as_text=True)
+    assert html.startswith('<section id="ticket-header"')
+    files = html[html.index('<section id="attachments"') :]
+    assert files.startswith('<section id="attachments" class="card attachments"')
+    assert 'hx-swap-oob="true"' in files[: files.index(">")] and "jam.log" in files
 
 
 def test_take_from_a_list_row_answers_the_row(app, alice, sam):

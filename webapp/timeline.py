@@ -348,13 +348,13 @@ def history(ticket: Ticket, files: list[Attachment]) -> list[Change]:
 def since(ticket: Ticket, after: int) -> list[Change]:
     """The ticket's changes that took it past version ``after``, oldest first, with their
     actors, comments and the comments' files: what a page that showed it at ``after``
-    lacks."""
+    lacks. One statement: a page is seldom far behind."""
     query = (
         _changes_of(ticket)
         .where(Change.version > after)
-        .options(joinedload(Change.comment).selectinload(Comment.attachments))
+        .options(joinedload(Change.comment).joinedload(Comment.attachments))
     )
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query).unique())
 
 
 def _changes_of(ticket: Ticket) -> sa.Select:

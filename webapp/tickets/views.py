@@ -316,21 +316,33 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
     return render_template("tickets/_action_result.html", **context), status
 
 
+# The kinds of change that leave the ticket's header as it was: a page that missed only
+# these gets no new header.
+_HEADER_UNTOUCHED = frozenset(
+    {"comment", "comment_edited", "attachment_added", "attachment_removed", "child"}
+)
+
+
 def page_update(
     ticket: Ticket, changes: list[Change], *, header: bool = False, files: bool = False
 ) -> dict[str, Any]:
     """What an htmx answer to ``changes`` (none or one) made on the ticket's page shows of
     them: the entries the page lacks (``news``), to be appended to its timeline. Those of
     ``changes`` when the page showed the ticket as they found it; else (``stale``: its
-    forms send the version it shows as ``shown``) every change since, others' first, and
-    the page's header and files as they are now. With ``header`` and ``files``: those."""
+    forms send the version it shows as ``shown``) every change since, others' first, with
+    the page's header and files as they are now if those others changed them. With
+    ``header`` and ``files``: those in any case."""
     shown = as_id(request.form.get("shown"))
     stale = shown is not None and shown < ticket.version - len(changes)
     news = timeline.since(ticket, shown) if stale else changes
-    context = {"news": timeline.describe(news, services.current_workflow()), "stale": stale}
-    if header or stale:
+    own = {change.id for change in changes}
+    missed = [change for change in news if change.id not in own]
+    header = header or any(change.kind not in _HEADER_UNTOUCHED for change in missed)
+    files = files or any(f.field == "attachment" for change in missed for f in change.fields)
+    context = {"news": timeline.describe(news, services.current_workflow()), "header": header}
+    if header:
         context |= _header_context(ticket)
-    if files or stale:
+    if files:
         context |= attachments_context(ticket)
     return context
 
