@@ -481,7 +481,8 @@ def page(
         .order_by(Notification.change_id.desc())
         .limit(PAGE_SIZE + 1)
         .options(
-            joinedload(Notification.ticket),
+            # The ticket's site: the one its changes name, most of the time (timeline._held)
+            joinedload(Notification.ticket).joinedload(Ticket.site),
             joinedload(Notification.change).options(
                 joinedload(Change.actor), joinedload(Change.comment)
             ),
