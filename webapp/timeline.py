@@ -4,14 +4,14 @@ time, so they follow renames and the viewer's language."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import Load, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -345,15 +345,16 @@ def history(ticket: Ticket, files: list[Attachment]) -> list[Change]:
     return changes
 
 
-def since(ticket: Ticket, after: int) -> list[Change]:
+def since(ticket: Ticket, after: int, *, with_ticket: Sequence[Load] = ()) -> list[Change]:
     """The ticket's changes that took it past version ``after``, oldest first, with their
     actors, comments and the comments' files: what a page that showed it at ``after``
-    lacks. One statement: a page is seldom far behind."""
-    query = (
-        _changes_of(ticket)
-        .where(Change.version > after)
-        .options(joinedload(Change.comment).joinedload(Comment.attachments))
-    )
+    lacks; in one statement, with what ``with_ticket`` (loader options of the ticket) asks
+    for of the ticket that it has not read. (A row per change, comment file and what else
+    is asked for: a page is seldom far behind.)"""
+    options = [joinedload(Change.comment).joinedload(Comment.attachments)]
+    if with_ticket:
+        options.append(joinedload(Change.ticket).options(*with_ticket))
+    query = _changes_of(ticket).where(Change.version > after).options(*options)
     return list(db.session.scalars(query).unique())
 
 

@@ -258,6 +258,8 @@ def monitor_csv(ticket_id: int):
 # the type and author the page names. An action answered with the list's row needs only
 # what the row shows (SHOWN_IN_ROW).
 _SHOWN = (*SHOWN_IN_ROW, joinedload(Ticket.ticket_type), joinedload(Ticket.author))
+# And what else the page shows of the ticket: its files.
+_PAGE = (*_SHOWN, joinedload(Ticket.files))
 
 
 def _visible(ticket_id: int, *, row: bool = False, files: bool = False) -> Ticket:
@@ -334,7 +336,8 @@ def page_update(
     ``header`` and ``files``: those in any case."""
     shown = as_id(request.form.get("shown"))
     stale = shown is not None and shown < ticket.version - len(changes)
-    news = timeline.since(ticket, shown) if stale else changes
+    # With what the header and files show: the page may lack them too (no statement more)
+    news = timeline.since(ticket, shown, with_ticket=_PAGE) if stale else changes
     own = {change.id for change in changes}
     missed = [change for change in news if change.id not in own]
     header = header or any(change.kind not in _HEADER_UNTOUCHED for change in missed)
