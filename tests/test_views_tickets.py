@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_site, make_ticket, make_user
-from webapp import services
+from webapp import accounts, administration, services
 from webapp.extensions import db
 from webapp.models import Ticket, TicketType
 
@@ -240,6 +240,23 @@ def test_assign_one_click_and_empty_user_unassigns(app, alice, sam):
     assert post(client, f"/tickets/{ticket.id}/assign", {"user": ""}).status_code == 303
     db.session.refresh(ticket)
     assert ticket.assignee is None
+
+
+def test_whoever_leaves_the_staff_can_no_longer_be_assigned_at_once(app, alice, sam):
+    tia, ada = make_user("tia", role="staff"), make_user("ada", role="admin")
+    ticket = make_ticket(alice)
+    client = signed_in(app, "sam")
+    given = post(client, f"/tickets/{ticket.id}/assign", {"user": str(tia.id)}, True)
+    assert given.status_code == 200 and "Tia" in given.text  # the staff now kept by the process
+    administration.remove_member(actor=ada, user=tia, group=accounts.role_group("staff"))
+    given = post(client, f"/tickets/{ticket.id}/assign", {"user": str(sam.id)}, True)
+    assert given.status_code == 200 and "Sam Staff" in given.text  # still staff
+    refused = post(client, f"/tickets/{ticket.id}/assign", {"user": str(tia.id)}, True)
+    assert refused.status_code == 422 and "not an active staff member" in refused.text
+    administration.add_member(actor=ada, user=tia, group=accounts.role_group("staff"))
+    administration.set_active(actor=ada, user=tia, active=False)
+    refused = post(client, f"/tickets/{ticket.id}/assign", {"user": str(tia.id)}, True)
+    assert refused.status_code == 422 and "not an active staff member" in refused.text
 
 
 def test_comment_with_htmx_answers_just_its_entry(app, alice):

@@ -152,7 +152,12 @@ def find_user(login: str, *options: ORMOption) -> User | None:
 
 def assignee(user_id: int) -> User | None:
     """The user a ticket is to be given to, with the groups that say whether they may
-    work it, in one statement; None if there is no such user."""
+    work it; None if there is no such user. A staff member is one the process keeps
+    (``_staff``), put into this session as kept (merged, not read); anyone else is read
+    with their groups, in one statement."""
+    kept = _staff().members.get(user_id)
+    if kept is not None:
+        return db.session.merge(kept, load=False)
     return db.session.get(User, user_id, options=[joinedload(User.groups)])
 
 
@@ -317,20 +322,46 @@ class Choice(NamedTuple):
     name: str
 
 
+class _Staff(NamedTuple):
+    choices: tuple[Choice, ...]  # in name order
+    members: dict[int, User]  # by id, with their groups, in no session
+
+
 def staff_choices() -> tuple[Choice, ...]:
     """The people tickets can be assigned to (those of ``staff_members``), as plain
-    (id, name) rows: every list and ticket page draws them, and needs no more. Kept
-    between setup changes (stamps.keep)."""
-    return stamps.keep("staff_choices", _staff_choices)
+    (id, name) rows: every list and ticket page draws them, and needs no more."""
+    return _staff().choices
 
 
-def _staff_choices() -> tuple[Choice, ...]:
+def _staff() -> _Staff:
+    """The staff members, kept by the process between setup changes (stamps.keep), which
+    every change to a person or a group is."""
+    return stamps.keep("staff", _read_staff)
+
+
+def _read_staff() -> _Staff:
+    """Read as plain rows, so that none of this session's own objects is taken from it:
+    each member's columns and groups, made into an object of no session."""
+    users, groups = User.__table__, Group.__table__
+    n = len(signed_in_users.COLUMNS)
     query = (
-        sa.select(User.id, User.display_name, User.username)
-        .where(in_groups(*staff_groups()), User.active)
-        .order_by(User.display_name, User.username)
+        sa.select(*(users.c[key] for key in signed_in_users.COLUMNS), groups.c.id, groups.c.name)
+        .select_from(
+            users.join(user_groups, user_groups.c.user_id == users.c.id).join(
+                groups, groups.c.id == user_groups.c.group_id
+            )
+        )
+        .where(in_groups(*staff_groups()), users.c.active)
+        .order_by(users.c.display_name, users.c.username, groups.c.id)
     )
-    return tuple(Choice(i, shown or username) for i, shown, username in db.session.execute(query))
+    found: dict[tuple, list[tuple[int, str]]] = {}
+    for row in db.session.execute(query):
+        found.setdefault(tuple(row[:n]), []).append((row[n], row[n + 1]))
+    members = {
+        row[0]: signed_in_users.made(row, tuple(sorted(member_of)))
+        for row, member_of in found.items()
+    }
+    return _Staff(tuple(Choice(user.id, user.name) for user in members.values()), members)
 
 
 def staff_members() -> list[User]:

@@ -37,7 +37,7 @@ def attach(row: Row, groups: Groups) -> User:
     if user is not None and _as_read(user, row, groups):
         kept.move_to_end(row[0])
     else:
-        user = kept[row[0]] = _made(row, groups)
+        user = kept[row[0]] = made(row, groups)
         if len(kept) > KEEP:
             kept.popitem(last=False)
     session = db.session()
@@ -54,7 +54,9 @@ def _kept() -> OrderedDict[int, User]:
     return local.users
 
 
-def _made(row: Row, groups: Groups) -> User:
+def made(row: Row, groups: Groups) -> User:
+    """The user of these columns (in COLUMNS' order) and groups, as an object of no
+    session."""
     user = User(**dict(zip(COLUMNS, row, strict=True)))
     make_transient_to_detached(user)
     members = []
