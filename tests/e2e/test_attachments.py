@@ -70,3 +70,26 @@ def test_a_dropped_file_is_sent_and_a_too_large_one_is_not(browser, live_server)
     expect(page.locator("#attachments .attachment")).to_have_count(1)
     expect(page.locator("#attachments .attachment")).to_contain_text("scan.pdf")
     expect(page.locator("#attachments .attachment")).to_contain_text("2.0 MB")
+
+
+def test_a_page_behind_gets_the_files_others_attached_with_its_next_change(browser, live_server):
+    owner = signed_in_page(browser, live_server, "alice")
+    url = report_ticket(owner, live_server, "Receipt printer cuts too early")
+    staff = signed_in_page(browser, live_server, "staff")
+    staff.goto(url)
+    staff.wait_for_load_state("load")
+    expect(staff.locator("#attachments .attachment")).to_have_count(0)
+
+    section = owner.locator("#attachments")  # meanwhile, on the owner's page
+    section.get_by_label("Files").set_input_files(
+        {"name": "cut.png", "mimeType": "image/png", "buffer": png()}
+    )
+    section.get_by_role("button", name="Upload").click()
+    expect(section.locator(".attachment")).to_have_count(1)
+
+    staff.locator("#ticket-header").get_by_role("button", name="Take", exact=True).click()
+    expect(staff.locator("#ticket-assignee")).to_have_text("Sam Staff")
+    expect(staff.locator("#attachments .attachment")).to_have_count(1)
+    expect(staff.locator("#attachments")).to_contain_text("cut.png")
+    expect(staff.locator("#timeline")).to_contain_text("attached cut.png")
+    assert staff.url == url  # swapped in place
