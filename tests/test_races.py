@@ -1,6 +1,7 @@
 """Races, with real threads on a real database (SQLite and PostgreSQL): 16 staff press
 Take on the same ticket at once, 100 times; two people save the same ticket at once,
-400 times; 16 people comment on one ticket at once. Nothing is taken twice, nothing
+400 times; 16 people comment on one ticket at once, through the services and from one
+page. Nothing is taken twice, nothing
 is silently overwritten, and no comment is refused.
 
 Each racer is a thread with its own app context, so its own database session and
@@ -156,6 +157,47 @@ def test_sixteen_people_commenting_on_one_ticket_at_once_all_land(race_app):
     assert sorted(stored) == sorted(posted)
     comments = sa.select(sa.func.count()).select_from(Change).where(Change.kind == "comment")
     assert db.session.scalar(comments) == len(posted)
+
+
+def test_everyone_commenting_at_once_from_one_page_sees_each_comment_before_their_own(
+    race_app,
+):
+    """Sixteen people post a comment by htmx from the ticket's page, all drawn at the same
+    version, at once, 3 times over: each answer brings every comment that landed before
+    its own, whether it landed before the answer read the ticket or while it wrote (the
+    write then runs again), and none that landed after."""
+    ticket_id = make_ticket(make_user("alice")).id
+    names = [make_user(f"staff{i}", role="staff").username for i in range(RACERS)]
+    db.session.commit()
+    clients = []
+    for name in names:
+        client = race_app.test_client()
+        AuthActions(client).login(name)
+        clients.append((client, csrf_token(client, "/")))
+
+    def post(client, token: str, body: str, shown: int) -> Answer:
+        response = client.post(
+            f"/tickets/{ticket_id}/comments",
+            data={"body": body, "shown": shown, "csrf_token": token},
+            headers={"HX-Request": "true"},
+        )
+        return response.status_code, response.get_data(as_text=True)
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        for round_ in range(3):
+            shown = ticket_now(ticket_id, lambda t: t.version)
+            bodies = [f"Round-{round_}-comment-{n}-here" for n in range(RACERS)]
+            answers = at_once(pool, [lambda c=c, b=b, v=shown: post(*c, b, v)
+                                     for c, b in zip(clients, bodies, strict=True)])  # fmt: skip
+            landed = dict(db.session.execute(
+                sa.select(Comment.body, Change.version).join(Change.comment)
+                .where(Change.ticket_id == ticket_id, Change.version > shown)
+            ).all())  # fmt: skip
+            db.session.rollback()
+            for body, (status, page) in zip(bodies, answers, strict=True):
+                assert status == 200, page
+                seen = {other for other in bodies if other in page}
+                assert seen == {other for other in bodies if landed[other] <= landed[body]}
 
 
 def press_take_button(app, username: str, ticket_id: Callable[[], int]):

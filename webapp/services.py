@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_number
 from flask_babel import gettext as _
-from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -397,10 +396,9 @@ def _remove_attachment(actor: User, attachment: Attachment) -> Change:
     return change
 
 
-def visible_attachment(actor: User, attachment_id: int, *, with_ticket: bool = False) -> Attachment:
+def visible_attachment(actor: User, attachment_id: int) -> Attachment:
     """An attachment (not removed) of a ticket the actor may see; NotFound otherwise,
-    whether or not it exists. ``with_ticket``: its ticket and the ticket's files come
-    with it, in the same statement."""
+    whether or not it exists."""
     query = (
         sa.select(Attachment)
         .join(Ticket, Ticket.id == Attachment.ticket_id)
@@ -410,9 +408,7 @@ def visible_attachment(actor: User, attachment_id: int, *, with_ticket: bool = F
             visible_tickets(actor),
         )
     )
-    if with_ticket:
-        query = query.options(contains_eager(Attachment.ticket).joinedload(Ticket.files))
-    found = db.session.scalars(query).unique().first()
+    found = db.session.scalars(query).first()
     if found is None:
         raise NotFound(_("There is no such file, or you may not see it."))
     return found
