@@ -90,11 +90,13 @@ ACTIONS = [(method, endpoint) for method, endpoint, cells, _ in TABLE
 PAGES = ["form", "htmx", "behind"]
 # The actions that take more than six statements today (SQLite, PostgreSQL), by how they
 # are posted: each may take fewer, none more. See docs/performance.md, "Not met": SQLite
-# writes a change as three statements or more (PostgreSQL as one), and a child ticket is
-# two changes. The others: at most six.
+# writes a change as three statements or more (PostgreSQL as one), and a page behind reads
+# what it lacks after the write. The others: at most six.
 OVER_BUDGET = {
     ("tickets.spawn_child", "form"): (9, 5), ("tickets.spawn_child", "htmx"): (9, 5),
     ("tickets.spawn_child", "behind"): (9, 5),
+    ("tickets.comment", "behind"): (7, 4), ("tickets.attach", "behind"): (7, 5),
+    ("tickets.remove_attachment", "behind"): (7, 5),
 }  # fmt: skip
 
 

@@ -78,8 +78,7 @@ class FieldChanges(sa.types.TypeDecorator):
     cache_ok = True
 
     def process_result_value(self, value, dialect):
-        # NULL only where an outer join found no change (timeline.with_news)
-        return None if value is None else [FieldChange(*f) for f in value]
+        return [FieldChange(*f) for f in value]
 
 
 class Priority(enum.IntEnum):

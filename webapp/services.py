@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_number
 from flask_babel import gettext as _
+from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -396,9 +397,10 @@ def _remove_attachment(actor: User, attachment: Attachment) -> Change:
     return change
 
 
-def visible_attachment(actor: User, attachment_id: int) -> Attachment:
+def visible_attachment(actor: User, attachment_id: int, *, with_ticket: bool = False) -> Attachment:
     """An attachment (not removed) of a ticket the actor may see; NotFound otherwise,
-    whether or not it exists."""
+    whether or not it exists. ``with_ticket``: its ticket and the ticket's files come
+    with it, in the same statement."""
     query = (
         sa.select(Attachment)
         .join(Ticket, Ticket.id == Attachment.ticket_id)
@@ -408,7 +410,9 @@ def visible_attachment(actor: User, attachment_id: int) -> Attachment:
             visible_tickets(actor),
         )
     )
-    found = db.session.scalars(query).first()
+    if with_ticket:
+        query = query.options(contains_eager(Attachment.ticket).joinedload(Ticket.files))
+    found = db.session.scalars(query).unique().first()
     if found is None:
         raise NotFound(_("There is no such file, or you may not see it."))
     return found

@@ -352,30 +352,12 @@ def since(ticket: Ticket, after: int, *, with_ticket: Sequence[Load] = ()) -> li
     since, are for its next update); in one statement, with what ``with_ticket`` (loader
     options of the ticket) asks for of the ticket that it has not read. (A row per change,
     comment file and what else is asked for: a page is seldom far behind.)"""
-    versions = sa.and_(Change.version > after, Change.version <= ticket.version)
-    query = _changes_of(ticket).where(versions).options(*_news(with_ticket))
-    return list(db.session.scalars(query).unique())
-
-
-def with_news(query: sa.Select, *, with_ticket: Sequence[Load] = ()) -> sa.Select:
-    """``query``, a select of a ticket, with each change that took it past the version
-    bound as ``shown`` beside it (none: NULL), as ``since`` reads them, oldest first: a
-    page's ticket read with what the page lacks in one statement. ``with_ticket`` is read
-    of the ticket only when there is news, through the change."""
-    news = sa.and_(Change.ticket_id == Ticket.id, Change.version > sa.bindparam("shown"))
-    return (
-        query.add_columns(Change)
-        .outerjoin(Change, news)
-        .options(joinedload(Change.actor), *_news(with_ticket))
-        .order_by(Change.id)
-    )
-
-
-def _news(with_ticket: Sequence[Load]) -> list[Load]:
     options = [joinedload(Change.comment).joinedload(Comment.attachments)]
     if with_ticket:
         options.append(joinedload(Change.ticket).options(*with_ticket))
-    return options
+    versions = sa.and_(Change.version > after, Change.version <= ticket.version)
+    query = _changes_of(ticket).where(versions).options(*options)
+    return list(db.session.scalars(query).unique())
 
 
 def _changes_of(ticket: Ticket) -> sa.Select:

@@ -15,14 +15,13 @@ from ..htmx import is_htmx
 from ..models import Change, Ticket
 from . import bp
 from .forms import AttachForm
-from .views import _detail_page, _visible_with_news, attachments_context, page_update
+from .views import _detail_page, _visible, attachments_context, page_update
 
 
 @bp.post("/tickets/<int:ticket_id>/attachments")
 def attach(ticket_id: int):
     """Attach the posted files (field ``file``, several allowed)."""
-    # its files count against the limit
-    ticket, missed = _visible_with_news(ticket_id, row=True, files=True)
+    ticket = _visible(ticket_id, row=True, files=True)  # its files count against the limit
     form = AttachForm()
     try:
         change = services.attach(actor=current_user, ticket=ticket, files=form.file.data or [])
@@ -33,7 +32,7 @@ def attach(ticket_id: int):
         context = attachments_context(ticket) | {"attach_form": form}
         return render_template("tickets/_attachments.html", ticket=ticket, **context), 422
     names = ", ".join(f.new for f in change.fields)
-    return _changed(ticket, change, missed, _("Attached %(names)s.", names=names))
+    return _changed(ticket, change, _("Attached %(names)s.", names=names))
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -68,20 +67,20 @@ def thumbnail(attachment_id: int):
 
 @bp.post("/attachments/<int:attachment_id>/delete")
 def remove_attachment(attachment_id: int):
-    ticket, missed = _visible_with_news(file_id=attachment_id, row=True, files=True)
-    attachment = next(file for file in ticket.files if file.id == attachment_id)
+    attachment = services.visible_attachment(current_user, attachment_id, with_ticket=True)
+    ticket, name = attachment.ticket, attachment.name
     change = services.remove_attachment(actor=current_user, attachment=attachment)
-    return _changed(ticket, change, missed, _("Removed %(name)s.", name=attachment.name))
+    return _changed(ticket, change, _("Removed %(name)s.", name=name))
 
 
-def _changed(ticket: Ticket, change: Change, missed: list[Change], message: str):
+def _changed(ticket: Ticket, change: Change, message: str):
     """Back to the ticket's files (a plain form post), or for htmx the files and, out of
     band, the change at the timeline's end (views.page_update) and the message in the
     live region."""
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for(".detail", ticket_id=ticket.id, _anchor="attachments"), 303)
-    context = page_update(ticket, [change], missed, files=True)
+    context = page_update(ticket, [change], files=True)
     return render_template(
         "tickets/_attachments_changed.html", ticket=ticket, announce=message, **context
     )

@@ -29,7 +29,7 @@ from ..exceptions import Conflict, Invalid, StaleEdit
 from ..extensions import db, login_manager
 from ..forms import Form
 from ..htmx import is_htmx
-from ..models import Attachment, Change, Comment, Ticket
+from ..models import Change, Comment, Ticket
 from ..routing import as_id
 from ..rows import SHOWN_IN_ROW
 from ..visibility import can_see, visible_tickets, visible_to
@@ -162,7 +162,7 @@ def rate(ticket_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/comments")
 def comment(ticket_id: int):
-    ticket, missed = _visible_with_news(ticket_id, row=True)
+    ticket = _visible(ticket_id, row=True)
     form = NewCommentForm()
     if not form.validate_on_submit():
         return _comment_form_error(ticket, form)
@@ -179,7 +179,7 @@ def comment(ticket_id: int):
         return redirect(url_for(".detail", ticket_id=ticket.id, _anchor=anchor), 303)
     # The ticket's files come back only when the comment brought some; the page empties
     # its form itself (tessera.js).
-    context = page_update(ticket, [change], missed, files=bool(form.file.data))
+    context = page_update(ticket, [change], files=bool(form.file.data))
     return render_template("tickets/_comment_posted.html", ticket=ticket, **context)
 
 
@@ -274,49 +274,17 @@ def _visible(ticket_id: int, *, row: bool = False, files: bool = False) -> Ticke
     return ticket
 
 
-def _visible_with_news(
-    ticket_id: int | None = None, *, file_id: int | None = None, row: bool = False,
-    files: bool = False,
-) -> tuple[Ticket, list[Change]]:  # fmt: skip
-    """The ticket as ``_visible`` reads it (or the one that has the file ``file_id`` now)
-    and, in the same statement, the changes its page lacks: those past the version that
-    the page's form sends as ``shown`` (none without it), for ``page_update``."""
-    shown = as_id(request.form.get("shown"))
-    if shown is None and file_id is None:
-        return _visible(ticket_id, row=row, files=files), []
-    by_file = file_id is not None
-    query = _visible_query(current_user.is_staff, row, files, news=True, by_file=by_file)
-    params = {"ticket": ticket_id, "file": file_id, "viewer": current_user.id, "shown": shown}
-    rows = db.session.execute(query, params).unique().all()
-    if not rows:
-        abort(404)
-    return rows[0][0], [change for _, change in rows if change is not None]
-
-
 @functools.cache
-def _visible_query(
-    staff: bool, row: bool, files: bool, news: bool = False, by_file: bool = False
-) -> sa.Select:
+def _visible_query(staff: bool, row: bool, files: bool) -> sa.Select:
     """Built once per process, role and use, run with bound parameters: building it cost
-    about as much as running it. ``news``: with the changes past the version bound as
-    ``shown`` beside the ticket (``timeline.with_news``); ``by_file``: the ticket that
-    has the file bound as ``file``, not the one bound as ``ticket``."""
+    about as much as running it."""
     viewer = sa.bindparam("viewer")
     shown = SHOWN_IN_ROW if row else _SHOWN
-    if by_file:
-        ticket_id = (
-            sa.select(Attachment.ticket_id)
-            .where(Attachment.id == sa.bindparam("file"), Attachment.removed.is_(None))
-            .scalar_subquery()
-        )
-    else:
-        ticket_id = sa.bindparam("ticket")
-    query = (
+    return (
         sa.select(Ticket)
-        .where(Ticket.id == ticket_id, visible_to(viewer, staff=staff))
+        .where(Ticket.id == sa.bindparam("ticket"), visible_to(viewer, staff=staff))
         .options(*shown, *([joinedload(Ticket.files)] if files else []))
     )
-    return timeline.with_news(query, with_ticket=_PAGE) if news else query
 
 
 def _valid(form):
@@ -332,7 +300,7 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
     """Run an action on the ticket and answer with what changed; a lost race is a 409
     that shows the ticket as it now is."""
     as_row = is_htmx() and request.args.get("as") == "row"
-    ticket, missed = _visible_with_news(ticket_id, row=as_row)
+    ticket = _visible(ticket_id, row=as_row)
     change, message, status = None, None, 200
     try:
         change = action(ticket)
@@ -346,7 +314,7 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
     if as_row:
         context["candidates"] = accounts.staff_choices()
         return render_template("tickets/_row_alone.html", **context), status
-    context.update(page_update(ticket, [change] if change else [], missed, header=True))
+    context.update(page_update(ticket, [change] if change else [], header=True))
     return render_template("tickets/_action_result.html", **context), status
 
 
@@ -358,29 +326,23 @@ _HEADER_UNTOUCHED = frozenset(
 
 
 def page_update(
-    ticket: Ticket,
-    changes: list[Change],
-    missed: list[Change],
-    *,
-    header: bool = False,
-    files: bool = False,
+    ticket: Ticket, changes: list[Change], *, header: bool = False, files: bool = False
 ) -> dict[str, Any]:
     """What an htmx answer to ``changes`` (none or one) made on the ticket's page shows of
-    them: the entries the page lacks (``news``), to be appended to its timeline. Those are
-    ``missed``, the changes the page lacked when the ticket was read for the answer
-    (``_visible_with_news``), then ``changes``; with the page's header and files as they
-    are now if the missed changes touched those. Should the ticket have changed between
-    that read and the write (a write that ran again), every change since the page's
-    version is read. With ``header`` and ``files``: those in any case."""
+    them: the entries the page lacks (``news``), to be appended to its timeline. Those of
+    ``changes`` when the page showed the ticket as they found it; else (``stale``: its
+    forms send the version it shows as ``shown``) every change since, others' first, with
+    the page's header and files as they are now if those others changed them. With
+    ``header`` and ``files``: those in any case."""
     shown = as_id(request.form.get("shown"))
-    if shown is not None and shown + len(missed) < ticket.version - len(changes):
-        own = {change.id for change in changes}
-        news = timeline.since(ticket, shown, with_ticket=_PAGE)
-        missed = [change for change in news if change.id not in own]
+    stale = shown is not None and shown < ticket.version - len(changes)
+    # With what the header and files show: the page may lack them too (no statement more)
+    news = timeline.since(ticket, shown, with_ticket=_PAGE) if stale else changes
+    own = {change.id for change in changes}
+    missed = [change for change in news if change.id not in own]
     header = header or any(change.kind not in _HEADER_UNTOUCHED for change in missed)
     files = files or any(f.field == "attachment" for change in missed for f in change.fields)
-    news = timeline.describe(missed + changes, services.current_workflow())
-    context = {"news": news, "header": header}
+    context = {"news": timeline.describe(news, services.current_workflow()), "header": header}
     if header:
         context |= _header_context(ticket)
     if files:
