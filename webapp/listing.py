@@ -433,8 +433,14 @@ def _counts_query(user: User, wf: Workflow, view: View) -> sa.Select:
         return sa.select(*columns)
     chosen = sa.select(*Ticket.__table__.c).where(filtered(user, wf, view.filters))
     found = _found(view)
+    ranged = next((name for name in RANGES if _range(Ticket, name, view.filters)), None)
     if found is not None:
         chosen = chosen.where(found.matching())
+    elif ranged:
+        # The first tickets of a date range in its index's order: else PostgreSQL reads
+        # the table in its own order until it has found them (9 -> 3 ms for a month a
+        # year back, at a million tickets). A search finds its own first.
+        chosen = chosen.order_by(getattr(Ticket, ranged))
     # One pass: each tab's condition is asked of the chosen rows themselves.
     # The cap written into the SQL: in a plan kept for any cap (psycopg prepares a statement
     # run five times), PostgreSQL hashed every ticket to count a search's first matches.
