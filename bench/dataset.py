@@ -39,8 +39,9 @@ def database(backend: str, tickets: int, workdir: Path) -> str:
 
 def left_over(tickets: int) -> str | None:
     """The URL of the PostgreSQL database an earlier run built for ``tickets`` tickets, if
-    it is there whole (its history ticket included), else None. It is migrated to this
-    code's schema first: an older run's database lacks the newer indexes."""
+    it is there whole (its history ticket included) and still has new tickets to take
+    (at 10,000 tickets a run's take scenario takes every one), else None. It is migrated
+    to this code's schema first: an older run's database lacks the newer indexes."""
     url = _postgresql_url(f"tessera_bench_{tickets}")
     engine = sa.create_engine(url)
     try:
@@ -49,11 +50,14 @@ def left_over(tickets: int) -> str | None:
             longest = c.exec_driver_sql(
                 "SELECT count(*) FROM changes GROUP BY ticket_id ORDER BY 1 DESC LIMIT 1"
             ).scalar()
+            to_take = c.exec_driver_sql(
+                "SELECT count(*) FROM tickets WHERE state = 'new' AND assignee_id IS NULL"
+            ).scalar()
     except sa.exc.OperationalError:
         return None
     finally:
         engine.dispose()
-    if not (count >= tickets * 0.99 and longest and longest > 10_000):
+    if not (count >= tickets * 0.99 and longest and longest > 10_000 and to_take >= 100):
         return None
     _migrate(url)
     return url
