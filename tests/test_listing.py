@@ -403,6 +403,30 @@ def test_the_search_entry_follows_every_write_of_the_text_whoever_makes_it(app):
     assert ids(sam, "all", q="fuser") == []
 
 
+@pytest.mark.parametrize("kind", ["created", "deadline"])
+def test_the_counts_of_a_date_range_count_its_tickets_only(app, monkeypatch, kind):
+    """A date range's counts take its tickets from its index (PostgreSQL): each tab counts
+    the tickets in the range, none outside; past the cap, lower bounds."""
+    alice, sam = make_user("alice"), make_user("sam", role="staff")
+    tickets = [make_ticket(alice, f"Ticket {i}") for i in range(8)]
+    days = (1, 3, 4, 5, 6, 9, 2, 7)  # the range is days 2-7 (due before the 8th: 1-7)
+    for ticket, day in zip(tickets, days, strict=True):
+        db.session.execute(sa.update(Ticket.__table__).where(Ticket.id == ticket.id).values(
+            created=datetime(2026, 1, day, 9, tzinfo=UTC), deadline=date(2026, 3, day),
+        ))  # fmt: skip
+    db.session.commit()
+    services.take(actor=sam, ticket=tickets[2])  # in the range, no longer to triage
+    services.take(actor=sam, ticket=tickets[5])  # out of the range
+    inside = sum(1 for day in days if (2 if kind == "created" else 1) <= day <= 7)
+    view = listing.View.from_args({"tab": "all", **RANGE_ARGS[kind]}, sam, LINO)
+    counts = listing.counts(sam, LINO, view)
+    assert (counts["all"], counts["triage"], counts["work"]) == (inside, inside - 1, 1)
+    assert not counts["partial"]
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
+    counts = listing.counts(sam, LINO, view)
+    assert counts["partial"] and 3 <= counts["all"] <= 4 and counts["triage"] <= inside - 1
+
+
 def test_counts_are_capped(app, monkeypatch):
     monkeypatch.setattr(listing, "COUNT_CAP", 3)
     alice, sam = make_user("alice"), make_user("sam", role="staff")
