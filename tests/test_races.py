@@ -1,8 +1,8 @@
 """Races, with real threads on a real database (SQLite and PostgreSQL): 16 staff press
 Take on the same ticket at once, 100 times; two people save the same ticket at once,
 400 times; 16 people comment on one ticket at once, through the services and from one
-page. Nothing is taken twice, nothing
-is silently overwritten, and no comment is refused.
+page. Nothing is taken twice, nothing is silently overwritten, no comment is refused,
+and no page is told of a comment twice.
 
 Each racer is a thread with its own app context, so its own database session and
 connection: the races happen where they would in production, between a request's read

@@ -365,6 +365,11 @@ def _range_apart(view: View, sort_columns) -> str | None:
         return None
     if not all(column in (Ticket.modified, Ticket.id) for column, _ in sort_columns):
         return None
+    return _date_range(view)
+
+
+def _date_range(view: View) -> str | None:
+    """The first of RANGES that the view's filters bound, or None."""
     return next((name for name in RANGES if _range(Ticket, name, view.filters)), None)
 
 
@@ -433,10 +438,9 @@ def _counts_query(user: User, wf: Workflow, view: View) -> sa.Select:
         return sa.select(*columns)
     chosen = sa.select(*Ticket.__table__.c).where(filtered(user, wf, view.filters))
     found = _found(view)
-    ranged = next((name for name in RANGES if _range(Ticket, name, view.filters)), None)
     if found is not None:
         chosen = chosen.where(found.matching())
-    elif ranged:
+    elif ranged := _date_range(view):
         # The first tickets of a date range in its index's order: else PostgreSQL reads
         # the table in its own order until it has found them (9 -> 3 ms for a month a
         # year back, at a million tickets). A search finds its own first.
