@@ -31,8 +31,13 @@ def load_user(user_id: str) -> User | None:
     uid, _, secret = user_id.partition(":")
     if as_id(uid) is None or not secret or len(secret) > 100:
         return None
-    # A page (any GET) shows the bell: its count comes with the user, in one statement.
-    return accounts.signed_in_user(as_id(uid), secret, with_unread=request.method == "GET")
+    # A page (any GET) shows the bell: its count comes with the user, in one statement;
+    # and so does what the view says it reads first (its ``read_with_sign_in``).
+    view = current_app.view_functions.get(request.endpoint or "")
+    wanted = getattr(view, "read_with_sign_in", None)
+    also = wanted(**request.view_args) if wanted is not None else None
+    get = request.method == "GET"
+    return accounts.signed_in_user(as_id(uid), secret, with_unread=get, also=also)
 
 
 def _named_user() -> User | None:

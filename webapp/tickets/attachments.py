@@ -15,13 +15,15 @@ from ..htmx import is_htmx
 from ..models import Change, Ticket
 from . import bp
 from .forms import AttachForm
-from .views import _detail_page, _visible, attachments_context, page_update
+from .reading import visible, with_sign_in
+from .views import _detail_page, attachments_context, page_update
 
 
 @bp.post("/tickets/<int:ticket_id>/attachments")
+@with_sign_in(row=True, files=True)
 def attach(ticket_id: int):
     """Attach the posted files (field ``file``, several allowed)."""
-    ticket = _visible(ticket_id, row=True, files=True)  # its files count against the limit
+    ticket = visible(ticket_id, row=True, files=True)  # its files count against the limit
     form = AttachForm()
     try:
         change = services.attach(actor=current_user, ticket=ticket, files=form.file.data or [])

@@ -3,7 +3,6 @@ page, a 303 redirect, or (for htmx) the fragment that changed."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -22,7 +21,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from .. import accounts, administration, markup, pagecache, services, timeline
 from ..exceptions import Conflict, Invalid, StaleEdit
@@ -31,8 +29,7 @@ from ..forms import Form
 from ..htmx import is_htmx
 from ..models import Change, Comment, Ticket
 from ..routing import as_id
-from ..rows import SHOWN_IN_ROW
-from ..visibility import can_see, visible_tickets, visible_to
+from ..visibility import can_see, visible_tickets
 from . import bp
 from .forms import (
     AssignForm,
@@ -46,6 +43,7 @@ from .forms import (
     StateForm,
     TicketForm,
 )
+from .reading import PAGE, SHOWN, as_row, visible, with_sign_in
 
 
 @bp.before_request
@@ -84,7 +82,7 @@ def detail(ticket_id: int):
             ),
             visible_tickets(current_user),
         )
-        .options(*_SHOWN)
+        .options(*SHOWN)
         .order_by(Ticket.id)
     ).all()
     ticket = next((t for t in found if t.id == ticket_id), None)
@@ -95,8 +93,9 @@ def detail(ticket_id: int):
 
 
 @bp.route("/tickets/<int:ticket_id>/edit", methods=["GET", "POST"])
+@with_sign_in()
 def edit(ticket_id: int):
-    ticket = _visible(ticket_id)
+    ticket = visible(ticket_id)
     if not services.actions_for(current_user, ticket).edit:
         abort(403, _("You cannot edit this ticket."))
     form = EditForm(obj=_form_data(ticket), user=current_user)
@@ -126,16 +125,19 @@ def edit(ticket_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/take")
+@with_sign_in(row=as_row)
 def take(ticket_id: int):
     return _act(ticket_id, lambda t: services.take(actor=current_user, ticket=t))
 
 
 @bp.post("/tickets/<int:ticket_id>/steal")
+@with_sign_in(row=as_row)
 def steal(ticket_id: int):
     return _act(ticket_id, lambda t: services.steal(actor=current_user, ticket=t))
 
 
 @bp.post("/tickets/<int:ticket_id>/assign")
+@with_sign_in(row=as_row)
 def assign(ticket_id: int):
     form = _valid(AssignForm())
     assignee = accounts.assignee(form.user.data) if form.user.data is not None else None
@@ -147,6 +149,7 @@ def assign(ticket_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/state")
+@with_sign_in(row=as_row)
 def change_state(ticket_id: int):
     state = _valid(StateForm()).state.data
     return _act(
@@ -155,14 +158,16 @@ def change_state(ticket_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/rating")
+@with_sign_in(row=as_row)
 def rate(ticket_id: int):
     rating = _valid(RatingForm()).rating.data
     return _act(ticket_id, lambda t: services.rate(actor=current_user, ticket=t, rating=rating))
 
 
 @bp.post("/tickets/<int:ticket_id>/comments")
+@with_sign_in(row=True)
 def comment(ticket_id: int):
-    ticket = _visible(ticket_id, row=True)
+    ticket = visible(ticket_id, row=True)
     form = NewCommentForm()
     if not form.validate_on_submit():
         return _comment_form_error(ticket, form)
@@ -184,8 +189,9 @@ def comment(ticket_id: int):
 
 
 @bp.route("/tickets/<int:ticket_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@with_sign_in()
 def edit_comment(ticket_id: int, comment_id: int):
-    ticket = _visible(ticket_id)
+    ticket = visible(ticket_id)
     note = db.session.get(Comment, comment_id)
     if note is None or note.ticket_id != ticket.id:
         abort(404)
@@ -202,8 +208,9 @@ def edit_comment(ticket_id: int, comment_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/duplicate")
+@with_sign_in()
 def mark_duplicate(ticket_id: int):
-    ticket = _visible(ticket_id)
+    ticket = visible(ticket_id)
     number = _valid(DuplicateForm()).number()
     original = None
     if number is not None:
@@ -217,8 +224,9 @@ def mark_duplicate(ticket_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/children")
+@with_sign_in()
 def spawn_child(ticket_id: int):
-    parent = _visible(ticket_id)
+    parent = visible(ticket_id)
     form = _valid(ChildForm())
     child = services.spawn_child(
         actor=current_user, parent=parent, summary=form.summary.data,
@@ -229,9 +237,10 @@ def spawn_child(ticket_id: int):
 
 
 @bp.route("/tickets/<int:ticket_id>/delete", methods=["GET", "POST"])
+@with_sign_in()
 def delete(ticket_id: int):
     """Admins only, after a confirmation page."""
-    ticket = _visible(ticket_id)
+    ticket = visible(ticket_id)
     if not services.actions_for(current_user, ticket).delete:
         abort(403, _("Only admins can delete tickets."))
     form = Form()
@@ -244,46 +253,13 @@ def delete(ticket_id: int):
 
 @bp.get("/tickets/<int:ticket_id>/monitor.csv")
 def monitor_csv(ticket_id: int):
-    ticket = _visible(ticket_id)
+    ticket = visible(ticket_id)
     services.require_monitor_download(current_user, ticket)
     lines = timeline.csv_lines(ticket, services.current_workflow())
     return Response(
         stream_with_context(lines),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="ticket-{ticket.id}-monitor.csv"'},
-    )
-
-
-# What a ticket's page shows of what it refers to, loaded with it: a row's relations, and
-# the type and author the page names. An action answered with the list's row needs only
-# what the row shows (SHOWN_IN_ROW).
-_SHOWN = (*SHOWN_IN_ROW, joinedload(Ticket.ticket_type), joinedload(Ticket.author))
-# And what else the page shows of the ticket: its files.
-_PAGE = (*_SHOWN, joinedload(Ticket.files))
-
-
-def _visible(ticket_id: int, *, row: bool = False, files: bool = False) -> Ticket:
-    """The ticket, if the current user may see it; a 404 otherwise, whether or not it exists.
-    ``row``: with only what its list row shows, for an answer that shows no more (the
-    row; a comment's or a file's entry); ``files``: with its files."""
-    query = _visible_query(current_user.is_staff, row, files)
-    params = {"ticket": ticket_id, "viewer": current_user.id}
-    ticket = db.session.scalars(query, params).unique().first()
-    if ticket is None:
-        abort(404)
-    return ticket
-
-
-@functools.cache
-def _visible_query(staff: bool, row: bool, files: bool) -> sa.Select:
-    """Built once per process, role and use, run with bound parameters: building it cost
-    about as much as running it."""
-    viewer = sa.bindparam("viewer")
-    shown = SHOWN_IN_ROW if row else _SHOWN
-    return (
-        sa.select(Ticket)
-        .where(Ticket.id == sa.bindparam("ticket"), visible_to(viewer, staff=staff))
-        .options(*shown, *([joinedload(Ticket.files)] if files else []))
     )
 
 
@@ -299,8 +275,8 @@ def _valid(form):
 def _act(ticket_id: int, action: Callable[[Ticket], Any]):
     """Run an action on the ticket and answer with what changed; a lost race is a 409
     that shows the ticket as it now is."""
-    as_row = is_htmx() and request.args.get("as") == "row"
-    ticket = _visible(ticket_id, row=as_row)
+    in_row = as_row()
+    ticket = visible(ticket_id, row=in_row)
     change, message, status = None, None, 200
     try:
         change = action(ticket)
@@ -311,7 +287,7 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
             return redirect(url_for(".detail", ticket_id=ticket.id), code=303)
         return _detail_page(ticket, conflict=message, status=status)
     context = {"t": ticket, "ticket": ticket, "conflict": message}
-    if as_row:
+    if in_row:
         context["candidates"] = accounts.staff_choices()
         return render_template("tickets/_row_alone.html", **context), status
     context.update(page_update(ticket, [change] if change else [], header=True))
@@ -337,7 +313,7 @@ def page_update(
     shown = as_id(request.form.get("shown"))
     stale = shown is not None and shown < ticket.version - len(changes)
     # With what the header and files show: the page may lack them too (no statement more)
-    news = timeline.since(ticket, shown, with_ticket=_PAGE) if stale else changes
+    news = timeline.since(ticket, shown, with_ticket=PAGE) if stale else changes
     own = {change.id for change in changes}
     missed = [change for change in news if change.id not in own]
     header = header or any(change.kind not in _HEADER_UNTOUCHED for change in missed)
