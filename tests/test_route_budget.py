@@ -95,7 +95,6 @@ PAGES = ["form", "htmx", "behind"]
 OVER_BUDGET = {
     ("tickets.spawn_child", "form"): (8, 4), ("tickets.spawn_child", "htmx"): (8, 4),
     ("tickets.spawn_child", "behind"): (8, 4),
-    ("tickets.remove_attachment", "behind"): (7, 5),
 }  # fmt: skip
 
 

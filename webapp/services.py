@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_number
 from flask_babel import gettext as _
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -401,21 +401,30 @@ def visible_attachment(actor: User, attachment_id: int, *, with_ticket: bool = F
     """An attachment (not removed) of a ticket the actor may see; NotFound otherwise,
     whether or not it exists. ``with_ticket``: its ticket and the ticket's files come
     with it, in the same statement."""
-    query = (
-        sa.select(Attachment)
-        .join(Ticket, Ticket.id == Attachment.ticket_id)
-        .where(
-            Attachment.id == attachment_id,
-            Attachment.removed.is_(None),
-            visible_tickets(actor),
-        )
+    query = sa.select(Attachment).where(
+        Attachment.id == attachment_id, attachment_seen(visible_tickets(actor))
     )
     if with_ticket:
-        query = query.options(contains_eager(Attachment.ticket).joinedload(Ticket.files))
-    found = db.session.scalars(query).unique().first()
-    if found is None:
+        query = query.options(*ATTACHMENT_WITH_TICKET)
+    return found_attachment(db.session.scalars(query).unique().first())
+
+
+# What removing a file reads with it: its ticket, and the ticket's files (the answer's).
+ATTACHMENT_WITH_TICKET = (joinedload(Attachment.ticket).joinedload(Ticket.files),)
+
+
+def attachment_seen(visible: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """A condition on attachments: not removed, of a ticket that ``visible`` (a condition
+    on tickets: who may see it) holds for."""
+    ticket = sa.exists().where(Ticket.id == Attachment.ticket_id, visible)
+    return sa.and_(Attachment.removed.is_(None), ticket.correlate(Attachment))
+
+
+def found_attachment(attachment: Attachment | None) -> Attachment:
+    """What a read of a visible attachment found; NotFound if nothing."""
+    if attachment is None:
         raise NotFound(_("There is no such file, or you may not see it."))
-    return found
+    return attachment
 
 
 def all_attachments_of(ticket: Ticket) -> list[Attachment]:

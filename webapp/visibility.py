@@ -45,6 +45,7 @@ def visible_to_id(user_id, staff_groups: tuple[str, ...]) -> sa.ColumnElement[bo
         sa.select(user_groups.c.user_id)
         .join(Group, Group.id == user_groups.c.group_id)
         .where(user_groups.c.user_id == user_id, named(staff_groups))
+        .correlate(None)  # the user's groups, even in a query that reads them (the sign-in)
     )
     return sa.or_(sa.and_(staff, visible_to(user_id, staff=True)), visible_to(user_id, staff=False))
 

@@ -15,7 +15,7 @@ from ..htmx import is_htmx
 from ..models import Change, Ticket
 from . import bp
 from .forms import AttachForm
-from .reading import visible, with_sign_in
+from .reading import file_with_sign_in, visible, visible_file, with_sign_in
 from .views import _detail_page, attachments_context, page_update
 
 
@@ -68,8 +68,9 @@ def thumbnail(attachment_id: int):
 
 
 @bp.post("/attachments/<int:attachment_id>/delete")
+@file_with_sign_in
 def remove_attachment(attachment_id: int):
-    attachment = services.visible_attachment(current_user, attachment_id, with_ticket=True)
+    attachment = visible_file(attachment_id)
     ticket, name = attachment.ticket, attachment.name
     change = services.remove_attachment(actor=current_user, attachment=attachment)
     return _changed(ticket, change, _("Removed %(name)s.", name=name))

@@ -1,6 +1,6 @@
-"""How a ticket's views read the ticket they are about: only if the viewer may see it, with
-what their answer shows of it, and for the views marked so, in the sign-in's statement
-(one statement less for every action on a ticket)."""
+"""How a ticket's views read the ticket (or file) they are about: only if the viewer may
+see it, with what their answer shows of it, and for the views marked so, in the sign-in's
+statement (one statement less for every action on a ticket)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from flask import abort, request
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from .. import accounts
+from .. import accounts, services
 from ..extensions import db
 from ..htmx import is_htmx
-from ..models import Ticket
+from ..models import Attachment, Ticket
 from ..rows import SHOWN_IN_ROW
 from ..visibility import visible_to, visible_to_id
 
@@ -59,6 +59,23 @@ def with_sign_in(*, row: bool | Callable[[], bool] = False, files: bool = False)
     return mark
 
 
+def visible_file(attachment_id: int) -> Attachment:
+    """A file (not removed) of a ticket the viewer may see, with its ticket and the
+    ticket's files, as ``services.visible_attachment`` reads it; NotFound otherwise. Read
+    with the sign-in if the view is marked so (``file_with_sign_in``)."""
+    found, attachment = accounts.read_with_sign_in(_file_joined(attachment_id))
+    if not found:
+        return services.visible_attachment(current_user, attachment_id, with_ticket=True)
+    return services.found_attachment(attachment)
+
+
+def file_with_sign_in(view):
+    """Mark a view whose file (``attachment_id``) is read with the request's sign-in, as
+    ``visible_file`` reads it."""
+    view.read_with_sign_in = lambda attachment_id, **_: _file_joined(attachment_id)
+    return view
+
+
 def as_row() -> bool:
     """Whether this is an htmx action from a list's row, answered with the row."""
     return is_htmx() and request.args.get("as") == "row"
@@ -78,6 +95,24 @@ def _joining(row: bool, files: bool) -> Callable:
         return query.add_columns(Ticket).outerjoin(Ticket, seen).options(*_loaded(row, files))
 
     return extend
+
+
+def _file_joined(attachment_id: int) -> accounts.WithSignIn:
+    return accounts.WithSignIn(_joining_file, (("attachment", attachment_id),))
+
+
+def _joining_file(query: sa.Select, viewer: Any, staff_groups: tuple[str, ...]) -> sa.Select:
+    """How ``services.visible_attachment``'s file joins the sign-in's query: by the same
+    rule, the viewer's role found by the database."""
+    seen = services.attachment_seen(visible_to_id(viewer, staff_groups))
+    joined = sa.and_(Attachment.id == sa.bindparam("attachment"), seen)
+    # Its uploader outer-joined too, as the file is: no file, and the sign-in still has its row.
+    uploader = joinedload(Attachment.uploader, innerjoin=False)
+    return (
+        query.add_columns(Attachment)
+        .outerjoin(Attachment, joined)
+        .options(uploader, *services.ATTACHMENT_WITH_TICKET)
+    )
 
 
 @functools.cache
