@@ -503,3 +503,45 @@ def test_notifications_read_long_ago_are_deleted_unread_ones_stay(people, app):
     notify.mark_all_seen(people["ada"])
     with clock_at(datetime(2030, 1, 1, tzinfo=UTC)):
         assert notify.forget_old() == 0
+
+
+@pytest.mark.parametrize("mail", [False, True])
+def test_a_child_ticket_tells_each_tickets_people_of_its_own_change(people, app, mail):
+    """The child's creation and its parent's new child are recorded together (their
+    notifications by one statement on SQLite): each change tells its own people, with
+    mail planned for each as for a change alone."""
+    app.config["MAIL_SERVER"] = "127.0.0.1" if mail else ""
+    people["bob"].mail_mode = "daily"
+    db.session.commit()
+    parent = make_ticket(people["alice"], site=people["site"])
+    services.take(actor=people["tom"], ticket=parent)
+    child = services.spawn_child(
+        actor=people["sam"], parent=parent, summary="Order toner", description="It is empty."
+    )
+    created, news = child.changes[0], parent.changes[-1]
+    assert (created.kind, news.kind) == ("created", "child")
+    notes = {(n.recipient.username, n.change_id, n.reason, n.mail, n.due is not None)
+             for n in notes_of(created, news)}  # fmt: skip
+    at_once, digest = MailState.PENDING, MailState.DIGEST  # bob reads a daily digest
+    if mail:  # the subscribers with mail are told at once; bob's digest is due
+        assert notes == {
+            ("alice", created.id, "created", at_once, True),
+            ("bob", created.id, "created", digest, True),
+            ("ada", created.id, "created", at_once, True),
+            ("alice", news.id, "changed", at_once, True),
+            ("bob", news.id, "changed", digest, True),
+            ("tom", news.id, "changed", at_once, True),
+        }
+    else:  # the ticket's people and the admins; the subscribers when they look
+        assert notes == {
+            ("ada", created.id, "created", MailState.OFF, False),
+            ("alice", news.id, "changed", MailState.OFF, False),
+            ("tom", news.id, "changed", MailState.OFF, False),
+        }
+    assert told(change=created) == {"alice": "created", "bob": "created", "ada": "created"}
+    assert told(change=news) == {"alice": "changed", "bob": "changed", "tom": "changed"}
+
+
+def notes_of(*changes: Change) -> list[Notification]:
+    query = sa.select(Notification).where(Notification.change_id.in_([c.id for c in changes]))
+    return list(db.session.scalars(query))

@@ -229,6 +229,35 @@ def recipients_insert(shape: _Shape, change: sa.CTE | None = None) -> sa.Insert:
     return insert
 
 
+@functools.lru_cache(maxsize=64)
+def recipients_insert_all(shapes: tuple[_Shape, ...]) -> sa.Insert:
+    """The notifications of several changes as one INSERT ... SELECT: the i-th of the
+    form ``shapes[i]``, its parameters named with ``_<i>`` added (``recipients_insert``'s
+    ``site`` is ``site_0`` for the first). With mail on, it returns the rows it wrote and
+    their change."""
+    selects = [
+        _suffixed(recipients_insert(shape).select, f"_{i}") for i, shape in enumerate(shapes)
+    ]
+    insert = sa.insert(Notification.__table__).from_select(_COLUMNS, sa.union_all(*selects))
+    if any(shape.mailed for shape in shapes):
+        insert = insert.returning(
+            Notification.id, Notification.recipient_id, Notification.mail, Notification.change_id
+        )
+    return insert
+
+
+def _suffixed(select: sa.Select, suffix: str) -> sa.Select:
+    """``select`` with ``suffix`` added to the name of each named parameter (not to the
+    values it holds as literals)."""
+
+    def renamed(element):
+        if isinstance(element, sa.BindParameter) and not element.unique:
+            return sa.bindparam(element.key + suffix, type_=element.type)
+        return None
+
+    return sa.sql.visitors.replacement_traverse(select, {}, renamed)
+
+
 # -- A subscriber's, when they look ------------------------------------------------------
 
 

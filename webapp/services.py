@@ -158,10 +158,12 @@ def spawn_child(*, actor: User, parent: Ticket, summary: str, description: str) 
     _require_visible(actor, parent)
     if not (actor.is_staff or actor.id == parent.author_id):
         raise Forbidden(_("Only staff and the ticket's author can spawn child tickets."))
-    child = _new_ticket(
-        actor, summary=summary, description=description, site=parent.site, parent=parent
-    )
-    monitor.record(db.session, parent, actor=actor, kind="child", fields={"child": (None, child)})
+    with monitor.together(db.session):
+        child = _new_ticket(
+            actor, summary=summary, description=description, site=parent.site, parent=parent
+        )
+        fields = {"child": (None, child)}
+        monitor.record(db.session, parent, actor=actor, kind="child", fields=fields)
     return child
 
 
