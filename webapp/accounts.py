@@ -60,10 +60,12 @@ class WithSignIn(NamedTuple):
     statement and round trip less. ``extend`` adds it to the sign-in's query as one more
     entity, outer-joined (it is given the query, the user's id as a bound parameter and the
     staff groups; each ``extend`` is built into the query once per process); ``params``
-    are its parameters' values."""
+    are its parameters' values; ``joins_many``: it loads a collection with it, whose
+    items repeat its row."""
 
     extend: Callable[[sa.Select, Any, tuple[str, ...]], sa.Select]
     params: tuple[tuple[str, Any], ...] = ()
+    joins_many: bool = False
 
 
 def signed_in_user(
@@ -78,8 +80,9 @@ def signed_in_user(
     values = {"user_id": user_id, "digest": digest, "cutoff": session_cutoff()}
     if also is None:
         rows = db.session.connection().execute(query, values).all()
-    else:  # ORM objects come with it: rows differ by group, not by a joined collection
-        rows = db.session.execute(query, values | dict(also.params)).unique().all()
+    else:  # ORM objects come with it
+        result = db.session.execute(query, values | dict(also.params))
+        rows = (result.unique() if also.joins_many else result).all()  # a row a group
     if not rows:
         return None
     n, first = len(signed_in_users.COLUMNS), rows[0]  # the user's columns, then the rest

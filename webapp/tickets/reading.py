@@ -82,7 +82,7 @@ def as_row() -> bool:
 
 
 def _joined(ticket_id: int, row: bool, files: bool) -> accounts.WithSignIn:
-    return accounts.WithSignIn(_joining(row, files), (("ticket", ticket_id),))
+    return accounts.WithSignIn(_joining(row, files), (("ticket", ticket_id),), joins_many=files)
 
 
 @functools.cache
@@ -98,7 +98,7 @@ def _joining(row: bool, files: bool) -> Callable:
 
 
 def _file_joined(attachment_id: int) -> accounts.WithSignIn:
-    return accounts.WithSignIn(_joining_file, (("attachment", attachment_id),))
+    return accounts.WithSignIn(_joining_file, (("attachment", attachment_id),), joins_many=True)
 
 
 def _joining_file(query: sa.Select, viewer: Any, staff_groups: tuple[str, ...]) -> sa.Select:
