@@ -165,9 +165,12 @@ def together(session: Session) -> Iterator[None]:
 def _write_together(session: Session, pending: list[_Recorded]) -> None:
     """The changes' rows as one INSERT, their notifications as one INSERT ... SELECT."""
     conn = session.connection()
-    table = Change.__table__
-    insert = sa.insert(table).values([_values(done.change) for done in pending])
-    rows = conn.execute(insert.returning(table.c.id, table.c.ticket_id, table.c.version))
+    values = {
+        f"{key}_{i}": value
+        for i, done in enumerate(pending)
+        for key, value in _values(done.change).items()
+    }
+    rows = conn.execute(_inserting_changes(len(pending)), values)
     ids = {(row.ticket_id, row.version): row.id for row in rows}
     for done in pending:
         done.change.id = ids[done.change.ticket_id, done.change.version]
@@ -413,6 +416,21 @@ def _adopt(session: Session, obj: Any, **related: Any) -> None:
 @functools.cache
 def _inserting(table: sa.Table) -> sa.Insert:
     return sa.insert(table).returning(table.c.id)
+
+
+@functools.lru_cache(maxsize=8)
+def _inserting_changes(rows: int) -> sa.Insert:
+    """An INSERT of ``rows`` changes (parameters ``<column>_<i>``), returning each one's
+    id, ticket and version. As INSERT ... SELECT: SQLAlchemy compiles a multi-row VALUES
+    anew on every run."""
+    table = Change.__table__
+    columns = [c for c in table.columns if c.key != "id"]
+    selects = [
+        sa.select(*(sa.bindparam(f"{c.key}_{i}", type_=c.type) for c in columns))
+        for i in range(rows)
+    ]
+    insert = sa.insert(table).from_select([c.key for c in columns], sa.union_all(*selects))
+    return insert.returning(table.c.id, table.c.ticket_id, table.c.version)
 
 
 def take_recorded(session: Session) -> list[Change]:
