@@ -100,6 +100,21 @@ def test_a_ticket_you_may_not_see_is_a_404(app, alice):
     assert post(bob, f"/tickets/{ticket.id}/comments", {"body": "Hello there"}).status_code == 404
 
 
+def test_an_action_on_a_ticket_one_may_not_see_is_a_404_and_one_stays_signed_in(app, alice, sam):
+    """Actions read their ticket (or file) with the sign-in, in one statement: none to be
+    found leaves the sign-in as it was."""
+    make_user("bob")
+    private = make_ticket(alice, private=True)
+    bob, staff = signed_in(app, "bob"), signed_in(app, "sam")
+    for client in (bob, staff):
+        for url in ("/tickets/999/take?as=row", "/tickets/999/comments", "/attachments/9/delete"):
+            assert post(client, url, {"body": "Hello"}, htmx=True).status_code == 404, url
+    mine = post(bob, f"/tickets/{private.id}/state?as=row", {"state": "cancelled"}, htmx=True)
+    assert mine.status_code == 404
+    assert "Bob" in bob.get("/").text and "Sam Staff" in staff.get("/").text  # signed in
+    assert post(staff, f"/tickets/{private.id}/take?as=row", htmx=True).status_code == 200
+
+
 def test_ticket_page_shows_only_the_actions_this_viewer_may_take(app, alice, sam):
     ticket = make_ticket(alice)
     owner_page = signed_in(app, "alice").get(f"/tickets/{ticket.id}").text
