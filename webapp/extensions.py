@@ -15,6 +15,8 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from . import pg_cursors
+
 # One naming convention gives the same constraint names on SQLite and PostgreSQL,
 # so migrations generated on one apply cleanly on the other.
 NAMING_CONVENTION = {
@@ -65,9 +67,11 @@ def _postgresql_on_connect(dbapi_connection, connection_record) -> None:
     """No JIT compilation. PostgreSQL compiles a statement whose estimated cost passes
     ``jit_above_cost``, whatever it then takes to run: at a million tickets a search for
     a word in 1 % of them (``mideka``) spent 35 ms compiling, then 33 ms running. Every
-    statement Tessera sends runs in milliseconds, where compiling never pays."""
+    statement Tessera sends runs in milliseconds, where compiling never pays. And cursors
+    that describe their columns only when asked (``pg_cursors``)."""
     if not type(dbapi_connection).__module__.startswith("psycopg"):
         return
+    dbapi_connection.cursor_factory = pg_cursors.Cursor
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True
     cursor = dbapi_connection.cursor()
