@@ -4,7 +4,9 @@ CLI commands and error handlers; everything else lives in its own module."""
 from __future__ import annotations
 
 import gc
+from inspect import CO_COROUTINE
 from pathlib import Path
+from types import FunctionType, MethodType
 from typing import Any
 
 from flask import Flask
@@ -18,6 +20,7 @@ from . import (  # noqa: F401
     monitor,
     notify,
     pagecache,
+    rate_limits,
     requestlog,
     security,
     stamps,
@@ -41,6 +44,15 @@ def resource_dir(name: str) -> str:
 
 
 class Tessera(Flask):
+    def ensure_sync(self, func):
+        """Flask asks this of every hook of every request (some 20), and the standard
+        answer looks a function over from the start each time: a plain function that is
+        not a coroutine, or a method of one, is answered at once."""
+        plain = func.__func__ if type(func) is MethodType else func
+        if type(plain) is FunctionType and not plain.__code__.co_flags & CO_COROUTINE:
+            return func
+        return super().ensure_sync(func)
+
     def log_exception(self, exc_info) -> None:
         """An unhandled exception's traceback, logged with the request's id."""
         requestlog.log_exception(exc_info)
@@ -92,6 +104,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # tokens, not cookies, authenticate the API: nothing to forge
+    rate_limits.init_app(app)  # once every view is known
     errors.init_app(app)
     cli.init_app(app)
     templating.init_app(app)

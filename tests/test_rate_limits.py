@@ -1,0 +1,54 @@
+"""Rate limits are worked out only for the views that have one (webapp/rate_limits.py): a
+request to any other view passes the limiter at once, while sign-in, the API and a view
+given a limit after the app was made are limited as before."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import AuthActions, csrf_token
+from tests.factories import make_ticket, make_user
+from webapp import api_tokens
+from webapp.extensions import limiter
+
+
+@pytest.fixture
+def worked_out(monkeypatch) -> list[str]:
+    """The endpoints of the requests whose limits the limiter worked out."""
+    endpoints = []
+    resolve = limiter.limit_manager.resolve_limits
+
+    def noted(app, endpoint, *args, **kwargs):
+        endpoints.append(endpoint)
+        return resolve(app, endpoint, *args, **kwargs)
+
+    monkeypatch.setattr(limiter.limit_manager, "resolve_limits", noted)
+    return endpoints
+
+
+def test_only_the_views_with_a_limit_have_their_limits_worked_out(app, worked_out):
+    alice = make_user("alice")
+    make_user("sam", role="staff")
+    ticket = make_ticket(alice)
+    client = app.test_client()
+    AuthActions(client).login("sam")
+    assert set(worked_out) == {"auth.login"}  # the sign-in itself
+    worked_out.clear()
+    token = csrf_token(client, f"/tickets/{ticket.id}")
+    taken = client.post(f"/tickets/{ticket.id}/take", data={"csrf_token": token})
+    assert taken.status_code == 303
+    assert client.get("/tickets/").status_code == 200
+    assert worked_out == []
+    _, secret = api_tokens.create(user=alice, name="script")
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json
+    assert set(worked_out) == {"api.me"}
+
+
+def test_a_view_given_a_limit_after_the_app_was_made_is_limited(fresh_app):
+    @fresh_app.get("/late")
+    @limiter.limit("2 per minute")
+    def late():
+        return "late"
+
+    client = fresh_app.test_client()
+    assert [client.get("/late").status_code for _ in range(3)] == [200, 200, 429]
