@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
+import psycopg
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -71,7 +72,8 @@ def _postgresql_on_connect(dbapi_connection, connection_record) -> None:
     that describe their columns only when asked (``pg_cursors``)."""
     if not type(dbapi_connection).__module__.startswith("psycopg"):
         return
-    dbapi_connection.cursor_factory = pg_cursors.Cursor
+    if isinstance(dbapi_connection, psycopg.Connection):  # psycopg 3's
+        dbapi_connection.cursor_factory = pg_cursors.Cursor
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True
     cursor = dbapi_connection.cursor()
