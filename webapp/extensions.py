@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import time
 
-import psycopg
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -15,8 +14,6 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
-
-from . import pg_cursors
 
 # One naming convention gives the same constraint names on SQLite and PostgreSQL,
 # so migrations generated on one apply cleanly on the other.
@@ -72,8 +69,9 @@ def _postgresql_on_connect(dbapi_connection, connection_record) -> None:
     that describe their columns only when asked (``pg_cursors``)."""
     if not type(dbapi_connection).__module__.startswith("psycopg"):
         return
-    if isinstance(dbapi_connection, psycopg.Connection):  # psycopg 3's
-        dbapi_connection.cursor_factory = pg_cursors.Cursor
+    from . import pg_cursors  # here: it imports psycopg, which SQLite never needs
+
+    pg_cursors.describe_on_demand(dbapi_connection)
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True
     cursor = dbapi_connection.cursor()

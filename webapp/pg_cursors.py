@@ -19,6 +19,12 @@ _ROWS = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
 _DESCRIBE = psycopg.Cursor.description.fget  # psycopg's own, which makes the columns
 
 
+def describe_on_demand(connection) -> None:
+    """Give a psycopg 3 connection these cursors (a psycopg2 one is left as it is)."""
+    if isinstance(connection, psycopg.Connection):
+        connection.cursor_factory = Cursor
+
+
 class Cursor(psycopg.Cursor):
     """psycopg's cursor, whose ``description`` makes its columns on first use."""
 
