@@ -4,8 +4,8 @@ After every statement SQLAlchemy reads ``cursor.description``, to learn whether 
 returned rows. What the columns are it reads from it only the first time a compiled
 statement runs: it keeps what it learnt with the statement. psycopg makes the
 description anew on every read, a Python object per column: for the sign-in's 57
-columns that was 9 % of the instructions of a whole state change. Here the description
-is a sequence of the same columns, made from the result on first use."""
+columns some 5 % of the instructions of a whole state change. Here the description is
+a sequence of the same columns, made from the result on first use."""
 
 from __future__ import annotations
 

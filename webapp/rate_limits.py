@@ -1,11 +1,11 @@
 """Rate limits are worked out only for the views that have one.
 
-Before every request Flask-Limiter works out which of its limits apply to it: 3 % of the
-instructions of a ticket action, for an answer that is "none" but on sign-in and the API,
-the only views Tessera gives limits to (it sets no default or application-wide limit).
-So once the app's views are all known, those that no limit can apply to are noted, and a
-request to one of them passes the limiter at once (a request filter). A view added
-later, or a limit set for every view, is checked as Flask-Limiter checks it."""
+Before every request Flask-Limiter works out which of its limits apply to it: some 2 %
+of the instructions of a ticket action, for an answer that is "none" but on sign-in and
+the API, the only views Tessera gives limits to (it sets no default or application-wide
+limit). So once the app's views are all known, those that no limit can apply to are
+noted, and a request to one of them passes the limiter at once (a request filter). A
+view added later, or a limit set for every view, is checked as Flask-Limiter checks it."""
 
 from __future__ import annotations
 
