@@ -23,6 +23,7 @@ from . import (  # noqa: F401
     rate_limits,
     requestlog,
     security,
+    session_cookies,
     stamps,
     templating,
     webhooks,
@@ -67,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.url_map.converters["int"] = IdConverter  # before any route is added
     load_config(app, test_config)
+    app.session_interface = session_cookies.KeptCookieSessions()
     requestlog.init_app(app)  # first: it times the whole request
     security.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
