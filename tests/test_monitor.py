@@ -6,10 +6,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_ticket, make_user
-from webapp import services
+from webapp import monitor, services
 from webapp.exceptions import Forbidden, NotFound
 from webapp.extensions import db
-from webapp.models import Change, Priority, Ticket
+from webapp.models import Change, Comment, Priority, Ticket, utcnow
 from webapp.monitor import UnrecordedTicketWrite
 
 
@@ -118,3 +118,20 @@ def test_after_a_change_the_objects_are_as_their_rows(app):
     assert held == row._asdict()
     assert (ticket.assignee, ticket.last_commenter, ticket.version) == (sam, alice, 4)
     assert ticket.resolved == ticket.state_since == ticket.modified == ticket.changes[-1].created
+
+
+def test_a_new_comment_recorded_together_with_other_changes_keeps_its_change(app):
+    alice = make_user("alice")
+    ticket = make_ticket(alice)
+    note = Comment(
+        ticket_id=ticket.id, author_id=alice.id, body="Still broken", created=utcnow(), edited=None
+    )
+    with monitor.together(db.session):
+        change = monitor.record(
+            db.session, ticket, actor=alice, kind="comment",
+            fields={"comment": (None, "Still broken")}, comment=note,
+        )  # fmt: skip
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Change, change.id)
+    assert stored.comment_id == note.id and stored.comment.body == "Still broken"

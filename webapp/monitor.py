@@ -113,6 +113,8 @@ def record(
         written = _write_at_once(session, update, new_comment, change, told)
     elif _TOGETHER in session.info:
         _write_in_turn(session, update, new_comment, None, None)
+        if new_comment is not None:
+            change.comment_id = new_comment.id  # its row is written when the block ends
         session.info[_TOGETHER].append(done)
         return change
     else:
