@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import flask_wtf.csrf
 import pytest
 import sqlalchemy as sa
 
@@ -91,6 +92,61 @@ def test_with_a_time_limit_a_token_lasts_from_the_page_that_brought_it(app, monk
     token = csrf_token(client, "/account")
     monkeypatch.setattr(time, "time", lambda: start + 61 * 60)
     assert _new_token(client, token).status_code == 201
+
+
+@pytest.fixture
+def signature_checks(monkeypatch) -> list[str]:
+    """The tokens whose signature Flask-WTF checked."""
+    checked = []
+    validate = flask_wtf.csrf.validate_csrf
+
+    def counted(data, *args, **kwargs):
+        checked.append(data)
+        return validate(data, *args, **kwargs)
+
+    monkeypatch.setattr(flask_wtf.csrf, "validate_csrf", counted)
+    return checked
+
+
+def test_a_token_found_valid_is_not_checked_again_for_its_session(app, signature_checks):
+    """The worker keeps what a valid token said (webapp/csrf_tokens.py)."""
+    make_user("alice")
+    client = signed_in(app, "alice")
+    token = csrf_token(client, "/account")
+    signature_checks.clear()
+    assert [_new_token(client, token).status_code for _ in range(3)] == [201, 201, 201]
+    assert signature_checks == [token]
+
+
+def test_a_token_kept_for_one_session_is_refused_to_another(app, signature_checks):
+    make_user("alice")
+    first, second = signed_in(app, "alice"), signed_in(app, "alice")
+    mine = csrf_token(first, "/account")
+    assert _new_token(first, mine).status_code == 201  # kept as valid, for the first
+    assert _new_token(second, mine).status_code == 400
+    assert _new_token(second, "").status_code == 400
+    assert _new_token(second, csrf_token(second, "/account")).status_code == 201
+
+
+def test_a_kept_token_is_refused_under_a_new_csrf_key(app):
+    app.config["WTF_CSRF_SECRET_KEY"] = "the first key"
+    make_user("alice")
+    client = signed_in(app, "alice")
+    token = csrf_token(client, "/account")
+    assert _new_token(client, token).status_code == 201
+    app.config["WTF_CSRF_SECRET_KEY"] = "a new key"
+    assert _new_token(client, token).status_code == 400
+    assert _new_token(client, csrf_token(client, "/account")).status_code == 201
+
+
+def test_with_a_time_limit_every_request_has_its_token_checked(app, signature_checks):
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    make_user("alice")
+    client = signed_in(app, "alice")
+    token = csrf_token(client, "/account")
+    signature_checks.clear()
+    assert [_new_token(client, token).status_code for _ in range(2)] == [201, 201]
+    assert signature_checks == [token, token]
 
 
 def _new_token(client, token: str):

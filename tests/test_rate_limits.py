@@ -1,5 +1,5 @@
 """Rate limits are worked out only for the views that have one (webapp/rate_limits.py): a
-request to any other view passes the limiter at once, while sign-in, the API and a view
+request to any other view skips the limiter's check, while sign-in, the API and a view
 given a limit after the app was made are limited as before."""
 
 from __future__ import annotations
@@ -14,15 +14,18 @@ from webapp.extensions import limiter
 
 @pytest.fixture
 def worked_out(monkeypatch) -> list[str]:
-    """The endpoints of the requests whose limits the limiter worked out."""
+    """The endpoints of the requests the limiter checked: it asks every checked request's
+    exemptions, and works out the limits of those it does not filter out."""
     endpoints = []
-    resolve = limiter.limit_manager.resolve_limits
+    manager = limiter.limit_manager
+    for name in ("resolve_limits", "exemption_scope"):
+        asked = getattr(manager, name)
 
-    def noted(app, endpoint, *args, **kwargs):
-        endpoints.append(endpoint)
-        return resolve(app, endpoint, *args, **kwargs)
+        def noted(app, endpoint, *args, asked=asked, **kwargs):
+            endpoints.append(endpoint)
+            return asked(app, endpoint, *args, **kwargs)
 
-    monkeypatch.setattr(limiter.limit_manager, "resolve_limits", noted)
+        monkeypatch.setattr(manager, name, noted)
     return endpoints
 
 
