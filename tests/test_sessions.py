@@ -10,9 +10,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from tests.conftest import AuthActions, csrf_token
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_ticket, make_user
 from tests.test_views_lists import counting_queries
-from webapp import accounts, administration, worker
+from webapp import accounts, administration, services, worker
 from webapp.auth.views import load_user
 from webapp.extensions import db
 from webapp.models import User, UserSession, clock_at, user_groups, utcnow
@@ -235,6 +235,31 @@ def test_a_sign_in_read_after_its_user_was_loaded_gives_the_object_loaded(app):
     with app.app_context(), app.test_request_context():
         loaded = db.session.scalars(sa.select(User).where(User.username == "alice")).one()
         assert load_user(cookie) is loaded and loaded.is_staff
+
+
+def test_acting_on_ones_own_ticket_the_sign_in_and_the_assignee_are_one_object(app, monkeypatch):
+    """The sign-in's statement reads the ticket of an action with its assignee: for one's
+    own ticket, the same person. The session's object of that row becomes the signed-in
+    user, with their groups, and is not merged with the kept one (a copy of every value)."""
+    sam = make_user("sam", role="staff")
+    ticket = make_ticket(make_user("alice"))
+    services.take(actor=sam, ticket=ticket)
+    client = signed_in(app, "sam")
+    token = csrf_token(client, f"/tickets/{ticket.id}")
+    merged = []
+    merge = sa.orm.Session.merge
+    monkeypatch.setattr(
+        sa.orm.Session, "merge", lambda self, *a, **kw: merged.append(a) or merge(self, *a, **kw)
+    )
+    headers = {"HX-Request": "true", "X-CSRFToken": token}
+    for state in ("working", "opened", "working"):
+        moved = client.post(f"/tickets/{ticket.id}/state?as=row", data={"state": state},
+                            headers=headers)  # fmt: skip
+        assert moved.status_code == 200
+        row = moved.get_data(as_text=True)
+        assert "assign-menu" in row  # drawn for staff: the user's groups came with them
+    assert merged == []
+    assert db.session.get(type(ticket), ticket.id).state == "working"
 
 
 def test_two_threads_serving_one_person_at_once_each_keep_their_own_object(app):

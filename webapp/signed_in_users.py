@@ -41,10 +41,18 @@ def attach(row: Row, groups: Groups) -> User:
         if len(kept) > KEEP:
             kept.popitem(last=False)
     session = db.session()
-    if _clashes(session, user):  # loaded by this session already (not as its sign-in)
-        return session.merge(user, load=False)
-    session.add(user)
-    return user
+    loaded = session.identity_map.get(sa.inspect(user).key)
+    if loaded is None and not _groups_loaded(session, user):
+        session.add(user)
+        return user
+    if loaded is not None and _holds(loaded, row) and not _groups_loaded(session, user):
+        # Read by the sign-in's own statement too (as a ticket's assignee, say): the
+        # session's object holds what was read, and needs only the groups.
+        set_committed_value(loaded, "groups", list(user.groups))
+        for group in user.groups:
+            session.add(group)  # as adding the kept user would
+        return loaded
+    return session.merge(user, load=False)  # one object per row in a session
 
 
 def _kept() -> OrderedDict[int, User]:
@@ -71,18 +79,20 @@ def made(row: Row, groups: Groups) -> User:
 def _as_read(user: User, row: Row, groups: Groups) -> bool:
     """Whether the kept object is in no session and holds exactly the values just read,
     whatever the requests before did to it (changed, expired, flushed and rolled back)."""
-    state = sa.inspect(user)
-    if not state.detached or state.modified:
+    if not sa.inspect(user).detached or not _holds(user, row):
         return False
-    values = user.__dict__
-    members = values.get("groups")
+    members = user.__dict__.get("groups")
     return (
-        tuple(values.get(key) for key in COLUMNS) == row
-        and members is not None
+        members is not None
         and tuple(sorted((g.__dict__.get("id"), g.__dict__.get("name")) for g in members)) == groups
     )
 
 
-def _clashes(session, user: User) -> bool:
-    keys = [sa.inspect(obj).key for obj in (user, *user.groups)]
-    return any(key in session.identity_map for key in keys)
+def _holds(user: User, row: Row) -> bool:
+    """Whether the object holds the columns just read, unchanged since."""
+    values = user.__dict__
+    return not sa.inspect(user).modified and tuple(values.get(key) for key in COLUMNS) == row
+
+
+def _groups_loaded(session, user: User) -> bool:
+    return any(sa.inspect(group).key in session.identity_map for group in user.groups)
