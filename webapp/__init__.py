@@ -115,7 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # collector's full sweeps, which would otherwise cost a page tens of milliseconds.
     gc.freeze()
     # A request makes thousands of objects that die with it: look for cycles among the
-    # young ones every 10,000 objects made, not every 700 (a ticket action 1.7 % fewer
+    # young ones every 10,000 objects made, not every 700 (a ticket action 0.8 % fewer
     # instructions; the memory it lets wait is a few megabytes at most).
     gc.set_threshold(10_000, *gc.get_threshold()[1:])
     return app
