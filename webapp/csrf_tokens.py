@@ -79,10 +79,7 @@ def _remember_checked() -> None:
     field = _field()
     if field is None or not g.get("csrf_valid"):
         return  # no token was checked (an exempt view, a method that needs none)
-    checked = current_app.extensions[_CHECKED]
-    if len(checked) >= KEEP:
-        checked.clear()
-    checked[(_secret(), csrf._get_csrf_token())] = session[field]
+    _put(_CHECKED, (_secret(), csrf._get_csrf_token()), session[field])
 
 
 def _field() -> str | None:
@@ -107,8 +104,13 @@ def _keep(response):
     signed = g.get(field) if field else None
     raw = session.get(field) if signed else None  # a token was made: the session is in use
     if raw:
-        kept = current_app.extensions[_KEPT]
-        if len(kept) >= KEEP and raw not in kept:
-            kept.clear()
-        kept[raw] = signed
+        _put(_KEPT, raw, signed)
     return response
+
+
+def _put(store: str, key, value) -> None:
+    """Keep ``value`` in the worker's ``store``, which starts again from none when full."""
+    kept = current_app.extensions[store]
+    if len(kept) >= KEEP and key not in kept:
+        kept.clear()
+    kept[key] = value

@@ -41,17 +41,18 @@ def attach(row: Row, groups: Groups) -> User:
         if len(kept) > KEEP:
             kept.popitem(last=False)
     session = db.session()
-    loaded = session.identity_map.get(sa.inspect(user).key)
-    if loaded is None and not _groups_loaded(session, user):
-        session.add(user)
-        return user
-    if loaded is not None and _holds(loaded, row) and not _groups_loaded(session, user):
-        # Read by the sign-in's own statement too (as a ticket's assignee, say): the
-        # session's object holds what was read, and needs only the groups.
-        set_committed_value(loaded, "groups", list(user.groups))
-        for group in user.groups:
-            session.add(group)  # as adding the kept user would
-        return loaded
+    if not _groups_loaded(session, user):
+        loaded = session.identity_map.get(sa.inspect(user).key)
+        if loaded is None:
+            session.add(user)
+            return user
+        if _holds(loaded, row):
+            # Read by the sign-in's own statement too (as a ticket's assignee, say): the
+            # session's object holds what was read, and needs only the groups.
+            set_committed_value(loaded, "groups", list(user.groups))
+            for group in user.groups:
+                session.add(group)  # as adding the kept user would
+            return loaded
     return session.merge(user, load=False)  # one object per row in a session
 
 
