@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import current_app, g, url_for
+from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -35,9 +35,9 @@ class RowKit:
         self.staff = user.is_staff
         self.wf = services.current_workflow()
         self.token = generate_csrf()
-        self.base = url_for("tickets.detail", ticket_id=0)[:-1]  # "/tickets/"
-        self.today = local_today()
+        self.base = _base()
         self.zone = viewer_zone()
+        self.today = local_today(self.zone)
         self.language = i18n.language()
         shared = _SHARED.get((self.wf.name, self.language))
         if shared is None:
@@ -46,8 +46,17 @@ class RowKit:
         self._states, self._menus = shared.states, shared.menus
         self._draw = None  # the row macro, found on first use
 
-    def kept(self, ticket, assign_choices: Markup, candidates) -> Markup:
-        """The ticket's row as _row.html draws it, kept by the worker for viewers alike
+    def draw(self, ticket, candidates, *, oob: bool = False, conflict=None) -> Markup:
+        """The ticket's row as _row.html's macro draws it, with an Assign menu of
+        ``candidates`` (none: no menu); ``oob``: to be swapped in by its id wherever it
+        is, ``conflict``: a lost race's message shown in it. Called from Python, not
+        included: an include costs a template context of its own."""
+        if self._draw is None:
+            self._draw = current_app.jinja_env.get_template("tickets/_row.html").module.row
+        return self._draw(ticket, self, assign_choices(candidates), candidates, oob, conflict)
+
+    def kept(self, ticket, candidates) -> Markup:
+        """The ticket's row as ``draw`` draws it, kept by the worker for viewers alike
         (the same role and relation to the ticket, language, zone and day) until the
         ticket changes (its version) or the people, sites and types it shows do. A list
         drawn anew after one change redraws one row, not fifty."""
@@ -55,13 +64,24 @@ class RowKit:
             ticket.id, ticket.version, self.staff, ticket.author_id == self.user_id,
             bool(candidates), self.language, self.zone.key, self.today,
         )  # fmt: skip
-        if self._draw is None:
-            self._draw = current_app.jinja_env.get_template("tickets/_row.html").module.row
+        return pagecache.piece(
+            "tessera_rows", key, lambda: str(self.draw(ticket, candidates)), self.token
+        )
 
-        def draw() -> str:
-            return str(self._draw(ticket, self, assign_choices, candidates))
-
-        return pagecache.piece("tessera_rows", key, draw, self.token)
+    def announce(self, ticket, conflict=None) -> Markup:
+        """What an action did to the ticket, for the page's live region (#alerts): its
+        state and assignee now. A lost race is said by the conflict message itself
+        (role="alert"), so the region is only emptied."""
+        said = _NOTHING
+        if not conflict:
+            values = {"id": ticket.id, "state": self.state(ticket.state)[1]}
+            assignee = ticket.assignee
+            if assignee is None:
+                text = self.text["saved"] % values
+            else:
+                text = self.text["saved_to"] % {**values, "name": assignee.name}
+            said = Markup('<p class="alert alert-success">%s</p>') % text
+        return Markup('<div id="alerts" hx-swap-oob="innerHTML">%s</div>') % said
 
     def row(self, ticket) -> Row:
         """What the ticket's row shows, in one call: a template's calls cost more than
@@ -173,6 +193,8 @@ class _Shared:
             "changed": _("Changed"), "take": _("Take"), "state": _("State"),
             "move": _("Move #%(id)d to"), "assign": _("Assign"),
             "assign_to": _("Assign #%(id)d to"), "nobody": _("Nobody"),
+            "saved": _("Saved: #%(id)d is %(state)s, assigned to nobody."),
+            "saved_to": _("Saved: #%(id)d is %(state)s, assigned to %(name)s."),
         }  # fmt: skip
         self.text = {key: Markup(value) for key, value in t.items()}
         self.priorities = {p.value: str(p.label) for p in Priority}
@@ -182,6 +204,42 @@ class _Shared:
 
 
 _SHARED: dict[tuple[str, str], _Shared] = {}
+
+
+def _base() -> str:
+    """The start of every ticket's address ("/tickets/" where the app is at the root),
+    worked out once for each root the app is served at."""
+    root = request.script_root
+    found = _BASES.get(root)
+    if found is None:
+        found = _BASES[root] = url_for("tickets.detail", ticket_id=0)[:-1]
+    return found
+
+
+_BASES: dict[str, str] = {}
+
+
+def assign_choices(candidates) -> Markup:
+    """The buttons of a row's Assign menu, one per candidate (a staff member, as
+    ``accounts.staff_choices`` gives them): alike for every row, kept by the worker for
+    each set of staff it has drawn."""
+    if not candidates:
+        return _NOTHING
+    key = tuple((c.id, c.name) for c in candidates)
+    found = _ASSIGN_CHOICES.get(key)
+    if found is None:
+        if len(_ASSIGN_CHOICES) >= 16:  # the staff changed more often than a worker lives
+            _ASSIGN_CHOICES.clear()
+        found = _ASSIGN_CHOICES[key] = Markup("").join(
+            Markup(
+                '<button type="submit" name="user" value="{}" class="menu-item">{}</button>'
+            ).format(number, name)
+            for number, name in key
+        )
+    return found
+
+
+_ASSIGN_CHOICES: dict[tuple[tuple[int, str], ...], Markup] = {}
 
 
 def kit() -> RowKit:

@@ -75,9 +75,10 @@ def local_time(moment: datetime | None) -> str:
     return i18n.format_moment(moment, viewer_zone())
 
 
-def local_today() -> date:
-    """Today's date where the viewer is: a deadline is a day on their calendar."""
-    return utcnow().astimezone(viewer_zone()).date()
+def local_today(zone: ZoneInfo | None = None) -> date:
+    """Today's date where the viewer is (in ``zone``, their timezone, when the caller
+    has it already): a deadline is a day on their calendar."""
+    return utcnow().astimezone(zone or viewer_zone()).date()
 
 
 def overdue(ticket: Ticket) -> bool:
