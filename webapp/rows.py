@@ -68,6 +68,13 @@ class RowKit:
             "tessera_rows", key, lambda: str(self.draw(ticket, candidates)), self.token
         )
 
+    def alone(self, ticket, candidates, conflict=None) -> Markup:
+        """The answer to an action from a list's row: the row (with the lost race's
+        message, if any), and what the action did, for the live region, in a template
+        element (htmx swaps it out of band; a table's rows take nothing else)."""
+        row = self.draw(ticket, candidates, conflict=conflict)
+        return Markup("%s\n<template>%s</template>") % (row, self.announce(ticket, conflict))
+
     def announce(self, ticket, conflict=None) -> Markup:
         """What an action did to the ticket, for the page's live region (#alerts): its
         state and assignee now. A lost race is said by the conflict message itself

@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import accounts, administration, markup, pagecache, services, timeline
+from .. import accounts, administration, markup, pagecache, rows, services, timeline
 from ..exceptions import Conflict, Invalid, StaleEdit
 from ..extensions import db, login_manager
 from ..forms import Form
@@ -286,10 +286,9 @@ def _act(ticket_id: int, action: Callable[[Ticket], Any]):
         if status == 200:
             return redirect(url_for(".detail", ticket_id=ticket.id), code=303)
         return _detail_page(ticket, conflict=message, status=status)
-    context = {"t": ticket, "ticket": ticket, "conflict": message}
     if in_row:
-        context["candidates"] = accounts.staff_choices()
-        return render_template("tickets/_row_alone.html", **context), status
+        return rows.kit().alone(ticket, accounts.staff_choices(), message), status
+    context = {"t": ticket, "ticket": ticket, "conflict": message}
     context.update(page_update(ticket, [change] if change else [], header=True))
     return render_template("tickets/_action_result.html", **context), status
 
