@@ -205,6 +205,27 @@ def test_take_from_a_list_row_answers_the_row(app, alice, sam):
     assert "Sam Staff" in html and "/take" not in html
 
 
+def test_a_row_answer_names_the_site_and_the_assignee_as_they_are_now(app, alice, sam):
+    """A row drawn alone names its site and assignee from what the worker keeps: after
+    a site is renamed, and for someone who has left the staff, as they are now."""
+    tia = make_user("tia", role="staff", display_name="Tia Tech")
+    ada = make_user("ada", role="admin")
+    site = make_site("Harbour office", alice)
+    ticket = make_ticket(alice, site=site)
+    client = signed_in(app, "sam")
+    row = post(client, f"/tickets/{ticket.id}/assign?as=row", {"user": str(tia.id)}, True)
+    assert "Harbour office" in row.text and "Tia Tech" in row.text  # now kept by the worker
+    administration.save_site(
+        actor=ada, site=site, name="Harbour depot", description="", state="active"
+    )
+    administration.remove_member(actor=ada, user=tia, group=accounts.role_group("staff"))
+    row = post(client, f"/tickets/{ticket.id}/state?as=row", {"state": "working"}, True)
+    assert row.status_code == 200
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row.text)
+    assert "Harbour depot" in cells and "Tia Tech" in cells
+    assert "Saved: #%d is Working, assigned to Tia Tech." % ticket.id in row.text
+
+
 def test_take_without_htmx_redirects_to_the_ticket(app, alice, sam):
     ticket = make_ticket(alice)
     response = post(signed_in(app, "sam"), f"/tickets/{ticket.id}/take")

@@ -370,6 +370,12 @@ def staff_choices() -> tuple[Choice, ...]:
     return _staff().choices
 
 
+def staff_name(user_id: int) -> str | None:
+    """The name of a staff member (None: not one), as the staff are kept."""
+    member = _staff().members.get(user_id)
+    return None if member is None else member.name
+
+
 def _staff() -> _Staff:
     """The staff members, kept by the process between setup changes (stamps.keep), which
     every change to a person or a group is."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import sqlalchemy as sa
 from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,13 +16,15 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 
-from . import i18n, pagecache, services
-from .models import Priority, Rating, Ticket
+from . import accounts, i18n, pagecache, services, stamps
+from .extensions import db
+from .models import Priority, Rating, Site, Ticket
 from .templating import local_today, past_deadline, viewer_zone
 from .workflow import State, next_states
 
-# What a row shows besides the ticket itself: load these with the tickets, or each row
-# asks for its own.
+# What a row shows besides the ticket itself: load these with a list's tickets, or each
+# row asks for its own. A row drawn alone (an action's answer) names them from what the
+# worker keeps instead (``site_name``, ``assignee_name``).
 SHOWN_IN_ROW = (
     joinedload(Ticket.assignee),
     joinedload(Ticket.site),
@@ -82,11 +85,11 @@ class RowKit:
         said = _NOTHING
         if not conflict:
             values = {"id": ticket.id, "state": self.state(ticket.state)[1]}
-            assignee = ticket.assignee
+            assignee = assignee_name(ticket)
             if assignee is None:
                 text = self.text["saved"] % values
             else:
-                text = self.text["saved_to"] % {**values, "name": assignee.name}
+                text = self.text["saved_to"] % {**values, "name": assignee}
             said = Markup('<p class="alert alert-success">%s</p>') % text
         return Markup('<div id="alerts" hx-swap-oob="innerHTML">%s</div>') % said
 
@@ -104,7 +107,7 @@ class RowKit:
             label = self.ratings.get(rating) or str(Rating(rating).label)
             rated = self.text["rated"] % {"rating": label}
         priority = ticket.priority
-        site, assignee, modified = ticket.site, ticket.assignee, ticket.modified
+        modified = ticket.modified
         return Row(
             id=number,
             url=f"{self.base}{number}",
@@ -115,8 +118,8 @@ class RowKit:
             state_label=state_label,
             priority=priority,
             priority_label=self.priorities.get(priority) or str(Priority(priority).label),
-            site=site.name if site else "—",
-            assignee=assignee.name if assignee else "—",
+            site=site_name(ticket) or "—",
+            assignee=assignee_name(ticket) or "—",
             modified=modified.isoformat(),
             changed=i18n.format_moment(modified, self.zone, self.language),
             take=services.may_take(self.staff, ticket),
@@ -211,6 +214,35 @@ class _Shared:
 
 
 _SHARED: dict[tuple[str, str], _Shared] = {}
+
+
+def site_name(ticket: Ticket) -> str | None:
+    """The name of the ticket's site (None: it has none): from the site loaded with it,
+    else from the names the worker keeps of every site (between setup changes)."""
+    if ticket.site_id is None:
+        return None
+    if "site" not in ticket.__dict__:
+        name = stamps.keep("site_names", _read_site_names).get(ticket.site_id)
+        if name is not None:
+            return name
+    return ticket.site.name
+
+
+def _read_site_names() -> dict[int, str]:
+    return {site_id: name for site_id, name in db.session.execute(sa.select(Site.id, Site.name))}
+
+
+def assignee_name(ticket: Ticket) -> str | None:
+    """The name of the person the ticket is assigned to (None: nobody): from the person
+    loaded with it, else from the staff the worker keeps; else (someone who has left
+    the staff since) read."""
+    if ticket.assignee_id is None:
+        return None
+    if "assignee" not in ticket.__dict__:
+        name = accounts.staff_name(ticket.assignee_id)
+        if name is not None:
+            return name
+    return ticket.assignee.name
 
 
 def _base() -> str:

@@ -254,7 +254,7 @@ def edit(*, actor: User, ticket: Ticket, version: int, **values: Any) -> Change 
 def take(*, actor: User, ticket: Ticket) -> Change:
     """Make an unassigned ticket the actor's; a new ticket moves on as the workflow says."""
     _require_staff(actor, ticket, _("Only staff can take tickets."))
-    if ticket.assignee is not None:
+    if ticket.assignee_id is not None:
         if ticket.assignee_id == actor.id:
             raise Conflict(_("This ticket is yours already."))
         raise Conflict(_("%(name)s has taken this ticket.", name=ticket.assignee.name))
@@ -267,7 +267,7 @@ def take(*, actor: User, ticket: Ticket) -> Change:
 def steal(*, actor: User, ticket: Ticket) -> Change:
     """Take a ticket that someone else has: a deliberate act, recorded as such."""
     _require_staff(actor, ticket, _("Only staff can take tickets."))
-    if ticket.assignee is None:
+    if ticket.assignee_id is None:
         raise Conflict(_("Nobody has this ticket: take it instead."))
     if ticket.assignee_id == actor.id:
         raise Conflict(_("This ticket is yours already."))

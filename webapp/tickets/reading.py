@@ -21,8 +21,9 @@ from ..rows import SHOWN_IN_ROW
 from ..visibility import visible_to, visible_to_id
 
 # What a ticket's page shows of what it refers to, loaded with it: a row's relations, and
-# the type and author the page names. An action answered with the list's row needs only
-# what the row shows (SHOWN_IN_ROW).
+# the type and author the page names. An action answered with the list's row, or with a
+# comment's or a file's entry, needs none: the row names its site and assignee from what
+# the worker keeps (rows.site_name, rows.assignee_name).
 SHOWN = (*SHOWN_IN_ROW, joinedload(Ticket.ticket_type), joinedload(Ticket.author))
 # And what else the page shows of the ticket: its files.
 PAGE = (*SHOWN, joinedload(Ticket.files))
@@ -128,4 +129,4 @@ def _visible_query(staff: bool, row: bool, files: bool) -> sa.Select:
 
 
 def _loaded(row: bool, files: bool) -> tuple:
-    return (*(SHOWN_IN_ROW if row else SHOWN), *([joinedload(Ticket.files)] if files else []))
+    return (*(() if row else SHOWN), *([joinedload(Ticket.files)] if files else []))
