@@ -48,6 +48,7 @@ class RowKit:
         self.text, self.priorities, self.ratings = shared.text, shared.priorities, shared.ratings
         self._states, self._menus = shared.states, shared.menus
         self._draw = None  # the row macro, found on first use
+        self._candidates, self._choices = (), _NOTHING  # the last Assign menu drawn
 
     def draw(self, ticket, candidates, *, oob: bool = False, conflict=None) -> Markup:
         """The ticket's row as _row.html's macro draws it, with an Assign menu of
@@ -56,7 +57,9 @@ class RowKit:
         included: an include costs a template context of its own."""
         if self._draw is None:
             self._draw = current_app.jinja_env.get_template("tickets/_row.html").module.row
-        return self._draw(ticket, self, assign_choices(candidates), candidates, oob, conflict)
+        if candidates is not self._candidates:  # a page's rows share theirs
+            self._candidates, self._choices = candidates, assign_choices(candidates)
+        return self._draw(ticket, self, self._choices, candidates, oob, conflict)
 
     def kept(self, ticket, candidates) -> Markup:
         """The ticket's row as ``draw`` draws it, kept by the worker for viewers alike
