@@ -223,7 +223,7 @@ def test_a_row_answer_names_the_site_and_the_assignee_as_they_are_now(app, alice
     assert row.status_code == 200
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row.text)
     assert "Harbour depot" in cells and "Tia Tech" in cells
-    assert "Saved: #%d is Working, assigned to Tia Tech." % ticket.id in row.text
+    assert f"Saved: #{ticket.id} is Working, assigned to Tia Tech." in row.text
 
 
 def test_take_without_htmx_redirects_to_the_ticket(app, alice, sam):
