@@ -471,17 +471,6 @@ def first(user: User, where, order, size: int) -> tuple[int, list[Ticket]]:
     return (rows[0][1] if rows else 0), [row[0] for row in rows]
 
 
-def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """The sites and the ticket types a filter can pick, as (id, name), in one query."""
-    sites = sa.select(sa.literal("site"), Site.id, Site.name)
-    types = sa.select(sa.literal("type"), TicketType.id, TicketType.name)
-    rows = db.session.execute(sa.union_all(sites, types).order_by(sa.text("3"))).all()
-    return (
-        [(i, name) for kind, i, name in rows if kind == "site"],
-        [(i, name) for kind, i, name in rows if kind == "type"],
-    )
-
-
 def matching_ids(user: User, wf: Workflow, view: View, cap: int) -> list[int]:
     """The ids of every ticket in the view (for "all N matching"), at most ``cap``."""
     query, _ = _ordered_query(user, wf, view)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import sqlalchemy as sa
 from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,9 +15,8 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 
-from . import accounts, i18n, pagecache, services, stamps
-from .extensions import db
-from .models import Priority, Rating, Site, Ticket
+from . import accounts, i18n, pagecache, services, setup_names
+from .models import Priority, Rating, Ticket
 from .templating import local_today, past_deadline, viewer_zone
 from .workflow import State, next_states
 
@@ -225,14 +223,10 @@ def site_name(ticket: Ticket) -> str | None:
     if ticket.site_id is None:
         return None
     if "site" not in ticket.__dict__:
-        name = stamps.keep("site_names", _read_site_names).get(ticket.site_id)
+        name = setup_names.site_name(ticket.site_id)
         if name is not None:
             return name
     return ticket.site.name
-
-
-def _read_site_names() -> dict[int, str]:
-    return {site_id: name for site_id, name in db.session.execute(sa.select(Site.id, Site.name))}
 
 
 def assignee_name(ticket: Ticket) -> str | None:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
-from .. import accounts, csvexport, i18n, listing, pagecache, search, services
+from .. import accounts, csvexport, i18n, listing, pagecache, search, services, setup_names
 from ..exceptions import DomainError, Forbidden, Invalid
 from ..extensions import db
 from ..htmx import is_htmx
@@ -163,7 +163,7 @@ def _list_context(view: listing.View) -> dict:
         "page": listing.page(user, wf, view),
         "candidates": _candidates(),
         "since": counts["since"],
-        "filter_choices": listing.filter_choices,
+        "filter_choices": setup_names.filter_choices,
         "cap": listing.COUNT_CAP,
         "list_url": _list_url(view),
         "view_query": urlencode(view.args(after=None)),
@@ -178,7 +178,7 @@ def _filter_form(view: listing.View):
         "tessera_filters", key,
         lambda: render_template(
             "tickets/_filters.html", view=view, candidates=_candidates(),
-            filter_choices=listing.filter_choices,
+            filter_choices=setup_names.filter_choices,
         ),
     )  # fmt: skip
 
