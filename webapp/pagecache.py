@@ -89,21 +89,36 @@ def store(name: str) -> Pages | None:
     return pages
 
 
+class Pieces:
+    """The kept pieces of one kind (ticket rows, filter forms), as one request draws them:
+    the worker's store and the setup stamp are looked up once, not per piece (a list
+    draws fifty rows). Made after the request's writes, if any: a request that wrote
+    keeps nothing."""
+
+    def __init__(self, kind: str, token: str = "") -> None:
+        self.store = store(kind)
+        found = None if self.store is None else stamps.current()
+        self.setup = None if found is None or stamps.wrote() else found.setup
+        self.token = token  # the request's CSRF token, if the pieces have forms that carry it
+
+    def get(self, key: tuple, draw: Callable[[], str]) -> Markup:
+        """The piece kept under ``key``, which the caller makes of everything the piece
+        shows (the setup stamp is added here), else drawn and kept."""
+        if self.setup is None:
+            return Markup(draw())
+        key = (*key, self.setup)
+        found = self.store.get(key)
+        if found is not None:
+            token = self.token
+            return Markup(found.body.replace(found.token, token) if token else found.body)
+        html = draw()
+        self.store.put(key, Kept(html, self.token, []))
+        return Markup(html)
+
+
 def piece(kind: str, key: tuple, draw: Callable[[], str], token: str = "") -> Markup:
-    """A piece of a page (a ticket row, the filter form), kept by the worker under
-    ``key``, which the caller makes of everything the piece shows, and the setup stamp.
-    ``token``: the request's CSRF token, if the piece has forms that carry it."""
-    pieces = store(kind)
-    found_stamps = stamps.current()
-    if pieces is None or found_stamps is None or stamps.wrote():
-        return Markup(draw())
-    key = (*key, found_stamps.setup)
-    found = pieces.get(key)
-    if found is not None:
-        return Markup(found.body.replace(found.token, token) if token else found.body)
-    html = draw()
-    pieces.put(key, Kept(html, token, []))
-    return Markup(html)
+    """One piece of a page (the list's filter form), kept as ``Pieces`` keeps them."""
+    return Pieces(kind, token).get(key, draw)
 
 
 def _key() -> tuple | None:

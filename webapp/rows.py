@@ -46,6 +46,7 @@ class RowKit:
         self.text, self.priorities, self.ratings = shared.text, shared.priorities, shared.ratings
         self._states, self._menus = shared.states, shared.menus
         self._draw = None  # the row macro, found on first use
+        self._kept = None  # the kept rows, looked up on first use
         self._candidates, self._choices = (), _NOTHING  # the last Assign menu drawn
 
     def draw(self, ticket, candidates, *, oob: bool = False, conflict=None) -> Markup:
@@ -68,9 +69,9 @@ class RowKit:
             ticket.id, ticket.version, self.staff, ticket.author_id == self.user_id,
             bool(candidates), self.language, self.zone.key, self.today,
         )  # fmt: skip
-        return pagecache.piece(
-            "tessera_rows", key, lambda: str(self.draw(ticket, candidates)), self.token
-        )
+        if self._kept is None:
+            self._kept = pagecache.Pieces("tessera_rows", self.token)
+        return self._kept.get(key, lambda: str(self.draw(ticket, candidates)))
 
     def alone(self, ticket, candidates, conflict=None) -> Markup:
         """The answer to an action from a list's row: the row (with the lost race's
