@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from . import listing
 from .models import Ticket, User
+from .rows import name_assignees
 from .services import current_workflow
 
 PANEL_ROWS = 15
@@ -60,7 +61,9 @@ def panels_for(user: User) -> list[Panel]:
             ),
             mine,
         ]
-    return [_panel(user, *spec) for spec in specs]
+    panels = [_panel(user, *spec) for spec in specs]
+    name_assignees([t for panel in panels for t in panel.tickets])
+    return panels
 
 
 def _panel(user: User, key: str, title: str, empty: str, where, order) -> Panel:

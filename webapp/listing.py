@@ -32,7 +32,6 @@ from .models import (
     UTCDateTime,
 )
 from .routing import as_id
-from .rows import SHOWN_IN_ROW
 from .visibility import visible_tickets
 from .workflow import Workflow
 
@@ -341,12 +340,7 @@ def _page_query(user: User, wf: Workflow, view: View, size: int) -> sa.Select:
     for i, (key, (column, desc)) in enumerate(zip(top_keys, sort_columns, strict=True)):
         empty = top.c[f"empty{i}"] if column in NULLS_LAST else None
         order += _direction(key, desc, empty=empty)
-    query = (
-        sa.select(Ticket, *top_keys)
-        .join(top, top.c.top_id == Ticket.id)
-        .order_by(*order)
-        .options(*SHOWN_IN_ROW)
-    )
+    query = sa.select(Ticket, *top_keys).join(top, top.c.top_id == Ticket.id).order_by(*order)
     return query
 
 
@@ -466,7 +460,7 @@ def first(user: User, where, order, size: int) -> tuple[int, list[Ticket]]:
     where = sa.and_(visible_tickets(user), where)
     held = sa.select(Ticket.id).where(where).limit(COUNT_CAP + 1).subquery()
     count = sa.select(sa.func.count()).select_from(held).scalar_subquery()
-    query = sa.select(Ticket, count).where(where).options(*SHOWN_IN_ROW)
+    query = sa.select(Ticket, count).where(where)
     rows = db.session.execute(query.order_by(*order).limit(size)).all()
     return (rows[0][1] if rows else 0), [row[0] for row in rows]
 

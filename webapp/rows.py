@@ -8,25 +8,19 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import sqlalchemy as sa
 from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import accounts, i18n, pagecache, services, setup_names
-from .models import Priority, Rating, Ticket
+from .extensions import db
+from .models import Priority, Rating, Ticket, User
 from .templating import local_today, past_deadline, viewer_zone
 from .workflow import State, next_states
-
-# What a row shows besides the ticket itself: load these with a list's tickets, or each
-# row asks for its own. A row drawn alone (an action's answer) names them from what the
-# worker keeps instead (``site_name``, ``assignee_name``).
-SHOWN_IN_ROW = (
-    joinedload(Ticket.assignee),
-    joinedload(Ticket.site),
-)
 
 
 class RowKit:
@@ -241,6 +235,26 @@ def assignee_name(ticket: Ticket) -> str | None:
         if name is not None:
             return name
     return ticket.assignee.name
+
+
+def name_assignees(tickets) -> None:
+    """Before their rows are drawn: give the tickets assigned to someone the worker does
+    not keep among the staff (who has left it since) their assignee, read for all of
+    them in one statement, so that no row reads its own. (A row names every other
+    assignee, and every site, from what the worker keeps.)"""
+    missing = {
+        t.assignee_id
+        for t in tickets
+        if t.assignee_id is not None
+        and "assignee" not in t.__dict__
+        and accounts.staff_name(t.assignee_id) is None
+    }
+    if not missing:
+        return
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(missing)))}
+    for ticket in tickets:
+        if ticket.assignee_id in people:
+            set_committed_value(ticket, "assignee", people[ticket.assignee_id])
 
 
 def _base() -> str:

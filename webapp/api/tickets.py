@@ -70,19 +70,20 @@ def list_tickets():
     if size and not (size.isdigit() and 1 <= int(size) <= PAGE_LIMIT):
         raise Invalid(_("limit must be between 1 and %(n)d.", n=PAGE_LIMIT), fields={"limit": ""})
     found = listing.page(user, wf, view, size=int(size) if size else None)
-    _authors_of(found.tickets)
+    _people_of(found.tickets)
     after = view.args(after=found.next_after).get("after") if found.next_after else None
     return {"items": [ticket_json(t) for t in found.tickets], "next_after": after}
 
 
-def _authors_of(tickets: list[Ticket]) -> None:
-    """Give the tickets their authors, read in one statement: a list's rows do not load
-    them, and each would ask for its own."""
-    ids = {t.author_id for t in tickets}
+def _people_of(tickets: list[Ticket]) -> None:
+    """Give the tickets their authors and assignees, read in one statement: a list's
+    rows do not load them, and each would ask for its own."""
+    ids = ({t.author_id for t in tickets} | {t.assignee_id for t in tickets}) - {None}
     if ids:
-        authors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+        people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
         for ticket in tickets:
-            set_committed_value(ticket, "author", authors[ticket.author_id])
+            set_committed_value(ticket, "author", people[ticket.author_id])
+            set_committed_value(ticket, "assignee", people.get(ticket.assignee_id))
 
 
 @bp.get("/tickets/<int:ticket_id>")

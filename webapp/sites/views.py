@@ -11,6 +11,7 @@ from .. import accounts, listing, subscriptions
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Site, SiteState, Subscription, Ticket, User
+from ..rows import name_assignees
 from ..services import current_workflow
 from . import bp
 
@@ -49,6 +50,7 @@ def detail(site_id: int):
     count, tickets = listing.first(
         current_user, active, (Ticket.priority.desc(), Ticket.id.desc()), listing.PAGE_SIZE
     )
+    name_assignees(tickets)
     subscribers = db.session.scalars(
         sa.select(User).join(Subscription).where(Subscription.site_id == site.id)
         .order_by(User.display_name, User.username)

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Change, Priority, Rating, Ticket, User
 from ..routing import as_id
-from ..rows import SHOWN_IN_ROW
+from ..rows import name_assignees
 from ..visibility import visible_tickets
 from . import bp
 
@@ -67,10 +67,9 @@ def _changes_since(since: int, latest: int):
     view = listing.View.from_args(request.args, current_user, wf)
     changed_ids = sa.select(Change.ticket_id).where(Change.id > since).distinct().limit(200)
     changed = db.session.scalars(
-        sa.select(Ticket)
-        .where(Ticket.id.in_(changed_ids), visible_tickets(current_user))
-        .options(*SHOWN_IN_ROW)
+        sa.select(Ticket).where(Ticket.id.in_(changed_ids), visible_tickets(current_user))
     ).all()
+    name_assignees(changed)
     created = sa.select(Change.ticket_id).where(Change.id > since, Change.kind == "created")
     new = db.session.scalar(
         sa.select(sa.func.count())
@@ -156,11 +155,13 @@ def _list_context(view: listing.View) -> dict:
     wf = services.current_workflow()
     user = current_user
     counts = listing.counts(user, wf, view)
+    page = listing.page(user, wf, view)
+    name_assignees(page.tickets)
     return {
         "view": view,
         "tabs": listing.tabs_for(user, wf),
         "counts": counts,
-        "page": listing.page(user, wf, view),
+        "page": page,
         "candidates": _candidates(),
         "since": counts["since"],
         "filter_choices": setup_names.filter_choices,

@@ -17,14 +17,16 @@ from .. import accounts, services
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Attachment, Ticket
-from ..rows import SHOWN_IN_ROW
 from ..visibility import visible_to, visible_to_id
 
-# What a ticket's page shows of what it refers to, loaded with it: a row's relations, and
-# the type and author the page names. An action answered with the list's row, or with a
-# comment's or a file's entry, needs none: the row names its site and assignee from what
-# the worker keeps (rows.site_name, rows.assignee_name).
-SHOWN = (*SHOWN_IN_ROW, joinedload(Ticket.ticket_type), joinedload(Ticket.author))
+# What a ticket's page shows of what it refers to, loaded with it: its assignee, site,
+# type and author. An action answered with the list's row, or with a comment's or a
+# file's entry, needs none: the row names its site and assignee from what the worker
+# keeps (rows.site_name, rows.assignee_name).
+SHOWN = (
+    joinedload(Ticket.assignee), joinedload(Ticket.site),
+    joinedload(Ticket.ticket_type), joinedload(Ticket.author),
+)  # fmt: skip
 # And what else the page shows of the ticket: its files.
 PAGE = (*SHOWN, joinedload(Ticket.files))
 
