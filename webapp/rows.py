@@ -6,6 +6,7 @@ The rules are those of services.actions_for and templating.past_deadline, asked 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -83,9 +84,9 @@ class RowKit:
             values = {"id": ticket.id, "state": self.state(ticket.state)[1]}
             assignee = assignee_name(ticket)
             if assignee is None:
-                text = self.text["saved"] % values
+                text = self.text.saved % values
             else:
-                text = self.text["saved_to"] % {**values, "name": assignee}
+                text = self.text.saved_to % {**values, "name": assignee}
             said = Markup('<p class="alert alert-success">%s</p>') % text
         return Markup('<div id="alerts" hx-swap-oob="innerHTML">%s</div>') % said
 
@@ -101,7 +102,7 @@ class RowKit:
         rated = _NOTHING
         if rating is not None and self.staff:
             label = self.ratings.get(rating) or str(Rating(rating).label)
-            rated = self.text["rated"] % {"rating": label}
+            rated = self.text.rated % {"rating": label}
         priority = ticket.priority
         modified = ticket.modified
         return Row(
@@ -151,11 +152,11 @@ class RowKit:
         return menu
 
     def _say(self, key: str, day) -> Markup:
-        return self.text[key] % {"day": i18n.format_day(day, self.language)}
+        return getattr(self.text, key) % {"day": i18n.format_day(day, self.language)}
 
     def _numbered(self, key: str, number: int) -> Markup:
         """A text with the ticket's number in it (a number needs no escaping)."""
-        return Markup(str.__mod__(self.text[key], {"id": number}))
+        return Markup(str.__mod__(getattr(self.text, key), {"id": number}))
 
 
 class Row(NamedTuple):
@@ -202,7 +203,9 @@ class _Shared:
             "saved": _("Saved: #%(id)d is %(state)s, assigned to nobody."),
             "saved_to": _("Saved: #%(id)d is %(state)s, assigned to %(name)s."),
         }  # fmt: skip
-        self.text = {key: Markup(value) for key, value in t.items()}
+        # Attributes, not a dict's items: a template's ``k.text.take`` finds an attribute
+        # at once, and a key only after the attribute lookup has failed.
+        self.text = SimpleNamespace(**{key: Markup(value) for key, value in t.items()})
         self.priorities = {p.value: str(p.label) for p in Priority}
         self.ratings = {r.value: str(r.label) for r in Rating}
         self.states: dict[str, tuple[State, str]] = {}
