@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import available_timezones
@@ -368,6 +368,11 @@ def staff_choices() -> tuple[Choice, ...]:
     """The people tickets can be assigned to (those of ``staff_members``), as plain
     (id, name) rows: every list and ticket page draws them, and needs no more."""
     return _staff().choices
+
+
+def staff_ids() -> Collection[int]:
+    """The ids of the staff members, as the staff are kept."""
+    return _staff().members.keys()
 
 
 def staff_name(user_id: int) -> str | None:

@@ -245,12 +245,11 @@ def name_assignees(tickets) -> None:
     not keep among the staff (who has left it since) their assignee, read for all of
     them in one statement, so that no row reads its own. (A row names every other
     assignee, and every site, from what the worker keeps.)"""
+    staff = accounts.staff_ids()
     missing = {
         t.assignee_id
         for t in tickets
-        if t.assignee_id is not None
-        and "assignee" not in t.__dict__
-        and accounts.staff_name(t.assignee_id) is None
+        if t.assignee_id is not None and t.assignee_id not in staff and "assignee" not in t.__dict__
     }
     if not missing:
         return
