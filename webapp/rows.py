@@ -6,6 +6,7 @@ The rules are those of services.actions_for and templating.past_deadline, asked 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import NamedTuple
 
@@ -218,26 +219,28 @@ _SHARED: dict[tuple[str, str], _Shared] = {}
 def site_name(ticket: Ticket) -> str | None:
     """The name of the ticket's site (None: it has none): from the site loaded with it,
     else from the names the worker keeps of every site (between setup changes)."""
-    if ticket.site_id is None:
-        return None
-    if "site" not in ticket.__dict__:
-        name = setup_names.site_name(ticket.site_id)
-        if name is not None:
-            return name
-    return ticket.site.name
+    return _name(ticket, "site", setup_names.site_name)
 
 
 def assignee_name(ticket: Ticket) -> str | None:
     """The name of the person the ticket is assigned to (None: nobody): from the person
     loaded with it, else from the staff the worker keeps; else (someone who has left
     the staff since) read."""
-    if ticket.assignee_id is None:
+    return _name(ticket, "assignee", accounts.staff_name)
+
+
+def _name(ticket: Ticket, relation: str, kept_name: Callable[[int], str | None]) -> str | None:
+    """The name of what the ticket's ``relation`` refers to (None: nothing): from the
+    object loaded with the ticket, else as the worker keeps it (``kept_name``), else
+    read (one statement, for this ticket)."""
+    ident = getattr(ticket, f"{relation}_id")
+    if ident is None:
         return None
-    if "assignee" not in ticket.__dict__:
-        name = accounts.staff_name(ticket.assignee_id)
+    if relation not in ticket.__dict__:
+        name = kept_name(ident)
         if name is not None:
             return name
-    return ticket.assignee.name
+    return getattr(ticket, relation).name
 
 
 def name_assignees(tickets) -> None:
