@@ -352,7 +352,6 @@ def _detail_context(ticket: Ticket) -> dict[str, Any]:
     )  # fmt: skip
     return {
         "related": _relations(ticket),
-        "duplicate_form": DuplicateForm(formdata=None),
         "child_form": ChildForm(formdata=None),
         "entries": entries,
         "linkable": linkable,
