@@ -1,10 +1,12 @@
 -- wrk script for bench/run.py's POST scenarios, sent as htmx sends them from the list
 -- (Take and State with ?as=row) or from the ticket page (a comment).
 --   wrk ... -s bench/post.lua URL -- KIND IDS_FILE THREADS COOKIE CSRF USER_AGENT
--- KIND: take (take, then on the next pass over the tickets unassign, and so on: every
--- request is a real change and stays valid however long the run), state (opened and
--- working in turns, pass by pass) or comment. Each wrk thread works its own share of
--- the tickets in IDS_FILE (a line each: id and version), so no two requests in flight
+-- KIND: take (a ticket no one has is taken, a taken one unassigned), state (an open
+-- ticket moved to "working", a working one back to "opened") or comment. Each request
+-- moves its ticket the other way from where it is, so every request is a real change,
+-- however long the run and however many runs before it on the same tickets. Each wrk
+-- thread works its own share of the tickets in IDS_FILE (a line each: id, version, and
+-- 1 if the ticket is taken or working already, else 0), so no two requests in flight
 -- touch the same ticket. A comment sends the version the ticket's page would show, as
 -- the page does (its answer then has only the comment to add): counted on from the file,
 -- one a comment, as nobody else changes the thread's tickets.
@@ -18,13 +20,14 @@ end
 
 function init(args)
   kind, nthreads = args[1], tonumber(args[3])
-  ids, versions, sent = {}, {}, 0
+  ids, versions, moved, sent = {}, {}, {}, 0
   local i = 0
   for line in io.lines(args[2]) do
-    local id, version = line:match("^(%d+) (%d+)$")
+    local id, version, away = line:match("^(%d+) (%d+) ([01])$")
     if i % nthreads == tid then
       table.insert(ids, id)
       versions[id] = tonumber(version)
+      moved[id] = away == "1"
     end
     i = i + 1
   end
@@ -39,18 +42,19 @@ end
 
 function request()
   local id = ids[sent % #ids + 1]
-  local pass = math.floor(sent / #ids)
   sent = sent + 1
   local path, body
   if kind == "take" then
-    if pass % 2 == 0 then
-      path, body = "/tickets/" .. id .. "/take?as=row", ""
-    else
+    if moved[id] then
       path, body = "/tickets/" .. id .. "/assign?as=row", "user="
+    else
+      path, body = "/tickets/" .. id .. "/take?as=row", ""
     end
+    moved[id] = not moved[id]
   elseif kind == "state" then
     path = "/tickets/" .. id .. "/state?as=row"
-    body = "state=" .. ((pass % 2 == 0) and "working" or "opened")
+    body = "state=" .. (moved[id] and "opened" or "working")
+    moved[id] = not moved[id]
   else
     path = "/tickets/" .. id .. "/comments"
     body = "body=A+benchmark+comment+number+" .. sent .. "+from+thread+" .. tid
