@@ -7,16 +7,16 @@
 For each backend and data set: a fresh database (bench/dataset.py: the migrations, then
 ``generate-data`` with 3 comments per ticket, and one ticket given 10,000 more changes),
 Tessera under ``gunicorn -w 2`` (sync workers) and the bare Flask floor (bench/floor.py)
-under the same settings. Signed in as a staff member, every scenario is measured with wrk
-right after a floor run (a POST scenario in three such turns, of which the one of the
-median ratio is reported, with every turn's ratio: their ratios sit near their targets and
-move most from run to run), and reported as requests/s, p50 and p99 latency, the ratio to
-that floor, server CPU ms per request (utime + stime of the gunicorn workers; on
-PostgreSQL also of PostgreSQL's own processes, when it runs on this machine), SQL
-statements per request (counted in a separate in-process request, so the measured
-server runs production code only), response bytes and the workers' peak memory (VmHWM).
-CSV exports are downloaded whole, one at a time: rows/s and peak memory. The list page's
-cold-load weight is measured once per backend (bench/pageweight.py).
+under the same settings. Signed in as a staff member, every scenario is measured with
+wrk right after a floor run (a POST scenario in ``--turns`` such turns, 3 by default, of
+which the one of the median ratio is reported, with every turn's ratio: their ratios sit
+near their targets and move most from run to run), and reported as requests/s, p50 and
+p99 latency, the ratio to that floor, server CPU ms per request (utime + stime of the
+gunicorn workers; on PostgreSQL also of PostgreSQL's own processes, when it runs on this
+machine), SQL statements per request (counted in a separate in-process request, so the
+measured server runs production code only), response bytes and the workers' peak memory
+(VmHWM). CSV exports are downloaded whole, one at a time: rows/s and peak memory. The
+list page's cold-load weight is measured once per backend (bench/pageweight.py).
 
 It ends with one line per scenario: ``scenario=<backend>/<tickets>/<name> ratio=<x>
 p50_ms=<y> queries=<n>``. ``--write`` puts the table into docs/performance.md.
