@@ -93,14 +93,11 @@ def count(url: str, name: str, requests: int, workdir: Path) -> float:
 def measured(url: str, name: str, requests: int) -> None:
     """In the process under callgrind: warm up, then count ``requests`` of the scenario
     (for list_after_change, the list after each change, not the change)."""
-    from bench.lists import signed_in
+    from bench.lists import htmx_headers, signed_in
 
     config = {} if SCENARIOS[name][1] else {"PAGE_CACHE_BYTES": 0}
     app, client = signed_in(url, **config)
-    page = client.get("/tickets/?tab=all").get_data(as_text=True)
-    htmx = {"HX-Request": "true",
-            "X-CSRFToken": page.split('"X-CSRFToken": "')[1].split('"')[0]}  # fmt: skip
-    change, request = _scenario(name, url, client, htmx)
+    change, request = _scenario(name, url, client, htmx_headers(client))
 
     def switch(on: bool) -> None:
         subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(os.getpid())],

@@ -57,6 +57,12 @@ def signed_in(url: str, **config):
     return app, client
 
 
+def htmx_headers(client) -> dict[str, str]:
+    """What htmx sends with a signed-in page's requests: its CSRF token among them."""
+    page = client.get("/tickets/?tab=all").get_data(as_text=True)
+    return {"HX-Request": "true", "X-CSRFToken": page.split('"X-CSRFToken": "')[1].split('"')[0]}
+
+
 def run(backend: str, tickets: int, rounds: int, workdir: Path) -> list[tuple]:
     url = build(backend, tickets, workdir)
     # Every request draws its page anew: kept pages would answer the repeated requests
@@ -97,8 +103,7 @@ def after_change(backend: str, url: str, rounds: int) -> tuple:
     pieces on (the default): the page and the moved ticket's row are drawn anew, the
     other rows and the filter form come as kept."""
     app, client = signed_in(url)
-    page = client.get("/tickets/?tab=all").get_data(as_text=True)
-    headers = {"HX-Request": "true", "X-CSRFToken": page.split('"X-CSRFToken": "')[1].split('"')[0]}
+    headers = htmx_headers(client)
     engine = sa.create_engine(url)
     with engine.connect() as c:
         ids = (
