@@ -116,11 +116,6 @@ class Pieces:
         return Markup(html)
 
 
-def piece(kind: str, key: tuple, draw: Callable[[], str], token: str = "") -> Markup:
-    """One piece of a page (the list's filter form), kept as ``Pieces`` keeps them."""
-    return Pieces(kind, token).get(key, draw)
-
-
 def _key() -> tuple | None:
     """Everything the page about to be drawn depends on, or None: draw it, keep nothing."""
     if not current_user.is_authenticated or "_flashes" in session or stamps.wrote():

@@ -175,8 +175,8 @@ def _list_context(view: listing.View) -> dict:
 def _filter_form(view: listing.View):
     """The filter form, kept per language, role and view while the setup is the same."""
     key = (i18n.language(), current_user.is_staff, urlencode(view.args(after=None)))
-    return pagecache.piece(
-        "tessera_filters", key,
+    return pagecache.Pieces("tessera_filters").get(
+        key,
         lambda: render_template(
             "tickets/_filters.html", view=view, candidates=_candidates(),
             filter_choices=setup_names.filter_choices,
