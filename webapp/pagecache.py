@@ -19,7 +19,7 @@ The kept views only read, so on PostgreSQL they read outside a transaction
 (``_read_without_transaction``): a page served kept is then one round trip to the
 database, its one statement, with no BEGIN and ROLLBACK around it.
 
-Pieces of pages are kept the same way (``piece``): a ticket's row until the ticket changes,
+Pieces of pages are kept the same way (``Pieces``): a ticket's row until the ticket changes,
 the list's filter form until the setup does. A list drawn anew after one change draws one
 row and the counts, not fifty rows and sixty options."""
 
