@@ -21,11 +21,14 @@ from flask import Flask, current_app, has_request_context, request
 from flask.globals import _cv_app
 from flask_babel import Babel, get_locale
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGES = {"en": "English", "de": "Deutsch"}
 # How a day and a moment are written: "22 Nov 2026, 14:05" / "22. Nov. 2026, 14:05".
 DATE_PATTERNS = {"en": "d MMM y", "de": "d. MMM y"}
+KEPT_TEXTS = 4096  # per catalogue: the templates ask for some 460 texts in all
 
 babel = Babel()
 
@@ -61,6 +64,30 @@ def _remember_translations(app: Flask) -> None:
         npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+
+    @pass_context
+    def gettext(context, string: str, **variables):
+        """The templates' ``_`` and ``gettext``: Jinja's newstyle gettext (the text is a
+        format string, escaped in HTML), in one call rather than three, and a text without
+        variables kept with its catalogue (a page asks for a hundred, each the same every
+        time: 8 µs apiece through Jinja's own)."""
+        autoescape = context.eval_ctx.autoescape
+        translations = domain.get_translations()
+        if variables:
+            text = translations.ugettext(string)
+            return (Markup(text) if autoescape else text) % variables
+        kept = translations.__dict__.get("tessera_texts")
+        if kept is None:
+            kept = translations.tessera_texts = {}
+        found = kept.get((string, autoescape))
+        if found is None:
+            text = translations.ugettext(string)
+            found = (Markup(text) if autoescape else text) % {}
+            if len(kept) < KEPT_TEXTS:  # the templates' texts, not any string at all
+                kept[(string, autoescape)] = found
+        return found
+
+    app.jinja_env.globals.update(_=gettext, gettext=gettext)
 
 
 def _remember(domain) -> None:
