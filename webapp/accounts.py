@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 import secrets
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import available_timezones
@@ -362,6 +362,7 @@ class Choice(NamedTuple):
 class _Staff(NamedTuple):
     choices: tuple[Choice, ...]  # in name order
     members: dict[int, User]  # by id, with their groups, in no session
+    names: dict[int, str]  # by id
 
 
 def staff_choices() -> tuple[Choice, ...]:
@@ -375,10 +376,9 @@ def staff_ids() -> Collection[int]:
     return _staff().members.keys()
 
 
-def staff_name(user_id: int) -> str | None:
-    """The name of a staff member (None: not one), as the staff are kept."""
-    member = _staff().members.get(user_id)
-    return None if member is None else member.name
+def staff_names() -> Mapping[int, str]:
+    """The staff members' names by id, as the staff are kept."""
+    return _staff().names
 
 
 def _staff() -> _Staff:
@@ -409,7 +409,8 @@ def _read_staff() -> _Staff:
         row[0]: signed_in_users.made(row, tuple(sorted(member_of)))
         for row, member_of in found.items()
     }
-    return _Staff(tuple(Choice(user.id, user.name) for user in members.values()), members)
+    choices = tuple(Choice(user.id, user.name) for user in members.values())
+    return _Staff(choices, members, dict(choices))
 
 
 def staff_members() -> list[User]:

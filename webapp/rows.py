@@ -6,7 +6,7 @@ The rules are those of services.actions_for and templating.past_deadline, asked 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import NamedTuple
 
@@ -43,6 +43,7 @@ class RowKit:
         self._states, self._menus = shared.states, shared.menus
         self._draw = None  # the row macro, found on first use
         self._kept = None  # the kept rows, looked up on first use
+        self._site_names = self._staff_names = None  # as kept, looked up on first use
         self._candidates, self._choices = (), _NOTHING  # the last Assign menu drawn
 
     def draw(self, ticket, candidates, *, oob: bool = False, conflict=None) -> Markup:
@@ -83,7 +84,7 @@ class RowKit:
         said = _NOTHING
         if not conflict:
             values = {"id": ticket.id, "state": self.state(ticket.state)[1]}
-            assignee = assignee_name(ticket)
+            assignee = self.assignee_name(ticket)
             if assignee is None:
                 text = self.text.saved % values
             else:
@@ -116,8 +117,8 @@ class RowKit:
             state_label=state_label,
             priority=priority,
             priority_label=self.priorities.get(priority) or str(Priority(priority).label),
-            site=site_name(ticket) or "—",
-            assignee=assignee_name(ticket) or "—",
+            site=self.site_name(ticket) or "—",
+            assignee=self.assignee_name(ticket) or "—",
             modified=modified.isoformat(),
             changed=i18n.format_moment(modified, self.zone, self.language),
             take=services.may_take(self.staff, ticket),
@@ -126,6 +127,21 @@ class RowKit:
             move=self._numbered("move", number),
             assign_to=self._numbered("assign_to", number),
         )
+
+    def site_name(self, ticket) -> str | None:
+        """The name of the ticket's site (None: it has none): from the site loaded with
+        it, else from the names the worker keeps of every site (between setup changes)."""
+        if self._site_names is None:
+            self._site_names = setup_names.site_names()
+        return _name(ticket, "site", self._site_names)
+
+    def assignee_name(self, ticket) -> str | None:
+        """The name of the person the ticket is assigned to (None: nobody): from the
+        person loaded with it, else from the staff the worker keeps; else (someone who has
+        left the staff since) read."""
+        if self._staff_names is None:
+            self._staff_names = accounts.staff_names()
+        return _name(ticket, "assignee", self._staff_names)
 
     def state(self, name: str) -> tuple[State, str]:
         """The state and its label in the viewer's language."""
@@ -216,28 +232,15 @@ class _Shared:
 _SHARED: dict[tuple[str, str], _Shared] = {}
 
 
-def site_name(ticket: Ticket) -> str | None:
-    """The name of the ticket's site (None: it has none): from the site loaded with it,
-    else from the names the worker keeps of every site (between setup changes)."""
-    return _name(ticket, "site", setup_names.site_name)
-
-
-def assignee_name(ticket: Ticket) -> str | None:
-    """The name of the person the ticket is assigned to (None: nobody): from the person
-    loaded with it, else from the staff the worker keeps; else (someone who has left
-    the staff since) read."""
-    return _name(ticket, "assignee", accounts.staff_name)
-
-
-def _name(ticket: Ticket, relation: str, kept_name: Callable[[int], str | None]) -> str | None:
+def _name(ticket: Ticket, relation: str, kept: Mapping[int, str]) -> str | None:
     """The name of what the ticket's ``relation`` refers to (None: nothing): from the
-    object loaded with the ticket, else as the worker keeps it (``kept_name``), else
+    object loaded with the ticket, else as the worker keeps it (``kept``, by id), else
     read (one statement, for this ticket)."""
     ident = getattr(ticket, f"{relation}_id")
     if ident is None:
         return None
     if relation not in ticket.__dict__:
-        name = kept_name(ident)
+        name = kept.get(ident)
         if name is not None:
             return name
     return getattr(ticket, relation).name

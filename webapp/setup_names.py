@@ -1,9 +1,10 @@
 """The names of every site and ticket type, kept by the worker between setup changes
 (``stamps.keep``), which every change to a site or a type is: a list's filter form offers
-them all, and a row drawn alone names its ticket's site from them."""
+them all, and a row names its ticket's site from them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -27,9 +28,9 @@ def filter_choices() -> tuple[tuple[Choice, ...], tuple[Choice, ...]]:
     return names.sites, names.types
 
 
-def site_name(site_id: int) -> str | None:
-    """The site's name (None: there is no such site)."""
-    return _kept().site_names.get(site_id)
+def site_names() -> Mapping[int, str]:
+    """Every site's name, by id."""
+    return _kept().site_names
 
 
 def _kept() -> Names:

@@ -22,7 +22,7 @@ from ..visibility import visible_to, visible_to_id
 # What a ticket's page shows of what it refers to, loaded with it: its assignee, site,
 # type and author. An action answered with the list's row, or with a comment's or a
 # file's entry, needs none: the row names its site and assignee from what the worker
-# keeps (rows.site_name, rows.assignee_name).
+# keeps (RowKit.site_name, RowKit.assignee_name in webapp/rows.py).
 SHOWN = (
     joinedload(Ticket.assignee), joinedload(Ticket.site),
     joinedload(Ticket.ticket_type), joinedload(Ticket.author),
