@@ -165,27 +165,6 @@ def test_a_template_s_texts_are_format_strings_escaped_in_html_only(app):
             assert render_template_string(plain, name=name) == "Hello <b>O'Brien</b>, Take 50%"
 
 
-def test_templates_call_functions_as_jinja_does(app):
-    """A function that wants the template's context gets the variables set in the loop
-    around its call; one that wants the evaluation context gets it; a function that stops
-    an iteration gives an undefined value, not an error."""
-    from flask import render_template_string
-    from jinja2 import pass_context, pass_eval_context
-
-    def stop():
-        raise StopIteration
-
-    helpers = {
-        "seen": pass_context(lambda context, name: context.get(name)),
-        "escaping": pass_eval_context(lambda eval_ctx: eval_ctx.autoescape),
-        "stop": stop,
-    }
-    source = "{% for i in [1, 2] %}{% set doubled = i * 2 %}{{ seen('doubled') }},{% endfor %}"
-    with app.test_request_context("/"):
-        assert render_template_string(source, **helpers) == "2,4,"
-        assert render_template_string("{{ escaping() }}|{{ stop() }}|", **helpers) == "True||"
-
-
 def test_the_browser_language_is_used_before_sign_in(client):
     page = client.get("/login", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
     assert 'lang="de"' in page.get_data(as_text=True)

@@ -25,6 +25,7 @@ from . import (  # noqa: F401
     security,
     session_cookies,
     stamps,
+    template_engine,
     templating,
     webhooks,
 )
@@ -45,6 +46,8 @@ def resource_dir(name: str) -> str:
 
 
 class Tessera(Flask):
+    jinja_environment = template_engine.Environment
+
     def ensure_sync(self, func):
         """Flask asks this of every hook of every request (some 20), and the standard
         answer looks a function over from the start each time: a plain function that is

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from types import BuiltinFunctionType, FunctionType, MethodType
 from zoneinfo import ZoneInfo
 
-import jinja2.runtime
 from flask import Flask
 from flask_babel import format_number
 from flask_login import current_user
@@ -19,8 +17,6 @@ from .workflow import State
 
 def init_app(app: Flask) -> None:
     from . import rows
-
-    app.jinja_env.context_class = Context
 
     app.context_processor(
         lambda: {
@@ -42,41 +38,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(i18n.format_day, "day")
     app.add_template_filter(markup.render, "markdown")
     app.add_template_filter(capped, "capped")
-
-
-class Context(jinja2.runtime.Context):
-    """Jinja's template context, with a shorter way to call a plain function or macro,
-    which is nearly every call a template makes (a list page makes some 2,000). Jinja's
-    own ``call`` asks each callable, and then its ``__call__``, whether it wants the
-    context passed first; a function, method or macro never has it on its ``__call__``.
-    (A callable that wants the context inside a loop or a block, or wants the evaluation
-    context or the environment, goes Jinja's own way.)"""
-
-    @jinja2.utils.internalcode
-    def call(__self, __obj, *args, **kwargs):
-        if type(__obj) not in _PLAIN:
-            return super().call(__obj, *args, **kwargs)
-        wants = getattr(__obj, "jinja_pass_arg", None)
-        if kwargs:
-            if wants is not None and (kwargs.get("_loop_vars") or kwargs.get("_block_vars")):
-                return super().call(__obj, *args, **kwargs)
-            kwargs.pop("_block_vars", None)
-            kwargs.pop("_loop_vars", None)
-        if wants is not None:
-            if wants is not _WANTS_CONTEXT:
-                return super().call(__obj, *args, **kwargs)
-            args = (__self, *args)
-        try:
-            return __obj(*args, **kwargs)
-        except StopIteration:
-            return __self.environment.undefined(
-                "value was undefined because a callable raised a StopIteration exception"
-            )
-
-
-# What jinja2.pass_context marks a function with.
-_WANTS_CONTEXT = jinja2.pass_context(lambda context: None).jinja_pass_arg
-_PLAIN = frozenset((FunctionType, MethodType, BuiltinFunctionType, jinja2.runtime.Macro))
 
 
 def option(value, label, current) -> Markup:
