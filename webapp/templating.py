@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.numbers import format_decimal
 from flask import Flask
-from flask_babel import format_number
+from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -51,9 +54,17 @@ def option(value, label, current) -> Markup:
 def capped(count: int, cap: int, partial: bool = False) -> str:
     """A count that was only counted up to ``cap`` + 1: "1,000+" rather than a guess; a
     ``partial`` count (of part of a large filtered list) is "at least": "312+"."""
+    locale = get_locale()
     if count > cap:
-        return f"{format_number(cap)}+"
-    return f"{format_number(count)}+" if partial else format_number(count)
+        return f"{_number(cap, locale)}+"
+    return f"{_number(count, locale)}+" if partial else _number(count, locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _number(count: int, locale: Locale) -> str:
+    """A count as the locale writes it, kept: a list writes a dozen, each of at most the
+    cap, and Babel takes some 20 µs to write one."""
+    return format_decimal(count, locale=locale)
 
 
 def _actions_for(ticket: Ticket) -> services.Actions:
