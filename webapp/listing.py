@@ -599,8 +599,8 @@ def _parse_filters(args: Mapping[str, str], wf: Workflow, errors: dict[str, str]
             else:
                 errors[name] = _("%(label)s must be a number.", label=label)
 
-    number("site", _("Site"))
-    number("type", _("Type"))
+    number("site", _l("Site"))
+    number("type", _l("Type"))
     if args.get("priority"):
         if args["priority"].isdecimal() and int(args["priority"]) in set(Priority):
             filters["priority"] = int(args["priority"])
