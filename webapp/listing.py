@@ -110,10 +110,10 @@ DATE_FILTERS = (
 
 
 def tabs_for(user: User, wf: Workflow) -> list[Tab]:
+    staff = user.is_staff  # once: the user is mostly flask_login's proxy
     return [
         t for t in TABS
-        if (user.is_staff or not t.staff_only)
-        and (t.needs_state is None or wf.has_state(t.needs_state))
+        if (staff or not t.staff_only) and (t.needs_state is None or wf.has_state(t.needs_state))
     ]  # fmt: skip
 
 
