@@ -129,6 +129,21 @@ def test_a_kept_page_carries_the_token_of_the_session_that_asks(app, desk):
     assert take.status_code == 200 and "Sam Staff" in take.get_data(as_text=True)
 
 
+def test_kept_rows_carry_the_token_of_the_session_that_asks(app, desk):
+    """After a change elsewhere the list is drawn anew from kept rows, which the first
+    browser's request drew: in the second's page every row's forms carry its own token."""
+    first, second = signed_in(app, "sam"), signed_in(app, "sam")
+    url = "/tickets/?tab=all"
+    mine = csrf_token_in(first.get(url).get_data(as_text=True))
+    other = make_ticket(author=desk["alice"], summary="Another one")
+    services.take(actor=desk["sam"], ticket=other)
+    db.session.commit()
+    theirs = second.get(url).get_data(as_text=True)
+    token = csrf_token_in(theirs)
+    row = re.search(rf'<tr id="ticket-{desk["ticket"].id}".*?</tr>', theirs, re.S).group(0)
+    assert token != mine and mine not in theirs and row.count(token) == 3
+
+
 def test_a_flashed_message_is_shown_though_the_page_was_kept(app, desk):
     client = signed_in(app, "alice")
     token = csrf_token(client, "/tickets/new")

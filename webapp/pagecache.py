@@ -45,7 +45,7 @@ _KEPT_HEADERS = ("Content-Type", "HX-Trigger", "HX-Push-Url", "HX-Retarget", "HX
 
 
 class Kept(NamedTuple):
-    body: str | bytes  # a page: the bytes it is sent as; a piece: the text put into a page
+    body: bytes | Markup  # a page: the bytes it is sent as; a piece: what it puts into a page
     token: str | bytes  # the CSRF token in it, of the same kind
     headers: list[tuple[str, str]]
 
@@ -109,11 +109,12 @@ class Pieces:
         key = (*key, self.setup)
         found = self.store.get(key)
         if found is not None:
-            token = self.token
-            return Markup(found.body.replace(found.token, token) if token else found.body)
-        html = draw()
+            if self.token and self.token != found.token:
+                return Markup(found.body.replace(found.token, self.token))
+            return found.body
+        html = Markup(draw())
         self.store.put(key, Kept(html, self.token, []))
-        return Markup(html)
+        return html
 
 
 def _key() -> tuple | None:
