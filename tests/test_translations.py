@@ -148,6 +148,21 @@ def test_templates_speak_a_forced_language_and_then_the_request_s_again(app):
         assert take() == "Take"
 
 
+def test_counts_are_written_as_each_language_writes_numbers(app):
+    """The tabs' counts: "1,000+" in English and "1.000+" in German, one after the other
+    (each number is kept per language, not once for all)."""
+    from flask_babel import force_locale
+
+    from webapp.templating import capped
+
+    with app.test_request_context("/"):
+        for language, capped_text in (("en", "1,000+"), ("de", "1.000+"), ("en", "1,000+")):
+            with force_locale(language):
+                assert capped(1001, 1000) == capped_text
+                assert capped(2500, 5000) == ("2,500" if language == "en" else "2.500")
+                assert capped(312, 1000, partial=True) == "312+"
+
+
 def test_a_template_s_texts_are_format_strings_escaped_in_html_only(app):
     """The templates' ``_`` is Jinja's newstyle gettext: every text is a format string
     ("%%" is "%", with values or without), its values escaped in HTML and written as they
