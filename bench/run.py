@@ -79,6 +79,7 @@ class Scenario:
     csv: bool = False
     target: str = ""  # key of TARGETS
     drawn: bool = False  # measured on a server that keeps no pages: drawn anew each time
+    stack_floor: bool = False  # measured on bench/page_floor: the stack alone, no Tessera
 
 
 SCENARIOS = [
@@ -97,6 +98,12 @@ SCENARIOS = [
              f"/tickets/?tab=all&q={VOCABULARY[100]}", target="list", drawn=True),
     Scenario("ticket_page_drawn", "ticket page, drawn anew", "/tickets/{ticket}",
              target="ticket", drawn=True),
+    # The least the stack (Flask, SQLAlchemy Core, Jinja) costs to draw those two pages'
+    # content, drawn anew, with nothing of Tessera's: how far up a page drawn anew can go.
+    Scenario("list_stack_floor", "stack floor: the All tab's 50 rows, nothing else",
+             "/tickets/", stack_floor=True),
+    Scenario("ticket_stack_floor", "stack floor: the ticket page's content, nothing else",
+             "/tickets/{ticket}", stack_floor=True),
     # A list sorted by a column no tab orders by, and the end-user filter (the generated
     # tickets name no end user, so it finds none): both read every ticket before the
     # eighth round (280 and 730 ms at a million tickets).
@@ -360,6 +367,33 @@ def count_in_process(url: str, scenarios, ids: dict, **config) -> dict[str, tupl
     return found
 
 
+def count_stack_floor(url: str, scenarios, ids: dict) -> dict[str, tuple[int, int]]:
+    """(statements, bytes) of one request per scenario of bench/page_floor, after a
+    warm-up request."""
+    from bench.page_floor import create_app
+
+    app = create_app(url)
+    engine = app.extensions["page_floor_engine"]
+    client = app.test_client()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.startswith("BEGIN"):  # as count_in_process counts
+            statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    found = {}
+    for scenario in scenarios:
+        path = scenario.path.format(**ids["fill"])
+        for _ in range(2):
+            statements.clear()
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            found[scenario.name] = (len(statements), len(response.get_data()))
+    engine.dispose()
+    return found
+
+
 # -- One backend, one data set -----------------------------------------------------------
 
 
@@ -430,9 +464,10 @@ def measure(backend: str, tickets: int, args, workdir: Path, floor: Server) -> l
         url = build(backend, tickets, workdir)
         long_history(url, HISTORY)
     ids = pools(url)
-    kept = [s for s in SCENARIOS if not s.drawn]
+    kept = [s for s in SCENARIOS if not s.drawn and not s.stack_floor]
     counted = count_in_process(url, kept, ids)
     counted |= count_in_process(url, [s for s in SCENARIOS if s.drawn], ids, PAGE_CACHE_BYTES=0)
+    counted |= count_stack_floor(url, [s for s in SCENARIOS if s.stack_floor], ids)
     # Drawn anew, statistics counted: their statements, not a kept page's one.
     in_process = [Scenario(n, n, p) for n, p in PAGES]
     pages = count_in_process(url, in_process, ids, PAGE_CACHE_BYTES=0, STATISTICS_KEEP_SECONDS=0)
@@ -443,15 +478,17 @@ def measure(backend: str, tickets: int, args, workdir: Path, floor: Server) -> l
     drawn = Server(
         "webapp:create_app()", {**environment(url), "TESSERA_PAGE_CACHE_BYTES": "0"}, log
     )
+    stack = Server("bench.page_floor:create_app()", environment(url), log)
     results = []
     try:
         session = Session(server.url)
         weight = pageweight.weigh(session.opener, server.url + "/tickets/")
         print(f"{backend}: cold load of the list page\n{pageweight.report(weight)}")
         for scenario in SCENARIOS:
+            serving = stack if scenario.stack_floor else drawn if scenario.drawn else server
             turns = [
-                run_scenario(scenario, backend, tickets, args, workdir, floor,
-                             drawn if scenario.drawn else server, session, ids)
+                run_scenario(scenario, backend, tickets, args, workdir, floor, serving,
+                             session, ids)
                 for _ in range(args.turns if scenario.post else 1)
             ]  # fmt: skip
             result = median_turn(turns)
@@ -464,8 +501,8 @@ def measure(backend: str, tickets: int, args, workdir: Path, floor: Server) -> l
             results.append(Result(backend, tickets, Scenario(name, f"page: {name} (in-process)"),
                                   queries=queries, bytes=size))  # fmt: skip
     finally:
-        server.stop()
-        drawn.stop()
+        for running in (server, drawn, stack):
+            running.stop()
     return results
 
 
