@@ -1,7 +1,7 @@
 """The stack's own floor for Tessera's two busiest pages: the least Flask, SQLAlchemy
 Core and Jinja cost to draw their content, with nothing of Tessera's in between.
 
-``/tickets/`` draws the All tab's first page (50 tickets, last changed first) with the
+``/tickets/`` draws the All tab's first page (its 50 newest tickets) with the
 rows' markup as Tessera writes it (checkbox, links, state, priority, site, assignee,
 time, the State and Assign menus, a CSRF input in each form) in one plain loop.
 ``/tickets/<id>`` draws a ticket: its facts, the state and assign buttons, its
@@ -11,10 +11,10 @@ writes it escaped, as any Jinja page does.
 
 What it leaves out is everything a help desk adds: sign-in and session, permissions and
 the workflow's rules, the tabs and their counts, the filter form, translations, dates
-in the viewer's zone and language, Markdown, the page's navigation. bench/run.py serves
-it under the same gunicorn settings as Tessera and measures the pages drawn anew
-against it; the ratio of this floor to the bare one (bench/floor.py) is the most any
-page of this content can reach here."""
+in the viewer's zone and language, Markdown, the page's navigation. It runs Flask's own
+Jinja environment, as shipped. bench/run.py serves it under the same gunicorn settings
+as Tessera and reports its ratio to the bare floor (bench/floor.py) beside the pages
+drawn anew: about what a page of this content costs at the least in this stack."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ LIST = sa.text(
     "SELECT t.id, t.summary, t.private, t.state, t.priority, t.deadline, t.modified, "
     f"s.name AS site, {_name('u')} AS assignee FROM tickets t "
     "LEFT JOIN sites s ON s.id = t.site_id LEFT JOIN users u ON u.id = t.assignee_id "
-    "WHERE t.deleted IS NULL ORDER BY t.modified DESC, t.id DESC LIMIT 50"
+    "WHERE t.deleted IS NULL ORDER BY t.id DESC LIMIT 50"
 )
 STAFF = sa.text(
     f"SELECT u.id, {_name('u')} AS name FROM users u "
