@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 import sqlalchemy as sa
 
-from tests.factories import make_ticket, make_user
+from tests.factories import make_site, make_ticket, make_user
 from webapp import create_app, dashboard, listing
 from webapp.exceptions import Conflict
 from webapp.extensions import db
@@ -143,3 +146,18 @@ def test_domain_errors_become_their_status_with_the_message(fresh_app):
     response = fresh_app.test_client().get("/stale")
     assert response.status_code == 409
     assert "Sam changed this ticket a minute ago." in response.get_data(as_text=True)
+
+
+def test_pages_with_several_forms_name_each_element_id_once(client, auth):
+    """The admin's site and user pages hold two forms each, and the ticket page several:
+    each id is written once (it used to be "csrf_token" twice)."""
+    make_user("ada", role="admin")
+    bob = make_user("bob")
+    ticket = make_ticket(bob)
+    site = make_site("Harbour", bob)
+    auth.login("ada")
+    for path in (f"/admin/sites/{site.id}", f"/admin/users/{bob.id}", f"/tickets/{ticket.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'name="csrf_token"' in page
+        ids = re.findall(r'\sid="([^"]+)"', page)
+        assert [i for i, n in Counter(ids).items() if n > 1] == [], path

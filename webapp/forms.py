@@ -31,6 +31,13 @@ class Form(FlaskForm):
         def get_translations(self, form):
             return _wtforms_translations(str(get_locale()))
 
+        def render_field(self, field, render_kw):
+            """Fields as WTForms writes them, but the CSRF input without an id: every
+            form's is "csrf_token", and a page with two forms had the id twice."""
+            if field.type == "CSRFTokenField":
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)
+
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:
