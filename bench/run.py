@@ -16,7 +16,9 @@ gunicorn workers; on PostgreSQL also of PostgreSQL's own processes, when it runs
 machine), SQL statements per request (counted in a separate in-process request, so the
 measured server runs production code only), response bytes and the workers' peak memory
 (VmHWM). CSV exports are downloaded whole, one at a time: rows/s and peak memory. The
-list page's cold-load weight is measured once per backend (bench/pageweight.py).
+list page's cold-load weight is measured once per backend (bench/pageweight.py). Beside
+the pages drawn anew, the stack's own floor for the list and the ticket page
+(bench/page_floor, a third server on the same database) is measured as a scenario too.
 
 It ends with one line per scenario: ``scenario=<backend>/<tickets>/<name> ratio=<x>
 p50_ms=<y> queries=<n>``. ``--write`` puts the table into docs/performance.md.
@@ -98,8 +100,8 @@ SCENARIOS = [
              f"/tickets/?tab=all&q={VOCABULARY[100]}", target="list", drawn=True),
     Scenario("ticket_page_drawn", "ticket page, drawn anew", "/tickets/{ticket}",
              target="ticket", drawn=True),
-    # The least the stack (Flask, SQLAlchemy Core, Jinja) costs to draw those two pages'
-    # content, drawn anew, with nothing of Tessera's: how far up a page drawn anew can go.
+    # Those two pages' content drawn anew by the stack as shipped (Flask, SQLAlchemy Core,
+    # Jinja) with nothing of Tessera's (bench/page_floor): about the least it can cost.
     Scenario("list_stack_floor", "stack floor: the All tab's 50 rows, nothing else",
              "/tickets/", stack_floor=True),
     Scenario("ticket_stack_floor", "stack floor: the ticket page's content, nothing else",

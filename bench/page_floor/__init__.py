@@ -6,8 +6,8 @@ rows' markup as Tessera writes it (checkbox, links, state, priority, site, assig
 time, the State and Assign menus, a CSRF input in each form) in one plain loop.
 ``/tickets/<id>`` draws a ticket: its facts, the state and assign buttons, its
 description, its comments and changes in one timeline, and a comment form. Each page
-reads its content in one statement per kind (tickets; or ticket, comments, changes) and
-writes it escaped, as any Jinja page does.
+reads its content in one statement per kind (the tickets and the staff; or the ticket, its
+comments, its changes and the staff) and writes it escaped, as any Jinja page does.
 
 What it leaves out is everything a help desk adds: sign-in and session, permissions and
 the workflow's rules, the tabs and their counts, the filter form, translations, dates
