@@ -166,6 +166,19 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
+def counted(engine: sa.Engine) -> list[str]:
+    """The statements the engine runs from now on, as a list it keeps filling (emptied by
+    the caller between requests)."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.startswith("BEGIN"):  # SQLite's transaction start, not a query
+            statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    return statements
+
+
 def write_section(marker: str, section: str) -> None:
     """Replace the part of docs/performance.md between two ``marker`` lines."""
     doc = ROOT / "docs" / "performance.md"

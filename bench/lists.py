@@ -21,7 +21,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.dataset import build, command_line, machine  # noqa: E402
+from bench.dataset import build, command_line, counted, machine  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from webapp.generate import VOCABULARY  # noqa: E402
@@ -68,14 +68,8 @@ def run(backend: str, tickets: int, rounds: int, workdir: Path) -> list[tuple]:
     # Every request draws its page anew: kept pages would answer the repeated requests
     # (bench/run.py measures those, and after_change the usual case in between).
     app, client = signed_in(url, PAGE_CACHE_BYTES=0)
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        if not statement.startswith("BEGIN"):  # SQLite's transaction start, not a query
-            statements.append(statement)
-
     with app.app_context():
-        sa.event.listen(db.engine, "before_cursor_execute", count)
+        statements = counted(db.engine)
     results = []
     for label, path in SCENARIOS:
         headers = {"HX-Request": "true"} if "__htmx" in path else {}

@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 from bench import pageweight  # noqa: E402
 from bench.dataset import (  # noqa: E402
     build,
+    counted,
     environment,
     left_over,
     long_history,
@@ -327,11 +328,6 @@ def count_in_process(url: str, scenarios, ids: dict, **config) -> dict[str, tupl
     page = client.get("/tickets/").get_data(as_text=True)
     csrf = re.search(r'"X-CSRFToken": "([^"]+)"', page)[1]
     post_headers = {"X-CSRFToken": csrf, "HX-Request": "true"}
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        if not statement.startswith("BEGIN"):  # SQLite's transaction start, not a query
-            statements.append(statement)
 
     def requests(scenario):
         """Warm-up and counted request (the same kind of action on two tickets)."""
@@ -352,7 +348,7 @@ def count_in_process(url: str, scenarios, ids: dict, **config) -> dict[str, tupl
             yield "get", path, None
 
     with app.app_context():
-        sa.event.listen(db.engine, "before_cursor_execute", count)
+        statements = counted(db.engine)
     found = {}
     for scenario in scenarios:
         for method, path, data in requests(scenario):
@@ -377,13 +373,7 @@ def count_stack_floor(url: str, scenarios, ids: dict) -> dict[str, tuple[int, in
     app = create_app(url)
     engine = app.extensions["page_floor_engine"]
     client = app.test_client()
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        if not statement.startswith("BEGIN"):  # as count_in_process counts
-            statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
+    statements = counted(engine)
     found = {}
     for scenario in scenarios:
         path = scenario.path.format(**ids["fill"])

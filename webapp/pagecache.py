@@ -110,7 +110,7 @@ class Pieces:
         found = self.store.get(key)
         if found is not None:
             if self.token and self.token != found.token:
-                return Markup(found.body.replace(found.token, self.token))
+                return found.body.replace(found.token, self.token)
             return found.body
         html = Markup(draw())
         self.store.put(key, Kept(html, self.token, []))

@@ -68,7 +68,7 @@ class RowKit:
         )  # fmt: skip
         if self._kept is None:
             self._kept = pagecache.Pieces("tessera_rows", self.token)
-        return self._kept.get(key, lambda: str(self.draw(ticket, candidates)))
+        return self._kept.get(key, lambda: self.draw(ticket, candidates))
 
     def alone(self, ticket, candidates, conflict=None) -> Markup:
         """The answer to an action from a list's row: the row (with the lost race's
