@@ -17,8 +17,9 @@ machine), SQL statements per request (counted in a separate in-process request, 
 measured server runs production code only), response bytes and the workers' peak memory
 (VmHWM). CSV exports are downloaded whole, one at a time: rows/s and peak memory. The
 list page's cold-load weight is measured once per backend (bench/pageweight.py). Beside
-the pages drawn anew, the stack's own floor for the list and the ticket page
-(bench/page_floor, a third server on the same database) is measured as a scenario too.
+the pages drawn anew and the writes, the stack's own floor for the list, the ticket page,
+a take, a state change and a comment (bench/page_floor, a third server on the same
+database) is measured as a scenario too.
 
 It ends with one line per scenario: ``scenario=<backend>/<tickets>/<name> ratio=<x>
 p50_ms=<y> queries=<n>``. ``--write`` puts the table into docs/performance.md.
@@ -127,6 +128,14 @@ SCENARIOS = [
     Scenario("take", "take / unassign (htmx, list row)", post="take", target="take"),
     Scenario("state", "state change (htmx, list row)", post="state", target="state"),
     Scenario("comment", "comment post (htmx)", post="comment", target="comment"),
+    # The same writes by the stack alone (bench/page_floor): the row or comment written
+    # with its change, and drawn, with no sign-in, rules or notifications.
+    Scenario("take_stack_floor", "stack floor: take / unassign, nothing else", post="take",
+             stack_floor=True),
+    Scenario("state_stack_floor", "stack floor: state change, nothing else", post="state",
+             stack_floor=True),
+    Scenario("comment_stack_floor", "stack floor: comment post, nothing else", post="comment",
+             stack_floor=True),
     Scenario("csv_monitor", f"CSV: monitor of a ticket with {HISTORY:,} changes",
              "/tickets/{history}/monitor.csv", csv=True),
     Scenario("csv_list", "CSV: list of all tickets", "/tickets.csv?tab=all", csv=True),
@@ -314,6 +323,16 @@ class Session:
 # -- In-process: SQL statements and bytes ------------------------------------------------
 
 
+def counted_posts(kind: str, ids: dict) -> list[tuple[str, dict[str, str]]]:
+    """A POST scenario's warm-up and counted request (path, form): the same kind of
+    action on two tickets the wrk runs leave alone."""
+    if kind == "take":
+        return [(f"/tickets/{t}/take?as=row", {}) for t in ids["spare_take"]]
+    if kind == "state":
+        return [(f"/tickets/{t}/state?as=row", {"state": "working"}) for t in ids["spare_state"]]
+    return [(f"/tickets/{t}/comments", {"body": "Counted."}) for t in ids["spare_state"]]
+
+
 def count_in_process(url: str, scenarios, ids: dict, **config) -> dict[str, tuple[int, int]]:
     """(statements, bytes) of one request per scenario, after a warm-up request, through
     the Flask test client; POSTs act on tickets the wrk runs leave alone."""
@@ -331,17 +350,13 @@ def count_in_process(url: str, scenarios, ids: dict, **config) -> dict[str, tupl
 
     def requests(scenario):
         """Warm-up and counted request (the same kind of action on two tickets)."""
-        if scenario.post == "take":
-            for t in ids["spare_take"]:
-                yield "post", f"/tickets/{t}/take?as=row", {}
-        elif scenario.post == "state":
-            for t in ids["spare_state"]:
-                yield "post", f"/tickets/{t}/state?as=row", {"state": "working"}
-        elif scenario.post == "comment":
-            for t in ids["spare_state"]:
-                page = client.get(f"/tickets/{t}").get_data(as_text=True)
-                shown = re.search(r'name="shown" value="(\d+)"', page)[1]  # as the page sends
-                yield "post", f"/tickets/{t}/comments", {"body": "Counted.", "shown": shown}
+        if scenario.post:
+            for path, data in counted_posts(scenario.post, ids):
+                if scenario.post == "comment":
+                    page = client.get(path.removesuffix("/comments")).get_data(as_text=True)
+                    shown = re.search(r'name="shown" value="(\d+)"', page)[1]  # as it sends
+                    data = {**data, "shown": shown}
+                yield "post", path, data
         else:
             path = scenario.path.format(**ids["fill"])
             yield "get", path, None
@@ -376,10 +391,13 @@ def count_stack_floor(url: str, scenarios, ids: dict) -> dict[str, tuple[int, in
     statements = counted(engine)
     found = {}
     for scenario in scenarios:
-        path = scenario.path.format(**ids["fill"])
-        for _ in range(2):
+        if scenario.post:
+            requests = counted_posts(scenario.post, ids)
+        else:
+            requests = [(scenario.path.format(**ids["fill"]), None)] * 2
+        for path, data in requests:
             statements.clear()
-            response = client.get(path)
+            response = client.get(path) if data is None else client.post(path, data=data)
             assert response.status_code == 200, (path, response.status_code)
             found[scenario.name] = (len(statements), len(response.get_data()))
     engine.dispose()
