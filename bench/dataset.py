@@ -187,16 +187,21 @@ def write_section(marker: str, section: str) -> None:
     doc.write_text(text[:start] + section + text[end:])
 
 
-def command_line(script: str, doc: str, tickets: int, rounds: int, run, table, marker: str):
+def command_line(
+    script: str, doc: str, tickets: int, rounds: int, run, table, marker: str, least: int = 1
+):
     """The command line of an in-process benchmark (bench/lists.py, bench/catch_up.py):
     ``run(backend, tickets, rounds, workdir)`` on each backend asked for, then its
-    ``table``, printed and, with ``--write``, put in docs/performance.md."""
+    ``table``, printed and, with ``--write``, put in docs/performance.md. ``least``: the
+    fewest rounds its figures can be worked out from."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=tickets)
     parser.add_argument("--rounds", type=int, default=rounds)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     args = parser.parse_args()
+    if args.rounds < least:
+        parser.error(f"--rounds must be at least {least}")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     results = []
     with tempfile.TemporaryDirectory() as workdir:
