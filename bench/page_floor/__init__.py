@@ -140,7 +140,8 @@ def create_app(url: str | None = None) -> Flask:
 
     def change(ticket_id: int, column: str, value, kind: str, comment: str | None = None):
         """Write one change of a ticket: its row at the version read and the change that
-        records it (and the comment it adds); the ticket's row as it is now."""
+        records it (and the comment it adds); the ticket's row as it is now, and the
+        comment's id."""
         staff, me = staff_and_me()
         now = datetime.now(UTC).replace(tzinfo=None)
         with engine.begin() as c:
@@ -165,19 +166,19 @@ def create_app(url: str | None = None) -> Flask:
         now_row = t._asdict() | {column: value, "modified": now, "version": t.version + 1}
         if column == "assignee_id":
             now_row["assignee"] = {u.id: u.name for u in staff}.get(value)
-        return now_row, comment_id, me, staff
+        return now_row, comment_id
 
-    def drawn_row(t: dict, staff: list) -> str:
+    def drawn_row(t: dict) -> str:
         state_menu, assign_menu, row = (
             get_template_attribute("_row.html", name)
             for name in ("state_menu", "assign_menu", "row")
         )
-        return row(t, state_menu(STATES, t["state"]), assign_menu(staff), TOKEN)
+        return row(t, state_menu(STATES, t["state"]), assign_menu(staff_and_me()[0]), TOKEN)
 
     @app.post("/tickets/<int:ticket_id>/take")
     def take(ticket_id: int) -> str:
-        t, _, _, staff = change(ticket_id, "assignee_id", staff_and_me()[1].id, "take")
-        return drawn_row(t, staff)
+        t, _ = change(ticket_id, "assignee_id", staff_and_me()[1].id, "take")
+        return drawn_row(t)
 
     @app.post("/tickets/<int:ticket_id>/assign")
     def assign(ticket_id: int) -> str:
@@ -185,21 +186,21 @@ def create_app(url: str | None = None) -> Flask:
         if user and not user.isdigit():
             abort(400)
         kind = "assign" if user else "unassign"
-        t, _, _, staff = change(ticket_id, "assignee_id", int(user) if user else None, kind)
-        return drawn_row(t, staff)
+        t, _ = change(ticket_id, "assignee_id", int(user) if user else None, kind)
+        return drawn_row(t)
 
     @app.post("/tickets/<int:ticket_id>/state")
     def state(ticket_id: int) -> str:
         if request.form.get("state") not in STATES:
             abort(400)
-        t, _, _, staff = change(ticket_id, "state", request.form["state"], "state")
-        return drawn_row(t, staff)
+        t, _ = change(ticket_id, "state", request.form["state"], "state")
+        return drawn_row(t)
 
     @app.post("/tickets/<int:ticket_id>/comments")
     def comment(ticket_id: int) -> str:
         body = request.form.get("body", "").strip() or abort(400)
         me = staff_and_me()[1]
-        t, comment_id, _, _ = change(ticket_id, "last_commenter_id", me.id, "comment", body)
+        t, comment_id = change(ticket_id, "last_commenter_id", me.id, "comment", body)
         entry = {"id": comment_id, "actor": me.name, "created": t["modified"], "body": body}
         return get_template_attribute("_comment.html", "comment")(entry)
 
