@@ -495,7 +495,7 @@ def export_rows(user: User, wf: Workflow, view: View) -> Iterator[sa.Row]:
 def _export_columns(dialect: str) -> tuple[tuple, type[User], type[User]]:
     """The export's columns, with the author and assignee they name (made once)."""
     author, assignee = sa.orm.aliased(User), sa.orm.aliased(User)
-    typed = csvexport.neutralised
+    typed = functools.partial(csvexport.neutralised, dialect=dialect)
     columns = (
         Ticket.id, typed(Ticket.summary), Ticket.state, Ticket.priority, typed(Site.name),
         typed(TicketType.name), typed(author.username), typed(assignee.username),
