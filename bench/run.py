@@ -333,6 +333,37 @@ def counted_posts(kind: str, ids: dict) -> list[tuple[str, dict[str, str]]]:
     return [(f"/tickets/{t}/comments", {"body": "Counted."}) for t in ids["spare_state"]]
 
 
+def count_requests(
+    client,
+    statements: list[str],
+    scenarios,
+    ids: dict,
+    *,
+    headers=None,
+    form=lambda path, data: data,
+) -> dict[str, tuple[int, int]]:
+    """(statements, bytes) of each scenario's counted request through ``client``, after
+    its warm-up: a GET twice, a POST on two tickets (``counted_posts``; ``form`` gives
+    the form it sends). ``statements`` is the list ``counted`` fills."""
+    found = {}
+    for scenario in scenarios:
+        if scenario.post:
+            requests = counted_posts(scenario.post, ids)
+        else:
+            requests = [(scenario.path.format(**ids["fill"]), None)] * 2
+        for path, data in requests:
+            data = None if data is None else form(path, data)
+            statements.clear()
+            if data is None:
+                response = client.get(path)
+            else:
+                response = client.post(path, data=data, headers=headers)
+            body = response.get_data()  # a streamed response runs its queries here
+            assert response.status_code == 200, (path, response.status_code)
+            found[scenario.name] = (len(statements), len(body))
+    return found
+
+
 def count_in_process(url: str, scenarios, ids: dict, **config) -> dict[str, tuple[int, int]]:
     """(statements, bytes) of one request per scenario, after a warm-up request, through
     the Flask test client; POSTs act on tickets the wrk runs leave alone."""
@@ -348,33 +379,16 @@ def count_in_process(url: str, scenarios, ids: dict, **config) -> dict[str, tupl
     csrf = re.search(r'"X-CSRFToken": "([^"]+)"', page)[1]
     post_headers = {"X-CSRFToken": csrf, "HX-Request": "true"}
 
-    def requests(scenario):
-        """Warm-up and counted request (the same kind of action on two tickets)."""
-        if scenario.post:
-            for path, data in counted_posts(scenario.post, ids):
-                if scenario.post == "comment":
-                    page = client.get(path.removesuffix("/comments")).get_data(as_text=True)
-                    shown = re.search(r'name="shown" value="(\d+)"', page)[1]  # as it sends
-                    data = {**data, "shown": shown}
-                yield "post", path, data
-        else:
-            path = scenario.path.format(**ids["fill"])
-            yield "get", path, None
-            yield "get", path, None
+    def shown(path: str, data: dict[str, str]) -> dict[str, str]:
+        """A comment sends the version its ticket's page shows, as the page does."""
+        if not path.endswith("/comments"):
+            return data
+        page = client.get(path.removesuffix("/comments")).get_data(as_text=True)
+        return {**data, "shown": re.search(r'name="shown" value="(\d+)"', page)[1]}
 
     with app.app_context():
         statements = counted(db.engine)
-    found = {}
-    for scenario in scenarios:
-        for method, path, data in requests(scenario):
-            statements.clear()
-            if method == "get":
-                response = client.get(path)
-            else:
-                response = client.post(path, data=data, headers=post_headers)
-            body = response.get_data()  # a streamed response runs its queries here
-            assert response.status_code == 200, (path, response.status_code)
-            found[scenario.name] = (len(statements), len(body))
+    found = count_requests(client, statements, scenarios, ids, headers=post_headers, form=shown)
     with app.app_context():
         db.engine.dispose()
     return found
@@ -387,19 +401,7 @@ def count_stack_floor(url: str, scenarios, ids: dict) -> dict[str, tuple[int, in
 
     app = create_app(url)
     engine = app.extensions["page_floor_engine"]
-    client = app.test_client()
-    statements = counted(engine)
-    found = {}
-    for scenario in scenarios:
-        if scenario.post:
-            requests = counted_posts(scenario.post, ids)
-        else:
-            requests = [(scenario.path.format(**ids["fill"]), None)] * 2
-        for path, data in requests:
-            statements.clear()
-            response = client.get(path) if data is None else client.post(path, data=data)
-            assert response.status_code == 200, (path, response.status_code)
-            found[scenario.name] = (len(statements), len(response.get_data()))
+    found = count_requests(app.test_client(), counted(engine), scenarios, ids)
     engine.dispose()
     return found
 
