@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.local import LocalProxy
 
 from . import attachments, monitor
 from .exceptions import Conflict, DomainError, Forbidden, Invalid, NotFound, StaleEdit
@@ -81,6 +82,8 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        args = tuple(_unproxied(a) for a in args)
+        kwargs = {k: _unproxied(v) for k, v in kwargs.items()}
         for attempt in range(ATTEMPTS):
             try:
                 if attempt:
@@ -96,6 +99,12 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
         raise Conflict(_("This ticket is changing very quickly right now. Please try again."))
 
     return run
+
+
+def _unproxied(value: Any) -> Any:
+    """The object behind a proxy such as Flask-Login's ``current_user``, which the views
+    pass as the actor: every look-up through the proxy finds the request's user anew."""
+    return value._get_current_object() if type(value) is LocalProxy else value
 
 
 def _lock_tickets(arguments: list[Any]) -> None:
