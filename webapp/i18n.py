@@ -125,8 +125,9 @@ def _kept_translations():
 
 def _locale() -> str:
     if has_request_context():
-        if current_user.is_authenticated and current_user.language in LANGUAGES:
-            return current_user.language
+        user = current_user._get_current_object()
+        if user.is_authenticated and user.language in LANGUAGES:
+            return user.language
         best = request.accept_languages.best_match(LANGUAGES)
         if best:
             return best

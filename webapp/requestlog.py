@@ -49,11 +49,12 @@ class JsonFormatter(logging.Formatter):
 
 def request_id() -> str:
     """This request's id (made on first use)."""
-    if "request_id" not in g:
+    found = g.get("request_id")
+    if found is None:
         sent = request.headers.get(REQUEST_ID_HEADER, "")
         trusted = current_app.config["PROXY_FIX"] and SAFE_ID.fullmatch(sent)
-        g.request_id = sent if trusted else secrets.token_hex(8)
-    return g.request_id
+        found = g.request_id = sent if trusted else secrets.token_hex(8)
+    return found
 
 
 def _start() -> None:
@@ -68,15 +69,16 @@ def _user_id() -> int | None:
 
 
 def _fields(status: int | None = None) -> dict:
-    rule = request.url_rule
+    asked = request._get_current_object()  # one look-up through the proxy, not six
+    rule = asked.url_rule
     fields = {
         "request_id": request_id(),
         "user_id": _user_id(),
-        "method": request.method,
-        "path": request.path,
+        "method": asked.method,
+        "path": asked.path,
         "route": rule.rule if rule else None,
-        "endpoint": request.endpoint,
-        "remote_addr": request.remote_addr,
+        "endpoint": asked.endpoint,
+        "remote_addr": asked.remote_addr,
     }
     if status is not None:
         started = g.get("request_started")

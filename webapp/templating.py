@@ -76,7 +76,8 @@ def _unread_notifications() -> int:
 
 
 def viewer_zone() -> ZoneInfo:
-    return current_user.zone if current_user.is_authenticated else ZoneInfo("UTC")
+    user = current_user._get_current_object()
+    return user.zone if user.is_authenticated else ZoneInfo("UTC")
 
 
 def local_time(moment: datetime | None) -> str:
