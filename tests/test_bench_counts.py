@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from bench import run
+from tests.test_query_budget import ACTION_BUDGET, ACTION_BUDGET_POSTGRESQL
 
 NEW = "state = 'new' AND assignee_id IS NULL AND deleted IS NULL AND id > 1"
 
@@ -32,6 +33,5 @@ def test_the_counted_take_reads_only_what_every_take_reads(app, runner, database
     assert not set(ids["spare_state"]) & set(ids["state"])
     take = [s for s in run.SCENARIOS if s.name == "take"]
     statements, _ = run.count_in_process(database_url, take, ids)["take"]
-    # A take: the sign-in with the ticket, the change as one statement on PostgreSQL; on
-    # SQLite the change's three and the lock's BEGIN (tests/test_query_budget.py).
-    assert statements == (2 if database_url.startswith("postgresql") else 4)
+    postgresql = database_url.startswith("postgresql")
+    assert statements == (ACTION_BUDGET_POSTGRESQL if postgresql else ACTION_BUDGET)["take"]
