@@ -43,9 +43,18 @@ HEADERS = {
 }
 
 
+# Each header with its name in lower case: which of them a response brings itself is
+# seen in one pass over its headers, not one pass for each.
+_ADDED = tuple((name.lower(), name, value) for name, value in HEADERS.items())
+
+
 def add_headers(response: flask.Response) -> flask.Response:
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+    """The headers above, but for any the response brings itself (an attachment's
+    stricter policy)."""
+    present = {name.lower() for name in response.headers.keys()}
+    response.headers.extend(
+        [(name, value) for lower, name, value in _ADDED if lower not in present]
+    )
     return response
 
 
