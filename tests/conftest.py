@@ -4,9 +4,12 @@ PostgreSQL too; the migrations build the schema, so they are tested with everyth
 from __future__ import annotations
 
 import copy
+import json
+import logging
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +24,7 @@ from tests import dbstate
 from webapp import Tessera, create_app
 from webapp.extensions import db, limiter
 from webapp.i18n import compile_catalogs
+from webapp.requestlog import JsonFormatter
 
 # The translations are compiled here, as by the install: .mo files are never committed.
 compile_catalogs()
@@ -244,6 +248,22 @@ class AuthActions:
     def logout(self):
         token = csrf_token(self._client, "/")
         return self._client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def logged(caplog):
+    """The request lines logged so far, as the JSON objects written to the log."""
+    caplog.set_level(logging.INFO, logger="tessera")
+    formatter = JsonFormatter()
+
+    def lines(logger: str = "tessera.request") -> list[dict]:
+        # This test's requests only: a browser test's live server may be serving in
+        # another thread of the same process.
+        mine = threading.get_ident()
+        return [json.loads(formatter.format(r)) for r in caplog.records
+                if r.name == logger and r.thread == mine]  # fmt: skip
+
+    return lines
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ error's traceback logged under the id its error page shows."""
 from __future__ import annotations
 
 import json
-import logging
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,27 +13,10 @@ import pytest
 from tests.conftest import AuthActions
 from tests.factories import make_user
 from webapp import api_tokens
-from webapp.requestlog import JsonFormatter
 
 HTMX = {"HX-Request": "true"}
 FIELDS = {"request_id", "user_id", "method", "path", "route", "endpoint", "status",
           "duration_ms", "remote_addr"}  # fmt: skip
-
-
-@pytest.fixture
-def logged(caplog):
-    """The request lines logged so far, as the JSON objects written to the log."""
-    caplog.set_level(logging.INFO, logger="tessera")
-    formatter = JsonFormatter()
-
-    def lines(logger: str = "tessera.request") -> list[dict]:
-        # This test's requests only: a browser test's live server may be serving in
-        # another thread of the same process.
-        mine = threading.get_ident()
-        return [json.loads(formatter.format(r)) for r in caplog.records
-                if r.name == logger and r.thread == mine]  # fmt: skip
-
-    return lines
 
 
 def test_one_line_per_request_with_who_what_and_how_long(app, client, logged):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from pathlib import Path
 
 import pytest
@@ -156,7 +155,7 @@ def test_cookies_over_plain_http_are_not_marked_secure_unless_configured(app, cl
     assert all("; secure" in f for f in flags.values())
 
 
-def test_forwarded_headers_count_only_behind_a_configured_proxy(database_url, caplog):
+def test_forwarded_headers_count_only_behind_a_configured_proxy(database_url, caplog, logged):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     for proxies, secure, address in ((0, False, "127.0.0.1"), (1, True, "203.0.113.9")):
         app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x", "TESTING": True,
@@ -165,13 +164,8 @@ def test_forwarded_headers_count_only_behind_a_configured_proxy(database_url, ca
             if proxies == 0:
                 make_user("alice")
             caplog.clear()
-            with caplog.at_level("INFO", logger="tessera.request"):
-                flags = cookie_flags(login_over(app.test_client(), "http", forwarded))
+            flags = cookie_flags(login_over(app.test_client(), "http", forwarded))
             assert all(("; secure" in f) is secure for f in flags.values()), proxies
-            # This test's requests only: a browser test's live server may be serving in
-            # another thread of the same process (as tests/test_request_log.py says).
-            mine = threading.get_ident()
-            logged = [r.fields["remote_addr"] for r in caplog.records
-                      if hasattr(r, "fields") and r.thread == mine]  # fmt: skip
-            assert logged and set(logged) == {address}
+            addresses = [line["remote_addr"] for line in logged()]
+            assert addresses and set(addresses) == {address}
             db.engine.dispose()
