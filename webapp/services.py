@@ -19,8 +19,9 @@ from typing import IO, Any, ParamSpec, Protocol, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import format_number
+from flask_babel import LazyString, format_number
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -201,7 +202,7 @@ def _new_ticket(actor: User, *, parent: Ticket | None = None, **given: Any) -> T
 def mark_duplicate(*, actor: User, ticket: Ticket, original: Ticket | None) -> Change | None:
     """Say this ticket reports the same problem as an earlier one (or, with None, that it
     does not). Each keeps its own state; the chain of originals ends at the root."""
-    _require_staff(actor, ticket, _("Only staff can mark duplicates."))
+    _require_staff(actor, ticket, _l("Only staff can mark duplicates."))
     if original is not None:
         _require_visible(actor, original)
         if original.id == ticket.id:
@@ -262,7 +263,7 @@ def edit(*, actor: User, ticket: Ticket, version: int, **values: Any) -> Change 
 @unit_of_work
 def take(*, actor: User, ticket: Ticket) -> Change:
     """Make an unassigned ticket the actor's; a new ticket moves on as the workflow says."""
-    _require_staff(actor, ticket, _("Only staff can take tickets."))
+    _require_staff(actor, ticket, _l("Only staff can take tickets."))
     if ticket.assignee_id is not None:
         if ticket.assignee_id == actor.id:
             raise Conflict(_("This ticket is yours already."))
@@ -275,7 +276,7 @@ def take(*, actor: User, ticket: Ticket) -> Change:
 @unit_of_work
 def steal(*, actor: User, ticket: Ticket) -> Change:
     """Take a ticket that someone else has: a deliberate act, recorded as such."""
-    _require_staff(actor, ticket, _("Only staff can take tickets."))
+    _require_staff(actor, ticket, _l("Only staff can take tickets."))
     if ticket.assignee_id is None:
         raise Conflict(_("Nobody has this ticket: take it instead."))
     if ticket.assignee_id == actor.id:
@@ -286,7 +287,7 @@ def steal(*, actor: User, ticket: Ticket) -> Change:
 @unit_of_work
 def assign(*, actor: User, ticket: Ticket, assignee: User | None) -> Change | None:
     """Give the ticket to a staff member, or to nobody."""
-    _require_staff(actor, ticket, _("Only staff can assign tickets."))
+    _require_staff(actor, ticket, _l("Only staff can assign tickets."))
     if assignee is not None and not (assignee.is_staff and assignee.active):
         raise Invalid(
             _("%(name)s is not an active staff member.", name=assignee.name),
@@ -776,7 +777,8 @@ def _require_visible(actor: User, ticket: Ticket) -> None:
         raise NotFound(_("There is no such ticket, or you may not see it."))
 
 
-def _require_staff(actor: User, ticket: Ticket, refusal: str) -> None:
+def _require_staff(actor: User, ticket: Ticket, refusal: LazyString) -> None:
+    """``refusal`` is translated only when it is given."""
     _require_visible(actor, ticket)
     if not actor.is_staff:
-        raise Forbidden(refusal)
+        raise Forbidden(str(refusal))
