@@ -29,7 +29,7 @@ class Form(FlaskForm):
 
     class Meta:
         def get_translations(self, form):
-            return _wtforms_translations(str(get_locale()))
+            return _REQUEST_LANGUAGE
 
         def render_field(self, field, render_kw):
             """Fields as WTForms writes them, but the CSRF input without an id: every
@@ -74,6 +74,21 @@ class Form(FlaskForm):
             return None
         self.done = True
         return result
+
+
+class _RequestLanguage:
+    """WTForms' messages in the request's language, found when a message is made: most
+    forms are valid and make none, and finding the language first costs more than the
+    rest of making a small form."""
+
+    def gettext(self, string: str) -> str:
+        return _wtforms_translations(str(get_locale())).ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_translations(str(get_locale())).ungettext(singular, plural, n)
+
+
+_REQUEST_LANGUAGE = _RequestLanguage()
 
 
 @functools.cache

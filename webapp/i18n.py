@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date as babel_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -29,6 +30,7 @@ LANGUAGES = {"en": "English", "de": "Deutsch"}
 # How a day and a moment are written: "22 Nov 2026, 14:05" / "22. Nov. 2026, 14:05".
 DATE_PATTERNS = {"en": "d MMM y", "de": "d. MMM y"}
 KEPT_TEXTS = 4096  # per catalogue: the templates ask for some 460 texts in all
+_LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
 
 babel = Babel()
 
@@ -123,15 +125,17 @@ def _kept_translations():
     return None
 
 
-def _locale() -> str:
+def _locale() -> Locale:
+    """The request's language, as one Locale object per language: Flask-Babel would parse
+    a language's name into a new one for every request."""
     if has_request_context():
         user = current_user._get_current_object()
         if user.is_authenticated and user.language in LANGUAGES:
-            return user.language
+            return _LOCALES[user.language]
         best = request.accept_languages.best_match(LANGUAGES)
         if best:
-            return best
-    return current_app.config["DEFAULT_LANGUAGE"]
+            return _LOCALES[best]
+    return Locale.parse(current_app.config["DEFAULT_LANGUAGE"])
 
 
 def language() -> str:

@@ -4,10 +4,15 @@ Before every request Flask-Limiter works out which of its limits apply to it and
 them: some 2 % of the CPU of a ticket action, for an answer that is "none" but on
 sign-in and the API, the only views Tessera gives limits to (it sets no default or
 application-wide limit). So once the app's views are all known, those that no limit can
-apply to are noted, and Flask-Limiter's check before a request is skipped for them. A
-view added later, or a limit set for every view, is checked as Flask-Limiter checks it."""
+apply to are noted, and Flask-Limiter's hooks are skipped for them: its check before a
+request, its look for rate-limit headers after it and the clearing of its state at the
+end (together some 1 % of a ticket action's instructions even so). A view added later,
+or a limit set for every view, is checked as Flask-Limiter checks it."""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 
 from flask import Flask, request
 from flask_limiter.util import get_qualified_name
@@ -16,8 +21,8 @@ from .extensions import limiter
 
 
 def init_app(app: Flask) -> None:
-    """Skip the limiter's check for the views no limit applies to: call it once every
-    blueprint is registered (and after ``limiter.init_app``, which adds the check)."""
+    """Skip the limiter's hooks for the views no limit applies to: call it once every
+    blueprint is registered (and after ``limiter.init_app``, which adds the hooks)."""
     limits = limiter.limit_manager
     with app.app_context():  # a limit may be read from the settings
         if limits.application_limits or limits.default_limits:
@@ -29,11 +34,25 @@ def init_app(app: Flask) -> None:
             and not limits.has_hints(endpoint)
             and not limits.blueprint_limits(app, endpoint.rpartition(".")[0])
         )
-    check = limiter._check_request_limit  # the hook limiter.init_app added
+    # The hooks limiter.init_app added: the check before a request, the headers after it
+    # (a limit's deductions that depend on the answer, and its figures when asked for),
+    # and the request's limiter state cleared when it ends. Each has nothing to do for a
+    # request that was not checked.
+    for hooks in (app.before_request_funcs, app.after_request_funcs,
+                  app.teardown_request_funcs):  # fmt: skip
+        hooks[None] = [_where_limited(hook, unlimited) for hook in hooks[None]]
 
-    def check_limits() -> None:
-        if request.endpoint not in unlimited:
-            check()
 
-    hooks = app.before_request_funcs[None]
-    hooks[hooks.index(check)] = check_limits
+def _where_limited(hook: Callable, unlimited: frozenset[str]) -> Callable:
+    """The limiter's ``hook``, run only for requests to views not ``unlimited``; any other
+    hook as it is. An after-request hook passes the response on."""
+    if getattr(hook, "__self__", None) is not limiter and getattr(hook, "args", ()) != (limiter,):
+        return hook
+
+    @functools.wraps(hook)
+    def where_limited(*args):
+        if request.endpoint in unlimited:
+            return args[0] if args else None  # after a request, the response unchanged
+        return hook(*args)
+
+    return where_limited
