@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
 def _where_limited(hook: Callable, unlimited: frozenset[str]) -> Callable:
     """The limiter's ``hook``, run only for requests to views not ``unlimited``; any other
     hook as it is. An after-request hook passes the response on."""
+    # The limiter's hooks are its bound methods, or functools.partial(..., limiter).
     if getattr(hook, "__self__", None) is not limiter and getattr(hook, "args", ()) != (limiter,):
         return hook
 
