@@ -214,6 +214,28 @@ def test_the_form_library_s_own_messages_follow_each_person_s_language(app):
     assert seen == [("greta", True, False), ("alice", False, True), ("greta", True, False)]
 
 
+def test_a_staff_only_refusal_is_told_in_each_person_s_language(app):
+    """Translated when it is given (services._require_staff), for whoever asked."""
+    from tests.conftest import AuthActions
+    from tests.factories import make_ticket, make_user
+
+    tickets = {
+        "greta": make_ticket(make_user("greta", language="de")),
+        "alice": make_ticket(make_user("alice")),
+    }
+    seen = []
+    for name in ("greta", "alice", "greta"):  # the text kept for one is not the other's
+        client = app.test_client()
+        AuthActions(client).login(name)
+        path = f"/tickets/{tickets[name].id}"
+        response = client.post(f"{path}/take", data={"csrf_token": _token(client, path)})
+        assert response.status_code == 403
+        text = html.unescape(response.text)
+        seen.append((name, "Nur das Team kann Tickets übernehmen." in text,
+                     "Only staff can take tickets." in text))  # fmt: skip
+    assert seen == [("greta", True, False), ("alice", False, True), ("greta", True, False)]
+
+
 def test_a_german_recipient_gets_german_mail(app):
     from datetime import UTC, datetime
 
