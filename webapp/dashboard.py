@@ -26,7 +26,7 @@ class Panel:
 
 def panels_for(user: User) -> list[Panel]:
     wf = current_workflow()
-    active = Ticket.state.in_(wf.active_states)
+    active = listing.active(wf)
     mine = (
         "mine",
         _("Your open tickets"),

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from . import i18n
+from . import i18n, listing
 from .extensions import db
 from .models import Priority, Rating, Site, Ticket, TicketType, User, utcnow
 from .services import current_workflow
@@ -166,7 +166,7 @@ def _counts(visible: sa.ColumnElement[bool], today: date) -> Counts:
     # States left behind by a workflow the deployment used before are shown too.
     by_state += [(wf.describe(name), count) for name, count in sorted(found.items())]
     open_states = [row for row in per_state if row[0] in wf.active_states]
-    active = sa.and_(visible, Ticket.state.in_(wf.active_states))
+    active = sa.and_(visible, listing.active(wf))
     oldest = db.session.execute(
         sa.select(Ticket.id, Ticket.summary, Ticket.state, Ticket.created)
         .where(active)
@@ -275,7 +275,7 @@ def _duration(seconds) -> timedelta:
 
 def _progress() -> tuple[list, Callable[[Sequence], Progress]]:
     """Solved: has a resolution time; pending: still active and not solved."""
-    active = Ticket.state.in_(current_workflow().active_states)
+    active = listing.active(current_workflow())
     columns = [
         sa.func.count(sa.case((Ticket.resolved.is_not(None), 1))),
         sa.func.count(sa.case((sa.and_(active, Ticket.resolved.is_(None)), 1))),

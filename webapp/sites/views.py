@@ -46,7 +46,7 @@ def everything():
 def detail(site_id: int):
     site = _site(site_id)
     wf = current_workflow()
-    active = sa.and_(Ticket.site_id == site.id, Ticket.state.in_(wf.active_states))
+    active = sa.and_(Ticket.site_id == site.id, listing.active(wf))
     count, tickets = listing.first(
         current_user, active, (Ticket.priority.desc(), Ticket.id.desc()), listing.PAGE_SIZE
     )
