@@ -417,7 +417,8 @@ def counts(user: User, wf: Workflow, view: View) -> dict[str, Any]:
     filtered view (or a search) is counted in one pass over its first COUNT_CAP + 1
     tickets; when there are more, every count is a lower bound and "partial" says so."""
     statement = _remembered("counts", user, wf, view, lambda: _counts_query(user, wf, view))
-    row = db.session.execute(statement).one()
+    # Plain numbers: run by the connection, without the ORM's look for entities to load.
+    row = db.session.connection().execute(statement).one()
     result = {k: v or 0 for k, v in row._mapping.items()}
     if not view.filters:
         return {**result, "partial": False}
