@@ -59,8 +59,8 @@ class Tab:
 def one_of(column: sa.ColumnElement, values) -> sa.ColumnElement[bool]:
     """``column IN (values)``, each value a bound parameter of its own: the SQL is written
     once, when the statement is compiled. (A plain ``in_`` of a list is one "expanding"
-    parameter, whose SQL SQLAlchemy writes anew at every execution: the tabs' counts ask
-    for the active states five times.)"""
+    parameter, whose SQL SQLAlchemy writes anew at every execution: a staff member's tab
+    counts ask for the active states three times.)"""
     return column.in_([sa.literal(value, column.type) for value in values])
 
 
