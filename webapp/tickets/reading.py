@@ -46,6 +46,18 @@ def visible(ticket_id: int, *, row: bool = False, files: bool = False) -> Ticket
     return ticket
 
 
+def with_linked(ticket_id: int) -> tuple[Ticket, list[Ticket]]:
+    """The ticket, with what its page shows of it, and the tickets linked to it (its
+    duplicates and children) that the current user may see, in one statement; a 404 if
+    they may not see the ticket, whether or not it exists."""
+    params = {"ticket": ticket_id, "viewer": current_user.id}
+    found = db.session.scalars(_linked_query(current_user.is_staff), params).all()
+    ticket = next((t for t in found if t.id == ticket_id), None)
+    if ticket is None:
+        abort(404)
+    return ticket, [t for t in found if t is not ticket]
+
+
 def with_sign_in(*, row: bool | Callable[[], bool] = False, files: bool = False):
     """Mark a view whose ticket (``ticket_id``) is read with the request's sign-in, as
     ``visible`` reads it with ``row`` (or what ``row()`` says of the request) and
@@ -127,6 +139,21 @@ def _visible_query(staff: bool, row: bool, files: bool) -> sa.Select:
         sa.select(Ticket)
         .where(Ticket.id == sa.bindparam("ticket"), visible_to(viewer, staff=staff))
         .options(*_loaded(row, files))
+    )
+
+
+@functools.cache
+def _linked_query(staff: bool) -> sa.Select:
+    """Built once per process and role, run with bound parameters, as ``_visible_query``."""
+    ticket = sa.bindparam("ticket")
+    linked = sa.or_(
+        Ticket.id == ticket, Ticket.duplicate_of_id == ticket, Ticket.parent_id == ticket
+    )
+    return (
+        sa.select(Ticket)
+        .where(linked, visible_to(sa.bindparam("viewer"), staff=staff))
+        .options(*SHOWN)
+        .order_by(Ticket.id)
     )
 
 

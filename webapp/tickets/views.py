@@ -43,7 +43,7 @@ from .forms import (
     StateForm,
     TicketForm,
 )
-from .reading import PAGE, SHOWN, as_row, visible, with_sign_in
+from .reading import PAGE, as_row, visible, with_linked, with_sign_in
 
 
 @bp.before_request
@@ -71,24 +71,8 @@ def new():
 @bp.get("/tickets/<int:ticket_id>")
 @pagecache.kept
 def detail(ticket_id: int):
-    """The ticket and its linked tickets (duplicates, children) come in one query."""
-    found = db.session.scalars(
-        sa.select(Ticket)
-        .where(
-            sa.or_(
-                Ticket.id == ticket_id,
-                Ticket.duplicate_of_id == ticket_id,
-                Ticket.parent_id == ticket_id,
-            ),
-            visible_tickets(current_user),
-        )
-        .options(*SHOWN)
-        .order_by(Ticket.id)
-    ).all()
-    ticket = next((t for t in found if t.id == ticket_id), None)
-    if ticket is None:
-        abort(404)
-    g.linked_tickets = (ticket.id, [t for t in found if t is not ticket])
+    ticket, linked = with_linked(ticket_id)
+    g.linked_tickets = (ticket.id, linked)
     return _detail_page(ticket)
 
 
