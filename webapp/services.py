@@ -442,8 +442,17 @@ def found_attachment(attachment: Attachment | None) -> Attachment:
 def all_attachments_of(ticket: Ticket) -> list[Attachment]:
     """Every file the ticket ever had, removed ones too, oldest first: its page shows the
     current ones and, in the timeline, each comment's."""
-    query = sa.select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_attachments_of(), {"ticket": ticket.id}))
+
+
+@functools.cache
+def _attachments_of() -> sa.Select:
+    """Built once per process, the ticket's id a bound parameter: every ticket page runs it."""
+    return (
+        sa.select(Attachment)
+        .where(Attachment.ticket_id == sa.bindparam("ticket"))
+        .order_by(Attachment.id)
+    )
 
 
 def may_remove_attachment(actor: User, attachment: Attachment) -> bool:

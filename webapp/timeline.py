@@ -4,6 +4,7 @@ time, so they follow renames and the viewer's language."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -332,7 +333,7 @@ def history(ticket: Ticket, files: list[Attachment]) -> list[Change]:
     """The ticket's changes, oldest first, with their fields, actors, comments and the
     comments' files, in one query; ``files`` are all of the ticket's, removed ones too, as
     ``services.all_attachments_of`` reads them."""
-    changes = list(db.session.scalars(_changes_of(ticket)))
+    changes = list(db.session.scalars(_changes_of(), {"ticket": ticket.id}))
     by_comment: dict[int, list[Attachment]] = {}
     for file in files:
         if file.comment_id is not None:
@@ -356,15 +357,18 @@ def since(ticket: Ticket, after: int, *, with_ticket: Sequence[Load] = ()) -> li
     if with_ticket:
         options.append(joinedload(Change.ticket).options(*with_ticket))
     versions = sa.and_(Change.version > after, Change.version <= ticket.version)
-    query = _changes_of(ticket).where(versions).options(*options)
-    return list(db.session.scalars(query).unique())
+    query = _changes_of().where(versions).options(*options)
+    return list(db.session.scalars(query, {"ticket": ticket.id}).unique())
 
 
-def _changes_of(ticket: Ticket) -> sa.Select:
-    """The ticket's changes, oldest first, with their actors and comments."""
+@functools.cache
+def _changes_of() -> sa.Select:
+    """The changes of the ticket whose id is the bound parameter ``ticket``, oldest first,
+    with their actors and comments; built once per process (every ticket page reads them,
+    and building the query cost about as much as running it)."""
     return (
         sa.select(Change)
-        .where(Change.ticket_id == ticket.id)
+        .where(Change.ticket_id == sa.bindparam("ticket"))
         .options(joinedload(Change.actor), joinedload(Change.comment))
         .order_by(Change.id)
     )
