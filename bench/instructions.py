@@ -44,6 +44,7 @@ SCENARIOS = {
     "list_drawn": ("the All tab, drawn anew (nothing kept)", False),
     "list_after_change": ("the All tab after a state change elsewhere in it", True),
     "ticket_drawn": ("a ticket's page, drawn anew (nothing kept)", False),
+    "home_drawn": ("the home page (a staff member's three panels), drawn anew", False),
 }
 
 
@@ -123,6 +124,8 @@ def _scenario(name: str, url: str, client, htmx: dict):
 
     if name in ("list", "list_drawn"):
         return None, lambda: ok(client.get("/tickets/?tab=all"))
+    if name == "home_drawn":
+        return None, lambda: ok(client.get("/"))
     if name == "ticket_drawn":
         ticket = _tickets(url, "site_id IS NOT NULL", 1)[0][0]
         return None, lambda: ok(client.get(f"/tickets/{ticket}"))
