@@ -299,6 +299,11 @@ def _remembered(kind: str, user: User, wf: Workflow, view: View, build: Callable
         view.sort, json.dumps(view.after), db.session.get_bind().dialect.name, COUNT_CAP,
         RANGE_SORTED, search.CANDIDATES, search.LOOK_FIRST,
     )  # fmt: skip
+    return _kept(key, build)
+
+
+def _kept(key: tuple, build: Callable[[], Any]):
+    """The statement built for ``key``, built now if it is not kept."""
     statement = _STATEMENTS.get(key)
     if statement is None:
         statement = _STATEMENTS[key] = build()
@@ -462,16 +467,25 @@ def _counts_query(user: User, wf: Workflow, view: View) -> sa.Select:
     return sa.select(*columns).select_from(chosen)
 
 
-def first(user: User, where, order, size: int) -> tuple[int, list[Ticket]]:
-    """The first ``size`` tickets the user may see that meet ``where``, in ``order``, and
-    how many there are, counted up to COUNT_CAP + 1 as the tabs count: one statement. The
-    order should be one an index gives, so that neither part reads more tickets than it
-    shows (the home page's panels, a site's page)."""
-    where = sa.and_(visible_tickets(user), where)
-    held = sa.select(Ticket.id).where(where).limit(COUNT_CAP + 1).subquery()
-    count = sa.select(sa.func.count()).select_from(held).scalar_subquery()
-    query = sa.select(Ticket, count).where(where)
-    rows = db.session.execute(query.order_by(*order).limit(size)).all()
+def first(
+    user: User, name: tuple, asked: Callable[[], tuple[Any, tuple]], size: int
+) -> tuple[int, list[Ticket]]:
+    """The first ``size`` tickets the user may see that meet the condition ``asked()``
+    gives, in the order it gives, and how many there are, counted up to COUNT_CAP + 1 as
+    the tabs count: one statement. The order should be one an index gives, so that
+    neither part reads more tickets than it shows (the home page's panels, a site's
+    page). The statement is built once for the user and ``name`` (what, besides the user,
+    decides the condition), as a list's is."""
+
+    def build() -> sa.Select:
+        condition, order = asked()
+        where = sa.and_(visible_tickets(user), condition)
+        held = sa.select(Ticket.id).where(where).limit(COUNT_CAP + 1).subquery()
+        count = sa.select(sa.func.count()).select_from(held).scalar_subquery()
+        return sa.select(Ticket, count).where(where).order_by(*order).limit(size)
+
+    key = ("first", *name, user.id, user.is_staff, size, COUNT_CAP)
+    rows = db.session.execute(_kept(key, build)).all()
     return (rows[0][1] if rows else 0), [row[0] for row in rows]
 
 

@@ -46,9 +46,14 @@ def everything():
 def detail(site_id: int):
     site = _site(site_id)
     wf = current_workflow()
-    active = sa.and_(Ticket.site_id == site.id, listing.active(wf))
     count, tickets = listing.first(
-        current_user, active, (Ticket.priority.desc(), Ticket.id.desc()), listing.PAGE_SIZE
+        current_user,
+        ("site", site.id, wf.name),
+        lambda: (
+            sa.and_(Ticket.site_id == site.id, listing.active(wf)),
+            (Ticket.priority.desc(), Ticket.id.desc()),
+        ),
+        listing.PAGE_SIZE,
     )
     name_assignees(tickets)
     subscribers = db.session.scalars(
