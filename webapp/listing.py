@@ -286,9 +286,10 @@ def in_view(user: User, wf: Workflow, view: View):
 
 
 # Built statements, by what they are built from (the viewer's id and role, the workflow,
-# the view): the same list asked again skips building its statement, and SQLAlchemy
-# finds its compiled form by the statement's own, already computed, cache key. A
-# statement holds no data, only the question; the oldest go first.
+# the view; or the home page's panel, or the site): the same list asked again skips
+# building its statement, and SQLAlchemy finds its compiled form by the statement's own,
+# already computed, cache key. A statement holds no data, only the question; the oldest
+# go first.
 _STATEMENTS: dict[tuple, Any] = {}
 STATEMENTS_KEPT = 256
 
