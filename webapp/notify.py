@@ -60,6 +60,7 @@ from .visibility import (
     staff_groups,
     subscribed_to,
     visible_tickets,
+    visible_to,
     visible_to_id,
     who_sees,
 )
@@ -492,19 +493,31 @@ def page(
     caller just did."""
     if not caught_up:
         catch_up(user)
+    query = _page_query(user.is_staff, paged=before is not None)
+    notes = list(db.session.scalars(query, {"me": user.id, "before": before}).unique())
+    more = len(notes) > PAGE_SIZE
+    notes = notes[:PAGE_SIZE]
+    return items(notes, wf), notes[-1].change_id if more else None
+
+
+@functools.cache
+def _page_query(staff: bool, *, paged: bool) -> sa.Select:
+    """A page of notifications of the person ``me`` (a bound parameter), before the change
+    ``before`` if ``paged``; built once per process, role and kind of page."""
+    me = sa.bindparam("me")
     newest = []
     for part in (UNREAD, READ):  # each in its index, newest first
         ids = (
             sa.select(Notification.id)
             .join(Ticket, Ticket.id == Notification.ticket_id)
-            .where(Notification.recipient_id == user.id, part, visible_tickets(user))
+            .where(Notification.recipient_id == me, part, visible_to(me, staff=staff))
             .order_by(Notification.change_id.desc())
             .limit(PAGE_SIZE + 1)
         )
-        if before is not None:
-            ids = ids.where(Notification.change_id < before)
+        if paged:
+            ids = ids.where(Notification.change_id < sa.bindparam("before"))
         newest.append(sa.select(ids.subquery().c.id))
-    query = (
+    return (
         sa.select(Notification)
         .where(Notification.id.in_(sa.union_all(*newest)))
         .order_by(Notification.change_id.desc())
@@ -517,10 +530,6 @@ def page(
             ),
         )
     )
-    notes = list(db.session.scalars(query).unique())
-    more = len(notes) > PAGE_SIZE
-    notes = notes[:PAGE_SIZE]
-    return items(notes, wf), notes[-1].change_id if more else None
 
 
 def items(notes: list[Notification], wf: Workflow) -> list[Item]:
