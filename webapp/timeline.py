@@ -120,6 +120,17 @@ def _held(model: type, ident: int, attribute: str):
     return held
 
 
+@functools.cache
+def _name_columns() -> dict[str, tuple]:
+    """For each kind of id a change may name: its model, its name's column and a second
+    column (a person's display name), as ``_Names`` reads them."""
+    return {
+        "user": (User, User.username, User.display_name),
+        "site": (Site, Site.name, sa.literal("")),
+        "type": (TicketType, TicketType.name, sa.literal("")),
+    }
+
+
 class _Names:
     """Names for the ids that (field, value) pairs mention, fetched in one query; with
     ``tickets`` (ids, a WHERE clause), which of those tickets the viewer may open too."""
@@ -139,11 +150,7 @@ class _Names:
         self.sites: dict[int, _Name] = {}
         self.types: dict[int, _Name] = {}
         found = {"user": self.users, "site": self.sites, "type": self.types}
-        columns = {
-            "user": (User, User.username, User.display_name),
-            "site": (Site, Site.name, sa.literal("")),
-            "type": (TicketType, TicketType.name, sa.literal("")),
-        }
+        columns = _name_columns()
         for kind, (model, label, _extra) in columns.items():
             for id_ in list(ids[kind]):
                 if (held := _held(model, id_, label.key)) is not None:
