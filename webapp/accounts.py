@@ -12,15 +12,15 @@ from typing import Any, NamedTuple
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
-from flask import current_app, g
-from flask_babel import gettext as _
+from flask import current_app
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import ORMOption
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import i18n, notify, signed_in_users, stamps
+from . import current, i18n, notify, signed_in_users, stamps
 from .exceptions import Invalid, NotFound
 from .extensions import db
+from .i18n import gettext as _
 from .models import Group, User, UserSession, user_groups, utcnow
 from .visibility import in_groups, staff_groups
 
@@ -52,7 +52,7 @@ def end_session(user: User) -> None:
 
 def session_cutoff() -> datetime:
     """Sessions last seen before this have ended."""
-    return utcnow() - timedelta(days=current_app.config["SESSION_LIFETIME_DAYS"])
+    return utcnow() - timedelta(days=current.config()["SESSION_LIFETIME_DAYS"])
 
 
 class WithSignIn(NamedTuple):
@@ -90,24 +90,26 @@ def signed_in_user(
     stamps.remember(stamps.Stamps(tickets_stamp, setup_stamp))
     groups = tuple(sorted(tuple(row[n : n + 2]) for row in rows if row[n] is not None))
     user = signed_in_users.attach(tuple(first[:n]), groups)
+    here = current.g()
     if with_unread:
-        g.unread_for, g.unread = user.id, first[n + 5] or 0
-        g.notifications_behind = bool(first[n + 6])
+        here.unread_for, here.unread = user.id, first[n + 5] or 0
+        here.notifications_behind = bool(first[n + 6])
     if also is not None:
-        g.read_with_sign_in = (also, first[-1])
+        here.read_with_sign_in = (also, first[-1])
     user.session_secret = secret
     if last_seen < utcnow() - TOUCH_EVERY:
-        g.touch_session = digest
+        here.touch_session = digest
     return user
 
 
 def read_with_sign_in(also: WithSignIn) -> tuple[bool, Any]:
     """``(True, what it found)`` (an object, or None) if this request's sign-in read
     ``also``; else ``(False, None)``: the caller reads it itself. Given once."""
-    read = g.get("read_with_sign_in")
+    here = current.g()
+    read = here.get("read_with_sign_in")
     if read is None or read[0] != also:
         return False, None
-    del g.read_with_sign_in
+    del here.read_with_sign_in
     return True, read[1]
 
 
@@ -155,7 +157,7 @@ def touch_session(exc: BaseException | None = None) -> None:
     that it is in use: once the request's own transaction is over (on SQLite it may hold
     the write lock), in a transaction of its own, so a page that only reads changes
     nothing it shows. Best effort: a busy database only delays it to a later request."""
-    digest = g.pop("touch_session", None)
+    digest = current.g().pop("touch_session", None)
     if digest is None:
         return
     db.session.remove()

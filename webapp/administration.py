@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
 
 from . import accounts, i18n, services, subscriptions, webhooks
 from .exceptions import Conflict, Forbidden, Invalid
 from .extensions import db
+from .i18n import gettext as _
 from .models import (
     AdminAction,
     Group,

@@ -9,12 +9,12 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from . import stamps
 from .exceptions import Invalid, NotFound
 from .extensions import db
+from .i18n import gettext as _
 from .models import ApiToken, User, utcnow
 
 PREFIX = "tsr_"

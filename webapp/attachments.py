@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from flask_babel import gettext as _
 from PIL import Image, ImageOps
 
 from .exceptions import Invalid
+from .i18n import gettext as _
 
 MB = 1024 * 1024
 CHUNK = 64 * 1024

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, session
+from flask_wtf.csrf import generate_csrf
 
+from . import current
 from .extensions import csrf
 
 # Signed tokens one worker keeps, of each kind; past this, it starts again from none.
@@ -37,16 +39,17 @@ def init_app(app: Flask) -> None:
     app.extensions[_CHECKED] = {}
     app.before_request(_reuse)
     app.after_request(_keep)
+    app.jinja_env.globals["csrf_token"] = token  # Flask-WTF's generate_csrf, as it gives
     hooks = app.before_request_funcs[None]
     # Flask-WTF's check (CSRFProtect.init_app's csrf_protect); this one takes its place.
     (check,) = (hook for hook in hooks if getattr(hook, "__name__", "") == "csrf_protect")
 
     def protect() -> None:
-        config = current_app.config
+        config = current.config()
         if not (config["WTF_CSRF_ENABLED"] and config["WTF_CSRF_CHECK_DEFAULT"]):
             return
         if _checked_before():
-            g.csrf_valid = True  # as Flask-WTF marks a request it found valid
+            current.g().csrf_valid = True  # as Flask-WTF marks a valid one
             return
         check()  # a refused token ends the request here
         _remember_checked()
@@ -54,22 +57,31 @@ def init_app(app: Flask) -> None:
     hooks[hooks.index(check)] = protect
 
 
+def token() -> str:
+    """The request's signed token, as Flask-WTF's ``generate_csrf`` gives it: the one the
+    worker kept for the session (see _reuse), else made by Flask-WTF."""
+    field = _field()
+    found = current.g().__dict__.get(field) if field else None
+    return found if found is not None else generate_csrf()
+
+
 def _secret() -> str | bytes:
-    return current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    app = current.app()
+    return app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
 
 
 def _checked_before() -> bool:
     """Whether the request sends, where Flask-WTF looks, a token it found valid for this
     session. Not over HTTPS with strict checking, where it checks the referrer too."""
     field = _field()
-    config = current_app.config
+    app, asked = current.app(), current.request()
     if (
         field is None
-        or request.method not in config["WTF_CSRF_METHODS"]
-        or (request.is_secure and config["WTF_CSRF_SSL_STRICT"])
+        or asked.method not in app.config["WTF_CSRF_METHODS"]
+        or (asked.is_secure and app.config["WTF_CSRF_SSL_STRICT"])
     ):
         return False
-    said = current_app.extensions[_CHECKED].get((_secret(), csrf._get_csrf_token()))
+    said = app.extensions[_CHECKED].get((_secret(), csrf._get_csrf_token()))
     raw = session.get(field)
     return said is not None and isinstance(raw, str) and hmac.compare_digest(said, raw)
 
@@ -77,14 +89,14 @@ def _checked_before() -> bool:
 def _remember_checked() -> None:
     """Keep what the token Flask-WTF just found valid said: the session's token."""
     field = _field()
-    if field is None or not g.get("csrf_valid"):
+    if field is None or not current.g().get("csrf_valid"):
         return  # no token was checked (an exempt view, a method that needs none)
     _put(_CHECKED, (_secret(), csrf._get_csrf_token()), session[field])
 
 
 def _field() -> str | None:
     """Where the token lives in the session and on ``g``; None: tokens expire, keep none."""
-    config = current_app.config
+    config = current.config()
     if config["WTF_CSRF_TIME_LIMIT"] is not None:
         return None
     return config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
@@ -94,14 +106,14 @@ def _reuse() -> None:
     field = _field()
     # A look that does not count as using the session (no "Vary: Cookie" for static files).
     raw = dict.get(session._get_current_object(), field) if field else None
-    signed = current_app.extensions[_KEPT].get(raw) if raw else None
+    signed = current.app().extensions[_KEPT].get(raw) if raw else None
     if signed is not None:
-        setattr(g, field, signed)  # what flask_wtf.csrf.generate_csrf looks for first
+        setattr(current.g(), field, signed)  # where generate_csrf looks first
 
 
 def _keep(response):
     field = _field()
-    signed = g.get(field) if field else None
+    signed = current.g().get(field) if field else None
     raw = session.get(field) if signed else None  # a token was made: the session is in use
     if raw:
         _put(_KEPT, raw, signed)
@@ -110,7 +122,7 @@ def _keep(response):
 
 def _put(store: str, key, value) -> None:
     """Keep ``value`` in the worker's ``store``, which starts again from none when full."""
-    kept = current_app.extensions[store]
+    kept = current.app().extensions[store]
     if len(kept) >= KEEP and key not in kept:
         kept.clear()
     kept[key] = value

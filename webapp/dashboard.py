@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from . import listing
+from .i18n import gettext as _
 from .models import Ticket, User
 from .rows import name_assignees
 from .services import current_workflow

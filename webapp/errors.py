@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 
 from flask import Flask, jsonify, make_response, render_template, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +14,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 from .exceptions import DomainError
 from .extensions import db, limiter
 from .htmx import is_htmx
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .requestlog import request_id
 
 API_PREFIX = "/api/"

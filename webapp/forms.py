@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from babel import support
-from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
 
+from . import i18n
 from .exceptions import Invalid
+from .i18n import gettext as _
 
 T = TypeVar("T")
 
@@ -82,10 +82,10 @@ class _RequestLanguage:
     rest of making a small form."""
 
     def gettext(self, string: str) -> str:
-        return _wtforms_translations(str(get_locale())).ugettext(string)
+        return _wtforms_translations(str(i18n.locale())).ugettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return _wtforms_translations(str(get_locale())).ungettext(singular, plural, n)
+        return _wtforms_translations(str(i18n.locale())).ungettext(singular, plural, n)
 
 
 _REQUEST_LANGUAGE = _RequestLanguage()

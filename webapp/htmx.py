@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
+
+from . import current
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    return current.request().headers.get("HX-Request") == "true"
 
 
 def vary_on_htmx(response: Response) -> Response:

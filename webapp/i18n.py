@@ -18,12 +18,13 @@ from babel import Locale
 from babel.dates import format_date as babel_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context
 from flask.globals import _cv_app
-from flask_babel import Babel, get_locale
-from flask_login import current_user
+from flask_babel import Babel, LazyString, get_locale, get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
+
+from . import current
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGES = {"en": "English", "de": "Deutsch"}
@@ -125,14 +126,37 @@ def _kept_translations():
     return None
 
 
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's ``gettext``, for Python code: the catalogue kept for the request's
+    locale is found without Flask-Babel's three look-ups through ``g`` a text."""
+    translations = _kept_translations()
+    if translations is None:
+        translations = get_translations()
+    text = translations.ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """Flask-Babel's ``lazy_gettext``: translated, by ``gettext``, when used."""
+    return LazyString(gettext, string, **variables)
+
+
+def locale() -> Locale | None:
+    """Flask-Babel's ``get_locale``, read where it keeps the request's locale once chosen
+    (its own look-up goes through ``g`` three times)."""
+    state = _babel_state()
+    found = state.__dict__.get("babel_locale") if state is not None else None
+    return found if found is not None else get_locale()
+
+
 def _locale() -> Locale:
     """The request's language, as one Locale object per language: Flask-Babel would parse
     a language's name into a new one for every request."""
     if has_request_context():
-        user = current_user._get_current_object()
+        user = current.user()
         if user.is_authenticated and user.language in LANGUAGES:
             return _LOCALES[user.language]
-        best = request.accept_languages.best_match(LANGUAGES)
+        best = current.request().accept_languages.best_match(LANGUAGES)
         if best:
             return _LOCALES[best]
     return Locale.parse(current_app.config["DEFAULT_LANGUAGE"])
@@ -140,8 +164,8 @@ def _locale() -> Locale:
 
 def language() -> str:
     """The language being spoken now (a request's, or the one ``force_locale`` set)."""
-    locale = get_locale()
-    return locale.language if locale is not None and locale.language in LANGUAGES else "en"
+    found = locale()
+    return found.language if found is not None and found.language in LANGUAGES else "en"
 
 
 def format_day(day: date, lang: str | None = None) -> str:

@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import util as sql_util
 
 from . import csvexport, search
 from .extensions import db
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .models import (
     Change,
     Priority,

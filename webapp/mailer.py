@@ -9,9 +9,11 @@ from email.message import EmailMessage
 
 from flask import current_app
 
+from . import current
+
 
 def enabled() -> bool:
-    return bool(current_app.config["MAIL_SERVER"])
+    return bool(current.config()["MAIL_SERVER"])
 
 
 def send(messages: list[EmailMessage]) -> list[str | None]:

@@ -15,15 +15,15 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import format_decimal, ngettext
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import current
 from .extensions import db
+from .i18n import lazy_gettext as _l
 
 _clock: ContextVar[datetime | None] = ContextVar("tessera_clock", default=None)
 
@@ -272,7 +272,7 @@ class User(UserMixin, db.Model):
         return frozenset(g.name for g in self.groups)
 
     def in_group(self, setting: str) -> bool:
-        return current_app.config[setting] in self.group_names
+        return current.config()[setting] in self.group_names
 
     @property
     def is_admin(self) -> bool:

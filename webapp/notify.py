@@ -32,13 +32,13 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, url_for
-from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
-from . import mailer, services, timeline
+from . import current, mailer, services, timeline
 from .exceptions import Invalid, NotFound
 from .extensions import db
+from .i18n import gettext as _
 from .models import (
     MAIL_WAITING,
     READ,
@@ -116,7 +116,7 @@ def told(change: Change, ticket: Ticket) -> Told | None:
         mailed=mailer.enabled(),
         by_someone=change.actor_id is not None,
         staff=staff_groups(),
-        admins=current_app.config["ADMIN_GROUP"],
+        admins=current.config()["ADMIN_GROUP"],
     )
     params = {
         **_slots("person", people, _PEOPLE),
@@ -461,8 +461,9 @@ def headline(note: Notification, entry: timeline.Entry) -> str:
 def unread_count(user: User) -> int:
     """Unread notifications about tickets the user may still see, counted to BELL_CAP + 1
     (read with the user at the start of a GET request, see accounts.signed_in_user)."""
-    if g.get("unread_for") == user.id:
-        return g.unread
+    here = current.g()
+    if here.get("unread_for") == user.id:
+        return here.unread
     return db.session.scalar(_unread_query(user.id, visible_tickets(user))) or 0
 
 

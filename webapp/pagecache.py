@@ -30,12 +30,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from flask import Flask, current_app, g, make_response, request, session
-from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
+from flask import Flask, make_response, session
 from markupsafe import Markup
 
-from . import i18n, stamps
+from . import csrf_tokens, current, i18n, stamps
 from .extensions import SAFE_METHODS, db
 from .htmx import is_htmx
 from .templating import local_today, viewer_zone
@@ -80,12 +78,13 @@ class Pages:
 
 def store(name: str) -> Pages | None:
     """The worker's kept pages (or rows) of one kind; None when PAGE_CACHE_BYTES is 0."""
-    pages = current_app.extensions.get(name)
+    app = current.app()
+    pages = app.extensions.get(name)
     if pages is None:
-        limit = current_app.config["PAGE_CACHE_BYTES"]
+        limit = app.config["PAGE_CACHE_BYTES"]
         if limit <= 0:
             return None
-        pages = current_app.extensions[name] = Pages(limit)
+        pages = app.extensions[name] = Pages(limit)
     return pages
 
 
@@ -119,16 +118,18 @@ class Pieces:
 
 def _key() -> tuple | None:
     """Everything the page about to be drawn depends on, or None: draw it, keep nothing."""
-    if not current_user.is_authenticated or "_flashes" in session or stamps.wrote():
+    user = current.user()
+    if not user.is_authenticated or "_flashes" in session or stamps.wrote():
         return None
     found = stamps.current()
     if found is None:
         return None
+    asked, here = current.request(), current.g()
     return (
-        request.endpoint, request.full_path, is_htmx(),
-        bool(request.headers.get("HX-History-Restore-Request")),
-        current_user.id, i18n.language(), viewer_zone().key, local_today(),
-        g.get("unread"), g.get("notifications_behind"), found,
+        asked.endpoint, asked.full_path, is_htmx(),
+        bool(asked.headers.get("HX-History-Restore-Request")),
+        user.id, i18n.language(), viewer_zone().key, local_today(),
+        here.get("unread"), here.get("notifications_behind"), found,
     )  # fmt: skip
 
 
@@ -141,7 +142,7 @@ def kept(view: Callable[..., Any]) -> Callable[..., Any]:
         key = None if pages is None else _key()
         if key is None:
             return view(*args, **kwargs)
-        token = generate_csrf().encode()
+        token = csrf_tokens.token().encode()
         found = pages.get(key)
         if found is not None:
             body = found.body if found.token == token else found.body.replace(found.token, token)
@@ -166,10 +167,11 @@ def _read_without_transaction() -> None:
     when it began, in a transaction or not, so the page is the same; what goes is the BEGIN
     and the ROLLBACK, two of the three round trips of a page served kept. (Writes are
     never made there, and SQLite's transactions cost no round trip.)"""
-    view = current_app.view_functions.get(request.endpoint or "")
+    asked = current.request()
+    view = current.app().view_functions.get(asked.endpoint or "")
     if (
         getattr(view, "reads_only", False)
-        and request.method in SAFE_METHODS
+        and asked.method in SAFE_METHODS
         and db.engine.dialect.name == "postgresql"
     ):
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -14,9 +14,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import Flask, request
+from flask import Flask
 from flask_limiter.util import get_qualified_name
 
+from . import current
 from .extensions import limiter
 
 
@@ -52,7 +53,7 @@ def _where_limited(hook: Callable, unlimited: frozenset[str]) -> Callable:
 
     @functools.wraps(hook)
     def where_limited(*args):
-        if request.endpoint in unlimited:
+        if current.request().endpoint in unlimited:
             return args[0] if args else None  # after a request, the response unchanged
         return hook(*args)
 

@@ -20,8 +20,10 @@ import secrets
 import time
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g, request
+from flask import Flask
 from flask.logging import wsgi_errors_stream
+
+from . import current
 
 logger = logging.getLogger("tessera.request")
 error_logger = logging.getLogger("tessera.error")
@@ -49,27 +51,29 @@ class JsonFormatter(logging.Formatter):
 
 def request_id() -> str:
     """This request's id (made on first use)."""
-    found = g.get("request_id")
+    here = current.g()
+    found = here.get("request_id")
     if found is None:
-        sent = request.headers.get(REQUEST_ID_HEADER, "")
-        trusted = current_app.config["PROXY_FIX"] and SAFE_ID.fullmatch(sent)
-        found = g.request_id = sent if trusted else secrets.token_hex(8)
+        sent = current.request().headers.get(REQUEST_ID_HEADER, "")
+        trusted = current.config()["PROXY_FIX"] and SAFE_ID.fullmatch(sent)
+        found = here.request_id = sent if trusted else secrets.token_hex(8)
     return found
 
 
 def _start() -> None:
-    g.request_started = time.perf_counter()
+    current.g().request_started = time.perf_counter()
     request_id()
 
 
 def _user_id() -> int | None:
     """The signed-in user, if this request looked them up (never a query of its own)."""
-    user = g.get("_login_user") or g.get("api_user")
+    here = current.g()
+    user = here.get("_login_user") or here.get("api_user")
     return getattr(user, "id", None) if user is not None and user.is_authenticated else None
 
 
 def _fields(status: int | None = None) -> dict:
-    asked = request._get_current_object()  # one look-up through the proxy, not six
+    asked = current.request()
     rule = asked.url_rule
     fields = {
         "request_id": request_id(),
@@ -81,7 +85,7 @@ def _fields(status: int | None = None) -> dict:
         "remote_addr": asked.remote_addr,
     }
     if status is not None:
-        started = g.get("request_started")
+        started = current.g().get("request_started")
         elapsed = (time.perf_counter() - started) * 1000 if started else None
         fields["status"] = status
         fields["duration_ms"] = round(elapsed, 1) if elapsed is not None else None

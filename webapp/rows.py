@@ -11,15 +11,13 @@ from types import SimpleNamespace
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from flask import current_app, g, request, url_for
-from flask_babel import gettext as _
-from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
+from flask import url_for
 from markupsafe import Markup
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import accounts, i18n, pagecache, services, setup_names
+from . import accounts, csrf_tokens, current, i18n, pagecache, services, setup_names
 from .extensions import db
+from .i18n import gettext as _
 from .models import Priority, Rating, Ticket, User
 from .templating import local_today, past_deadline, viewer_zone
 from .workflow import State, next_states
@@ -27,11 +25,11 @@ from .workflow import State, next_states
 
 class RowKit:
     def __init__(self) -> None:
-        user = current_user._get_current_object()
+        user = current.user()
         self.user_id = user.id
         self.staff = user.is_staff
         self.wf = services.current_workflow()
-        self.token = generate_csrf()
+        self.token = csrf_tokens.token()
         self.base = _base()
         self.zone = viewer_zone()
         self.today = local_today(self.zone)
@@ -52,7 +50,7 @@ class RowKit:
         is, ``conflict``: a lost race's message shown in it. Called from Python, not
         included: an include costs a template context of its own."""
         if self._draw is None:
-            self._draw = current_app.jinja_env.get_template("tickets/_row.html").module.row
+            self._draw = current.app().jinja_env.get_template("tickets/_row.html").module.row
         if candidates is not self._candidates:  # a page's rows share theirs
             self._candidates, self._choices = candidates, assign_choices(candidates)
         return self._draw(ticket, self, self._choices, candidates, oob, conflict)
@@ -268,7 +266,7 @@ def name_assignees(tickets) -> None:
 def _base() -> str:
     """The start of every ticket's address ("/tickets/" where the app is at the root),
     worked out once for each root the app is served at."""
-    root = request.script_root
+    root = current.request().script_root
     found = _BASES.get(root)
     if found is None:
         found = _BASES[root] = url_for("tickets.detail", ticket_id=0)[:-1]
@@ -302,7 +300,8 @@ _ASSIGN_CHOICES: dict[tuple[tuple[int, str], ...], Markup] = {}
 
 
 def kit() -> RowKit:
-    found = g.get("row_kit")
-    if found is None or found.user_id != current_user.id:
-        found = g.row_kit = RowKit()
+    here = current.g()
+    found = here.get("row_kit")
+    if found is None or found.user_id != current.user().id:
+        found = here.row_kit = RowKit()
     return found

@@ -17,10 +17,12 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 import flask
 from flask import Flask, abort, has_request_context, request
-from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser, MultiPartParser
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import current
+from .i18n import gettext as _
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -132,20 +134,21 @@ def check_input() -> None:
     NUL characters, and the query string's values short; a form body must be readable.
     Each refusal is a 400 that says why (a form field's length and NULs are its form's
     to check, with the message beside the field)."""
+    asked = current.request()
     try:
-        unquote_to_bytes(request.query_string).decode()
+        unquote_to_bytes(asked.query_string).decode()
     except UnicodeDecodeError:
         abort(400, _("The address is not valid UTF-8 text."))
-    for name, value in request.args.items(multi=True):
+    for name, value in asked.args.items(multi=True):
         if "\x00" in name or "\x00" in value:
             abort(400, _("The address contains a NUL character."))
         if len(value) > MAX_QUERY_VALUE:
             abort(400, _("A value in the address is too long (at most %(n)d characters).",
                          n=MAX_QUERY_VALUE))  # fmt: skip
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    if asked.method in ("GET", "HEAD", "OPTIONS"):
         return
     try:
-        request.form  # noqa: B018 - parsed now, to refuse what cannot be read
+        asked.form  # noqa: B018 - parsed now, to refuse what cannot be read
     except UnicodeDecodeError:
         abort(400, _("The form is not valid UTF-8 text."))
     except ValueError:

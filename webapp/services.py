@@ -20,16 +20,16 @@ from typing import IO, Any, ParamSpec, Protocol, TypeVar
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import LazyString, format_number
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.local import LocalProxy
 
-from . import attachments, monitor
+from . import attachments, current, monitor
 from .exceptions import Conflict, DomainError, Forbidden, Invalid, NotFound, StaleEdit
 from .extensions import db
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .models import (
     Attachment,
     Change,
@@ -71,7 +71,7 @@ TEXT_LIMITS = {
 
 
 def current_workflow() -> Workflow:
-    return WORKFLOWS[current_app.config["WORKFLOW"]]
+    return WORKFLOWS[current.config()["WORKFLOW"]]
 
 
 def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
@@ -675,7 +675,7 @@ def actions_for(actor: User, ticket: Ticket) -> Actions:
         edit=editable,
         delete=actor.is_admin,
         states=next_states(wf, ticket.state, staff=staff, author=author),
-        download_monitor=bool(current_app.config[setting]),
+        download_monitor=bool(current.config()[setting]),
         rate=_rating_refused(actor, ticket) is None,
     )
 

@@ -13,10 +13,10 @@ import threading
 from collections import OrderedDict
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from . import current
 from .extensions import db
 from .models import Group, User
 
@@ -57,7 +57,7 @@ def attach(row: Row, groups: Groups) -> User:
 
 
 def _kept() -> OrderedDict[int, User]:
-    local = current_app.extensions.setdefault(_KEPT, threading.local())
+    local = current.app().extensions.setdefault(_KEPT, threading.local())
     if not hasattr(local, "users"):
         local.users = OrderedDict()
     return local.users

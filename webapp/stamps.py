@@ -21,12 +21,13 @@ from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
+from .current import app
 from .extensions import db
 from .models import Stamp
 
@@ -85,7 +86,7 @@ def keep(name: str, load: Callable[[], T]) -> T:
     if "setup" in wrote():
         return load()
     stamp = current()
-    kept = current_app.extensions.setdefault("tessera_kept", {})
+    kept = app().extensions.setdefault("tessera_kept", {})
     found = kept.get(name)
     if stamp is not None and found is not None and found[0] == stamp.setup:
         return found[1]

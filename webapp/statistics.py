@@ -14,10 +14,10 @@ from itertools import pairwise
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
 
 from . import i18n, listing
 from .extensions import db
+from .i18n import gettext as _
 from .models import Priority, Rating, Site, Ticket, TicketType, User, utcnow
 from .services import current_workflow
 from .visibility import visible_tickets

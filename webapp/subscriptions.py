@@ -4,11 +4,11 @@ open. Subscribers see a site's tickets that are not private (see visibility.py).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from . import services
 from .exceptions import Forbidden, NotFound
 from .extensions import db
+from .i18n import gettext as _
 from .models import Site, SiteState, Subscription, User
 
 

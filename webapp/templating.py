@@ -9,11 +9,9 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.numbers import format_decimal
 from flask import Flask
-from flask_babel import get_locale
-from flask_login import current_user
 from markupsafe import Markup, escape
 
-from . import i18n, markup, notify, services, statistics
+from . import current, i18n, markup, notify, services, statistics
 from .models import MailMode, Priority, Rating, SiteState, Ticket, utcnow
 from .workflow import State
 
@@ -29,7 +27,7 @@ def init_app(app: Flask) -> None:
             "actions_for": _actions_for,
             "overdue": overdue,
             "unread_notifications": _unread_notifications,
-            "statistics_boxes": lambda: statistics.boxes_for(current_user),
+            "statistics_boxes": lambda: statistics.boxes_for(current.user()),
             "language": i18n.language,
             "row_kit": rows.kit,
             "option": option,
@@ -54,7 +52,7 @@ def option(value, label, current) -> Markup:
 def capped(count: int, cap: int, partial: bool = False) -> str:
     """A count that was only counted up to ``cap`` + 1: "1,000+" rather than a guess; a
     ``partial`` count (of part of a large filtered list) is "at least": "312+"."""
-    locale = get_locale()
+    locale = i18n.locale()
     if count > cap:
         return f"{_number(cap, locale)}+"
     return f"{_number(count, locale)}+" if partial else _number(count, locale)
@@ -68,15 +66,15 @@ def _number(count: int, locale: Locale) -> str:
 
 
 def _actions_for(ticket: Ticket) -> services.Actions:
-    return services.actions_for(current_user, ticket)
+    return services.actions_for(current.user(), ticket)
 
 
 def _unread_notifications() -> int:
-    return notify.unread_count(current_user)
+    return notify.unread_count(current.user())
 
 
 def viewer_zone() -> ZoneInfo:
-    user = current_user._get_current_object()
+    user = current.user()
     return user.zone if user.is_authenticated else ZoneInfo("UTC")
 
 

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Load, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from . import csvexport, i18n
 from .extensions import db
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .models import (
     Attachment,
     Change,

@@ -6,14 +6,15 @@ ticket."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
 
+from . import current
 from .models import Group, Subscription, Ticket, User, user_groups
 
 
 def staff_groups() -> tuple[str, ...]:
     """The groups whose members are staff (the admins are staff too)."""
-    return (current_app.config["STAFF_GROUP"], current_app.config["ADMIN_GROUP"])
+    config = current.config()
+    return (config["STAFF_GROUP"], config["ADMIN_GROUP"])
 
 
 def visible_tickets(user: User) -> sa.ColumnElement[bool]:

@@ -17,13 +17,13 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.orm import Session, joinedload
 
 from . import monitor, notify, outbox, stamps
 from .exceptions import Invalid
 from .extensions import db
+from .i18n import gettext as _
 from .models import (
     Change,
     Site,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
@@ -15,6 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import i18n
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..models import ReportingType, SiteState, WebhookEvent
 
 LANGUAGES = list(i18n.LANGUAGES.items())

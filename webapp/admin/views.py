@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
@@ -14,6 +13,7 @@ from .. import accounts, administration
 from ..exceptions import Conflict, Invalid
 from ..extensions import db, login_manager
 from ..htmx import is_htmx
+from ..i18n import gettext as _
 from ..models import Group, Site, Subscription, TicketType, User, Webhook
 from ..services import current_workflow
 from ..webhooks import SIGNATURE_HEADER, deliveries

@@ -7,9 +7,9 @@ from typing import Any
 from urllib.parse import urljoin
 
 from flask import abort, g, request, url_for
-from flask_babel import gettext as _
 
 from .. import notify, services
+from ..i18n import gettext as _
 from ..routing import as_id
 from . import bp
 

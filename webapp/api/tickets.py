@@ -11,13 +11,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, g, request, url_for
-from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import accounts, listing, services, timeline
 from ..exceptions import Invalid
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import Comment, Site, Ticket, TicketType, User
 from ..routing import is_id
 from ..visibility import visible_tickets

@@ -6,10 +6,10 @@ visibility rule as the pages. Errors are ``application/problem+json`` (see error
 from __future__ import annotations
 
 from flask import abort, g, render_template, request
-from flask_babel import gettext as _
 
 from .. import api_tokens, security
 from ..extensions import limiter
+from ..i18n import gettext as _
 from . import bp, openapi
 
 

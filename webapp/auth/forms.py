@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
 
 from .. import i18n
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..models import MailMode
 
 

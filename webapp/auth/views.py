@@ -7,12 +7,12 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts, api_tokens
+from .. import accounts, api_tokens, current
 from ..extensions import limiter, login_manager
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import User
 from ..routing import as_id
 from . import bp
@@ -33,10 +33,11 @@ def load_user(user_id: str) -> User | None:
         return None
     # A page (any GET) shows the bell: its count comes with the user, in one statement;
     # and so does what the view says it reads first (its ``read_with_sign_in``).
-    view = current_app.view_functions.get(request.endpoint or "")
+    asked = current.request()
+    view = current.app().view_functions.get(asked.endpoint or "")
     wanted = getattr(view, "read_with_sign_in", None)
-    also = wanted(**request.view_args) if wanted is not None else None
-    get = request.method == "GET"
+    also = wanted(**asked.view_args) if wanted is not None else None
+    get = asked.method == "GET"
     return accounts.signed_in_user(as_id(uid), secret, with_unread=get, also=also)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, current_app, render_template
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import accounts, dashboard, listing, pagecache
 from .. import statistics as stats
 from ..extensions import db
+from ..i18n import gettext as _
 from . import bp
 
 

@@ -4,12 +4,12 @@ notification marks it read and lands on the change it is about."""
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import notify, services
 from ..extensions import login_manager
 from ..htmx import is_htmx
+from ..i18n import gettext as _
 from ..routing import as_id
 from . import bp
 

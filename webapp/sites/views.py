@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import accounts, listing, subscriptions
 from ..extensions import db
 from ..htmx import is_htmx
+from ..i18n import gettext as _
 from ..models import Site, SiteState, Subscription, Ticket, User
 from ..rows import name_assignees
 from ..services import current_workflow

@@ -5,13 +5,13 @@ inline only the re-encoded thumbnail of a verified image."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import attachments as files
 from .. import services
 from ..exceptions import Invalid
 from ..htmx import is_htmx
+from ..i18n import gettext as _
 from ..models import Change, Ticket
 from . import bp
 from .forms import AttachForm

@@ -7,8 +7,6 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from sqlalchemy.orm import make_transient_to_detached
 from wtforms import (
@@ -37,6 +35,8 @@ from .. import stamps
 from ..exceptions import Invalid
 from ..extensions import db
 from ..forms import Form
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import Priority, Rating, ReportingType, Site, SiteState, TicketType, User
 from ..routing import as_id
 from ..visibility import subscribed_site_ids

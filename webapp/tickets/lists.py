@@ -9,14 +9,14 @@ from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 from flask import Response, abort, render_template, request, session, stream_with_context, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
-from .. import accounts, csvexport, i18n, listing, pagecache, search, services, setup_names
+from .. import accounts, csvexport, current, i18n, listing, pagecache, search, services, setup_names
 from ..exceptions import DomainError, Forbidden, Invalid
 from ..extensions import db
 from ..htmx import is_htmx
+from ..i18n import gettext as _
 from ..models import Change, Priority, Rating, Ticket, User
 from ..routing import as_id
 from ..rows import name_assignees
@@ -34,13 +34,13 @@ CSV_HEADER = (
 @bp.get("/tickets/")
 @pagecache.kept
 def index():
-    wf = services.current_workflow()
-    view = listing.View.from_args(request.args, current_user, wf)
+    wf, asked = services.current_workflow(), current.request()
+    view = listing.View.from_args(asked.args, current.user(), wf)
     context = _list_context(view)
     status = 422 if view.errors else 200
-    if request.args.get("part") == "rows":
+    if asked.args.get("part") == "rows":
         return render_template("tickets/_rows.html", **context), status
-    if is_htmx() and not request.headers.get("HX-History-Restore-Request"):
+    if is_htmx() and not asked.headers.get("HX-History-Restore-Request"):
         return render_block("tickets/list.html", "results", **context), status
     return render_template("tickets/list.html", **context), status
 
@@ -86,7 +86,7 @@ def _changes_since(since: int, latest: int):
         since=latest,
         changed=changed,
         new=new,
-        candidates=_candidates(),
+        candidates=_candidates(current_user),
     )
 
 
@@ -115,7 +115,7 @@ def bulk():
         "results": results,
         "done": [t for _, t, failure in results if failure is None],
         "failed": [(i, msg) for i, _, msg in results if msg is not None],
-        "candidates": _candidates(),
+        "candidates": _candidates(current_user),
         "back": request.form.get("view", ""),
     }
     template = "tickets/_bulk_result.html" if is_htmx() else "tickets/bulk_result.html"
@@ -157,7 +157,7 @@ def suggest():
 
 def _list_context(view: listing.View) -> dict:
     wf = services.current_workflow()
-    user = current_user
+    user = current.user()
     counts = listing.counts(user, wf, view)
     page = listing.page(user, wf, view)
     name_assignees(page.tickets)
@@ -166,7 +166,7 @@ def _list_context(view: listing.View) -> dict:
         "tabs": listing.tabs_for(user, wf),
         "counts": counts,
         "page": page,
-        "candidates": _candidates(),
+        "candidates": _candidates(user),
         "since": counts["since"],
         "filter_choices": setup_names.filter_choices,
         "cap": listing.COUNT_CAP,
@@ -178,11 +178,12 @@ def _list_context(view: listing.View) -> dict:
 
 def _filter_form(view: listing.View):
     """The filter form, kept per language, role and view while the setup is the same."""
-    key = (i18n.language(), current_user.is_staff, urlencode(view.args(after=None)))
+    user = current.user()
+    key = (i18n.language(), user.is_staff, urlencode(view.args(after=None)))
     return pagecache.Pieces("tessera_filters").get(
         key,
         lambda: render_template(
-            "tickets/_filters.html", view=view, candidates=_candidates(),
+            "tickets/_filters.html", view=view, candidates=_candidates(user),
             filter_choices=setup_names.filter_choices,
         ),
     )  # fmt: skip
@@ -203,8 +204,8 @@ def _list_url(view: listing.View):
     return list_url
 
 
-def _candidates() -> list[User]:
-    return accounts.staff_choices() if current_user.is_staff else []
+def _candidates(user: User) -> list[User]:
+    return accounts.staff_choices() if user.is_staff else []
 
 
 def _bulk_ids(wf) -> list[int]:

@@ -9,11 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, request
-from flask_login import current_user
+from flask import abort
 from sqlalchemy.orm import joinedload
 
-from .. import accounts, services
+from .. import accounts, current, services
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Attachment, Ticket
@@ -38,8 +37,9 @@ def visible(ticket_id: int, *, row: bool = False, files: bool = False) -> Ticket
     if the view is marked so (``with_sign_in``) for the same ``row`` and ``files``."""
     found, ticket = accounts.read_with_sign_in(_joined(ticket_id, row, files))
     if not found:
-        query = _visible_query(current_user.is_staff, row, files)
-        params = {"ticket": ticket_id, "viewer": current_user.id}
+        viewer = current.user()
+        query = _visible_query(viewer.is_staff, row, files)
+        params = {"ticket": ticket_id, "viewer": viewer.id}
         ticket = db.session.scalars(query, params).unique().first()
     if ticket is None:
         abort(404)
@@ -50,8 +50,9 @@ def with_linked(ticket_id: int) -> tuple[Ticket, list[Ticket]]:
     """The ticket, with what its page shows of it, and the tickets linked to it (its
     duplicates and children) that the current user may see, in one statement; a 404 if
     they may not see the ticket, whether or not it exists."""
-    params = {"ticket": ticket_id, "viewer": current_user.id}
-    found = db.session.scalars(_linked_query(current_user.is_staff), params).all()
+    viewer = current.user()
+    params = {"ticket": ticket_id, "viewer": viewer.id}
+    found = db.session.scalars(_linked_query(viewer.is_staff), params).all()
     ticket = next((t for t in found if t.id == ticket_id), None)
     if ticket is None:
         abort(404)
@@ -80,7 +81,7 @@ def visible_file(attachment_id: int) -> Attachment:
     with the sign-in if the view is marked so (``file_with_sign_in``)."""
     found, attachment = accounts.read_with_sign_in(_file_joined(attachment_id))
     if not found:
-        return services.visible_attachment(current_user, attachment_id, with_ticket=True)
+        return services.visible_attachment(current.user(), attachment_id, with_ticket=True)
     return services.found_attachment(attachment)
 
 
@@ -93,7 +94,7 @@ def file_with_sign_in(view):
 
 def as_row() -> bool:
     """Whether this is an htmx action from a list's row, answered with the row."""
-    return is_htmx() and request.args.get("as") == "row"
+    return is_htmx() and current.request().args.get("as") == "row"
 
 
 def _joined(ticket_id: int, row: bool, files: bool) -> accounts.WithSignIn:

@@ -12,21 +12,20 @@ from flask import (
     Response,
     abort,
     flash,
-    g,
     redirect,
     render_template,
     request,
     stream_with_context,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import accounts, administration, markup, pagecache, rows, services, timeline
+from .. import accounts, administration, current, markup, pagecache, rows, services, timeline
 from ..exceptions import Conflict, Invalid, StaleEdit
 from ..extensions import db, login_manager
 from ..forms import Form
 from ..htmx import is_htmx
+from ..i18n import gettext as _
 from ..models import Change, Comment, Ticket
 from ..routing import as_id
 from ..visibility import can_see, visible_tickets
@@ -50,7 +49,7 @@ from .reading import PAGE, as_row, visible, with_linked, with_sign_in
 def _signed_in():
     """Every ticket page needs a signed-in user. The list's live check is left to look at
     the session alone, so that asking "anything new?" costs one query."""
-    if request.endpoint != "tickets.poll" and not current_user.is_authenticated:
+    if current.request().endpoint != "tickets.poll" and not current.user().is_authenticated:
         return login_manager.unauthorized()
     return None
 
@@ -72,7 +71,7 @@ def new():
 @pagecache.kept
 def detail(ticket_id: int):
     ticket, linked = with_linked(ticket_id)
-    g.linked_tickets = (ticket.id, linked)
+    current.g().linked_tickets = (ticket.id, linked)
     return _detail_page(ticket)
 
 
@@ -332,7 +331,7 @@ def _detail_context(ticket: Ticket) -> dict[str, Any]:
     texts = [ticket.description] + [c.comment.body for c in changes if c.comment]
     entries, linkable = timeline.describe_linking(
         changes, services.current_workflow(), markup.referenced_ids(texts),
-        visible_tickets(current_user),
+        visible_tickets(current.user()),
     )  # fmt: skip
     return {
         "related": _relations(ticket),
@@ -347,11 +346,12 @@ def _detail_context(ticket: Ticket) -> dict[str, Any]:
 
 def _header_context(ticket: Ticket) -> dict[str, Any]:
     """What the ticket's header shows besides the ticket: what the viewer may do."""
+    user = current.user()
     return {
-        "actions": services.actions_for(current_user, ticket),
+        "actions": services.actions_for(user, ticket),
         "rating_form": RatingForm(formdata=None, rating=ticket.rating),
         "closes_at": services.closes_at(ticket),
-        "candidates": accounts.staff_choices() if current_user.is_staff else [],
+        "candidates": accounts.staff_choices() if user.is_staff else [],
     }
 
 
@@ -360,9 +360,10 @@ def attachments_context(ticket: Ticket, files: list | None = None) -> dict[str, 
     the viewer may remove it."""
     if files is None:
         files = ticket.files
+    user = current.user()
     return {
         "attachments": files,
-        "removable": {a.id for a in files if services.may_remove_attachment(current_user, a)},
+        "removable": {a.id for a in files if services.may_remove_attachment(user, a)},
         "attach_form": AttachForm(formdata=None),
     }
 
@@ -370,12 +371,13 @@ def attachments_context(ticket: Ticket, files: list | None = None) -> dict[str, 
 def _relations(ticket: Ticket) -> dict[str, Any]:
     """The tickets this one is linked with, as far as the viewer may see them: the chain
     of originals up to the root of the problem, its duplicates, its parent, its children."""
+    user = current.user()
     chain, node = [], ticket.duplicate_of
     while node is not None and len(chain) < 50:
-        if can_see(current_user, node):
+        if can_see(user, node):
             chain.append(node)
         node = node.duplicate_of
-    known = g.get("linked_tickets")
+    known = current.g().get("linked_tickets")
     if known is not None and known[0] == ticket.id:
         linked = known[1]
     else:
@@ -383,11 +385,11 @@ def _relations(ticket: Ticket) -> dict[str, Any]:
             sa.select(Ticket)
             .where(
                 sa.or_(Ticket.duplicate_of_id == ticket.id, Ticket.parent_id == ticket.id),
-                visible_tickets(current_user),
+                visible_tickets(user),
             )
             .order_by(Ticket.id)
         ).all()
-    parent = ticket.parent if ticket.parent and can_see(current_user, ticket.parent) else None
+    parent = ticket.parent if ticket.parent and can_see(user, ticket.parent) else None
     return {
         "chain": chain,
         "duplicates": [t for t in linked if t.duplicate_of_id == ticket.id],
