@@ -22,6 +22,7 @@ from typing import BinaryIO
 from flask import current_app
 from PIL import Image, ImageOps
 
+from . import current
 from .exceptions import Invalid
 from .i18n import gettext as _
 
@@ -77,7 +78,7 @@ def thumbnail_type(content_type: str) -> str:
 
 
 def limit_bytes(setting: str) -> int:
-    return int(float(current_app.config[setting]) * MB)
+    return int(float(current.config()[setting]) * MB)
 
 
 def megabytes(size: int) -> str:

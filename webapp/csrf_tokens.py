@@ -39,7 +39,11 @@ def init_app(app: Flask) -> None:
     app.extensions[_CHECKED] = {}
     app.before_request(_reuse)
     app.after_request(_keep)
-    app.jinja_env.globals["csrf_token"] = token  # Flask-WTF's generate_csrf, as it gives
+    # The templates' csrf_token(): Flask-WTF's generate_csrf, which it also gives them by
+    # a context processor (that would hide this one; its csrf_meta_tag is a global too).
+    app.jinja_env.globals["csrf_token"] = token
+    processors = app.template_context_processors[None]
+    processors[:] = [p for p in processors if p.__module__ != "flask_wtf.csrf"]
     hooks = app.before_request_funcs[None]
     # Flask-WTF's check (CSRFProtect.init_app's csrf_protect); this one takes its place.
     (check,) = (hook for hook in hooks if getattr(hook, "__name__", "") == "csrf_protect")
@@ -82,7 +86,7 @@ def _checked_before() -> bool:
     ):
         return False
     said = app.extensions[_CHECKED].get((_secret(), csrf._get_csrf_token()))
-    raw = session.get(field)
+    raw = current.session().get(field)
     return said is not None and isinstance(raw, str) and hmac.compare_digest(said, raw)
 
 
@@ -105,7 +109,7 @@ def _field() -> str | None:
 def _reuse() -> None:
     field = _field()
     # A look that does not count as using the session (no "Vary: Cookie" for static files).
-    raw = dict.get(session._get_current_object(), field) if field else None
+    raw = dict.get(current.session(), field) if field else None
     signed = current.app().extensions[_KEPT].get(raw) if raw else None
     if signed is not None:
         setattr(current.g(), field, signed)  # where generate_csrf looks first
@@ -114,7 +118,9 @@ def _reuse() -> None:
 def _keep(response):
     field = _field()
     signed = current.g().get(field) if field else None
-    raw = session.get(field) if signed else None  # a token was made: the session is in use
+    raw = (
+        current.session().get(field) if signed else None
+    )  # a token was made: the session is in use
     if raw:
         _put(_KEPT, raw, signed)
     return response

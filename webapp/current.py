@@ -1,6 +1,8 @@
-"""The app, the request, ``g`` and the user being served, as the objects themselves.
+"""The app, the request, ``g``, the session and the user being served, as the objects
+themselves.
 
-Flask's ``current_app``, ``request`` and ``g``, and Flask-Login's ``current_user``, are
+Flask's ``current_app``, ``request``, ``g`` and ``session``, and Flask-Login's
+``current_user``, are
 Werkzeug proxies, and on Python 3.11 reading an attribute through one costs some 8,000
 instructions: the proxy's class has no such attribute, so Python makes an AttributeError,
 formats its message and drops it, and then the proxy finds the object through two calls
@@ -19,6 +21,7 @@ from flask_login import current_user
 
 if TYPE_CHECKING:
     from flask.ctx import _AppCtxGlobals
+    from flask.sessions import SessionMixin
 
     from .models import User
 
@@ -37,6 +40,10 @@ def request() -> flask.Request:
 
 def g() -> _AppCtxGlobals:
     return flask.g._get_current_object()
+
+
+def session() -> SessionMixin:
+    return flask.session._get_current_object()
 
 
 def user() -> User:

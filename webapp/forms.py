@@ -8,9 +8,10 @@ from typing import TypeVar
 
 from babel import support
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms.i18n import messages_path
 
-from . import i18n
+from . import csrf_tokens, i18n
 from .exceptions import Invalid
 from .i18n import gettext as _
 
@@ -22,12 +23,22 @@ T = TypeVar("T")
 FIELD_LIMIT = 100_000
 
 
+class _CSRF(_FlaskFormCSRF):
+    def generate_csrf_token(self, csrf_token_field) -> str:
+        """The session's signed token, found as csrf_tokens keeps it: Flask-WTF's own way
+        reads the settings and ``g`` through Flask's proxies (see current.py), five look-ups
+        for each form made."""
+        return csrf_tokens.token()
+
+
 class Form(FlaskForm):
     """A Flask-WTF form (so CSRF-checked) that also refuses NUL characters in any field
     (PostgreSQL cannot store them and no person types them) and any value longer than
     FIELD_LIMIT, whatever the field."""
 
     class Meta:
+        csrf_class = _CSRF
+
         def get_translations(self, form):
             return _REQUEST_LANGUAGE
 

@@ -30,7 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from flask import Flask, make_response, session
+from flask import Flask, make_response
 from markupsafe import Markup
 
 from . import csrf_tokens, current, i18n, stamps
@@ -119,7 +119,7 @@ class Pieces:
 def _key() -> tuple | None:
     """Everything the page about to be drawn depends on, or None: draw it, keep nothing."""
     user = current.user()
-    if not user.is_authenticated or "_flashes" in session or stamps.wrote():
+    if not user.is_authenticated or "_flashes" in current.session() or stamps.wrote():
         return None
     found = stamps.current()
     if found is None:

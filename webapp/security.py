@@ -147,6 +147,11 @@ def check_input() -> None:
                          n=MAX_QUERY_VALUE))  # fmt: skip
     if asked.method in ("GET", "HEAD", "OPTIONS"):
         return
+    # The limits Flask would read through current_app (a proxy, see current.py), for each.
+    config = current.config()
+    asked.max_content_length = config["MAX_CONTENT_LENGTH"]
+    asked.max_form_memory_size = config["MAX_FORM_MEMORY_SIZE"]
+    asked.max_form_parts = config["MAX_FORM_PARTS"]
     try:
         asked.form  # noqa: B018 - parsed now, to refuse what cannot be read
     except UnicodeDecodeError:

@@ -23,7 +23,6 @@ from flask_babel import LazyString, format_number
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.local import LocalProxy
 
 from . import attachments, current, monitor
 from .exceptions import Conflict, DomainError, Forbidden, Invalid, NotFound, StaleEdit
@@ -83,8 +82,6 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        args = tuple(_unproxied(a) for a in args)
-        kwargs = {k: _unproxied(v) for k, v in kwargs.items()}
         for attempt in range(ATTEMPTS):
             try:
                 if attempt:
@@ -100,12 +97,6 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
         raise Conflict(_("This ticket is changing very quickly right now. Please try again."))
 
     return run
-
-
-def _unproxied(value: Any) -> Any:
-    """The object behind a proxy such as Flask-Login's ``current_user``, which the views
-    pass as the actor: every look-up through the proxy finds the request's user anew."""
-    return value._get_current_object() if type(value) is LocalProxy else value
 
 
 def _lock_tickets(arguments: list[Any]) -> None:
@@ -596,7 +587,7 @@ def _rating_refused(actor: User, ticket: Ticket) -> str | None:
 def autoclose_after() -> timedelta | None:
     """How long a solved ticket waits for its author before it closes by itself; None
     when auto-close is off (the setting is 0, or the workflow has no "ready" state)."""
-    hours = current_app.config["AUTOCLOSE_AFTER"]
+    hours = current.config()["AUTOCLOSE_AFTER"]
     if not hours or current_workflow().ready is None:
         return None
     return hours if isinstance(hours, timedelta) else timedelta(hours=float(hours))

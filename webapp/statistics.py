@@ -15,7 +15,7 @@ from itertools import pairwise
 import sqlalchemy as sa
 from flask import current_app
 
-from . import i18n, listing
+from . import current, i18n, listing
 from .extensions import db
 from .i18n import gettext as _
 from .models import Priority, Rating, Site, Ticket, TicketType, User, utcnow
@@ -99,7 +99,7 @@ class Statistics:
 
 def boxes_for(user: User) -> tuple[str, ...]:
     """The boxes the settings show this user, in page order; none hides the page."""
-    setting = current_app.config["STATISTICS_STAFF" if user.is_staff else "STATISTICS_OWNER"]
+    setting = current.config()["STATISTICS_STAFF" if user.is_staff else "STATISTICS_OWNER"]
     return tuple(box for box in BOXES if box in setting)
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
-from .. import accounts, administration
+from .. import accounts, administration, current
 from ..exceptions import Conflict, Invalid
 from ..extensions import db, login_manager
 from ..htmx import is_htmx
@@ -32,9 +31,9 @@ from .forms import (
 @bp.before_request
 def _admins_only():
     """Signed-in admins only: others are sent to sign in, or refused."""
-    if not current_user.is_authenticated:
+    if not current.user().is_authenticated:
         return login_manager.unauthorized()
-    if not current_user.is_admin:
+    if not current.user().is_admin:
         abort(403, _("The admin area is for admins."))
     return None
 
@@ -53,7 +52,7 @@ def log():
 def users():
     form = UserForm()
     user = form.submit(lambda: administration.create_user(
-        actor=current_user, username=form.username.data, email=form.email.data,
+        actor=current.user(), username=form.username.data, email=form.email.data,
         password=form.password.data, display_name=form.display_name.data or "",
         language=form.language.data,
     ))  # fmt: skip
@@ -76,7 +75,7 @@ def user(user_id: int):
     person = _get(User, user_id)
     form = EditUserForm(obj=person)
     form.submit(lambda: administration.update_user(
-        actor=current_user, user=person, display_name=form.display_name.data or "",
+        actor=current.user(), user=person, display_name=form.display_name.data or "",
         email=form.email.data, language=form.language.data,
     ))  # fmt: skip
     if form.done:
@@ -92,7 +91,7 @@ def user(user_id: int):
 def set_active(user_id: int):
     person = _get(User, user_id)
     active = request.form.get("active") == "yes"
-    administration.set_active(actor=current_user, user=person, active=active)
+    administration.set_active(actor=current.user(), user=person, active=active)
     flash(f"{person.username} is {'active again' if active else 'deactivated'}.", "success")
     return redirect(url_for(".user", user_id=person.id), code=303)
 
@@ -103,7 +102,7 @@ def reset_password(user_id: int):
     form = PasswordForm()
     if not form.validate_on_submit():
         raise Invalid(_("Use at least 8 characters for the new password."))
-    administration.reset_password(actor=current_user, user=person, password=form.password.data)
+    administration.reset_password(actor=current.user(), user=person, password=form.password.data)
     flash(f"{person.username} has a new password; their sessions have ended.", "success")
     return redirect(url_for(".user", user_id=person.id), code=303)
 
@@ -121,7 +120,7 @@ def add_member(group_id: int):
     if person is None:
         error = _("There is no user %(user)r.", user=form.user.data or "")
         return _members(group, error=error, status=422)
-    administration.add_member(actor=current_user, user=person, group=group)
+    administration.add_member(actor=current.user(), user=person, group=group)
     return _members(group)
 
 
@@ -130,7 +129,7 @@ def remove_member(group_id: int, user_id: int):
     group = _get(Group, group_id, joinedload(Group.members))
     person = _get(User, user_id, joinedload(User.groups))
     try:
-        administration.remove_member(actor=current_user, user=person, group=group)
+        administration.remove_member(actor=current.user(), user=person, group=group)
     except Conflict as e:
         return _members(group, error=e.message, status=409)
     return _members(group)
@@ -140,7 +139,7 @@ def remove_member(group_id: int, user_id: int):
 def sites():
     form = SiteForm()
     site = form.submit(lambda: administration.save_site(
-        actor=current_user, site=None, name=form.name.data,
+        actor=current.user(), site=None, name=form.name.data,
         description=form.description.data or "", state=form.state.data,
     ))  # fmt: skip
     if form.done:
@@ -154,7 +153,7 @@ def site(site_id: int):
     place = _get(Site, site_id)
     form = SiteForm(obj=place)
     form.submit(lambda: administration.save_site(
-        actor=current_user, site=place, name=form.name.data,
+        actor=current.user(), site=place, name=form.name.data,
         description=form.description.data or "", state=form.state.data,
     ))  # fmt: skip
     if form.done:
@@ -178,14 +177,14 @@ def add_subscriber(site_id: int):
     person = _named(form, joinedload(User.subscriptions))
     if person is None:
         raise Invalid(_("There is no user %(user)r.", user=form.user.data or ""))
-    administration.set_subscribed(actor=current_user, site=place, user=person, subscribed=True)
+    administration.set_subscribed(actor=current.user(), site=place, user=person, subscribed=True)
     return redirect(url_for(".site", site_id=place.id), code=303)
 
 
 @bp.post("/sites/<int:site_id>/subscribers/<int:user_id>/remove")
 def remove_subscriber(site_id: int, user_id: int):
     place, person = _get(Site, site_id), _get(User, user_id)
-    administration.set_subscribed(actor=current_user, site=place, user=person, subscribed=False)
+    administration.set_subscribed(actor=current.user(), site=place, user=person, subscribed=False)
     return redirect(url_for(".site", site_id=place.id), code=303)
 
 
@@ -193,7 +192,7 @@ def remove_subscriber(site_id: int, user_id: int):
 def types():
     form = TypeForm()
     form.submit(lambda: administration.save_ticket_type(
-        actor=current_user, ticket_type=None, name=form.name.data,
+        actor=current.user(), ticket_type=None, name=form.name.data,
         reporting_type=form.reporting_type.data, active=form.active.data,
     ))  # fmt: skip
     if form.done:
@@ -209,7 +208,7 @@ def edit_type(type_id: int):
     if not form.validate_on_submit():
         raise Invalid(_("A type needs a name."))
     administration.save_ticket_type(
-        actor=current_user, ticket_type=ticket_type, name=form.name.data,
+        actor=current.user(), ticket_type=ticket_type, name=form.name.data,
         reporting_type=form.reporting_type.data, active=form.active.data,
     )  # fmt: skip
     return redirect(url_for(".types"), code=303)
@@ -225,7 +224,7 @@ def webhooks():
     all_sites = db.session.scalars(sa.select(Site).order_by(Site.name)).all()
     form = WebhookForm(sites=all_sites)
     webhook = form.submit(lambda: administration.create_webhook(
-        actor=current_user, url=form.url.data,
+        actor=current.user(), url=form.url.data,
         site=_get(Site, int(form.site.data)) if form.site.data else None,
         events=form.events.data or [],
     ))  # fmt: skip
@@ -248,7 +247,7 @@ def webhook(webhook_id: int):
 @bp.post("/webhooks/<int:webhook_id>/deactivate")
 def deactivate_webhook(webhook_id: int):
     hook = _get(Webhook, webhook_id)
-    administration.deactivate_webhook(actor=current_user, webhook=hook)
+    administration.deactivate_webhook(actor=current.user(), webhook=hook)
     flash(_("The webhook is deactivated: it is told nothing more."), "success")
     return redirect(url_for(".webhook", webhook_id=hook.id), code=303)
 

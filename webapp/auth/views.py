@@ -7,7 +7,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import login_required, login_user, logout_user
 
 from .. import accounts, api_tokens, current
 from ..extensions import limiter, login_manager
@@ -107,7 +107,7 @@ def safe_next(target: str | None) -> str:
     methods=["POST"], deduct_when=_failed, error_message=_too_many_message,
 )  # fmt: skip
 def login():
-    if current_user.is_authenticated:
+    if current.user().is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if not form.validate_on_submit():
@@ -125,8 +125,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    if current_user.is_authenticated:
-        accounts.end_session(current_user)
+    if current.user().is_authenticated:
+        accounts.end_session(current.user())
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
@@ -137,7 +137,7 @@ def logout():
 def register():
     if not current_app.config["REGISTRATION_ENABLED"]:
         abort(403, _("Registration is turned off here. Ask an administrator for an account."))
-    if current_user.is_authenticated:
+    if current.user().is_authenticated:
         return redirect(url_for("main.home"))
     form = RegisterForm()
     user = form.submit(lambda: accounts.create_user(
@@ -158,12 +158,12 @@ def register():
 def change_password():
     form = ChangePasswordForm()
     form.submit(lambda: accounts.change_password(
-        user=current_user, current=form.current.data, new=form.new.data
+        user=current.user(), current=form.current.data, new=form.new.data
     ))  # fmt: skip
     if form.done:
         # Every sign-in of the user ended with the old password; this browser gets a new
         # one (and keeps being remembered if it was).
-        user = current_user._get_current_object()
+        user = current.user()
         remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME",
                                                                  "remember_token"))  # fmt: skip
         accounts.start_session(user)
@@ -176,9 +176,9 @@ def change_password():
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def settings():
-    form = SettingsForm(obj=current_user)
+    form = SettingsForm(obj=current.user())
     form.submit(lambda: accounts.update_settings(
-        user=current_user, display_name=form.display_name.data or "",
+        user=current.user(), display_name=form.display_name.data or "",
         language=form.language.data, timezone=form.timezone.data, mail_mode=form.mail_mode.data,
     ))  # fmt: skip
     if form.done:
@@ -192,11 +192,11 @@ def settings():
 def tokens():
     """Personal API tokens: make one (its secret is shown this once), see and revoke them."""
     form = TokenForm()
-    made = form.submit(lambda: api_tokens.create(user=current_user, name=form.name.data))
+    made = form.submit(lambda: api_tokens.create(user=current.user(), name=form.name.data))
     secret = made[1] if made else None
     page = render_template(
         "auth/tokens.html", form=TokenForm(formdata=None) if made else form, secret=secret,
-        tokens=api_tokens.tokens_of(current_user),
+        tokens=api_tokens.tokens_of(current.user()),
     )  # fmt: skip
     return page, 201 if made else form.status
 
@@ -204,6 +204,6 @@ def tokens():
 @bp.post("/account/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
-    token = api_tokens.revoke(user=current_user, token_id=token_id)
+    token = api_tokens.revoke(user=current.user(), token_id=token_id)
     flash(_("The token %(name)s is revoked.", name=token.name), "success")
     return redirect(url_for("auth.tokens"), code=303)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, current_app, render_template
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from .. import accounts, dashboard, listing, pagecache
+from .. import accounts, current, dashboard, listing, pagecache
 from .. import statistics as stats
 from ..extensions import db
 from ..i18n import gettext as _
@@ -17,11 +17,12 @@ from . import bp
 @login_required
 @pagecache.kept
 def home():
-    team = accounts.staff_members() if current_user.is_admin else []
-    staff = team or (accounts.staff_choices() if current_user.is_staff else [])
+    user = current.user()
+    team = accounts.staff_members() if user.is_admin else []
+    staff = team or (accounts.staff_choices() if user.is_staff else [])
     return render_template(
         "main/home.html",
-        panels=dashboard.panels_for(current_user),
+        panels=dashboard.panels_for(user),
         cap=listing.COUNT_CAP,
         team=team,
         candidates=staff,
@@ -32,14 +33,14 @@ def home():
 @login_required
 def statistics():
     """The dashboard of figures, with the boxes the settings give the viewer's role."""
-    boxes = stats.boxes_for(current_user)
+    boxes = stats.boxes_for(current.user())
     if not boxes:
-        if current_user.is_staff:
+        if current.user().is_staff:
             abort(403, _("The statistics are turned off for staff."))
         abort(403, _("The statistics are turned off for ticket owners."))
     return render_template(
         "main/statistics.html",
-        figures=stats.statistics_for(current_user, boxes),
+        figures=stats.statistics_for(current.user(), boxes),
         duration=stats.human_duration,
     )
 

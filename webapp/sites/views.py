@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from .. import accounts, listing, subscriptions
+from .. import accounts, current, listing, subscriptions
 from ..extensions import db
 from ..htmx import is_htmx
 from ..i18n import gettext as _
@@ -26,7 +26,7 @@ def _signed_in() -> None:
 
 @bp.get("/")
 def mine():
-    query = sa.select(Site).join(Subscription).where(Subscription.user_id == current_user.id)
+    query = sa.select(Site).join(Subscription).where(Subscription.user_id == current.user().id)
     show_all = request.args.get("all") == "1"
     if not show_all:
         query = query.where(Site.state.in_(EXPOSED))
@@ -36,7 +36,7 @@ def mine():
 
 @bp.get("/all")
 def everything():
-    if not current_user.is_staff:
+    if not current.user().is_staff:
         abort(403, _("Only staff see every site."))
     sites = db.session.scalars(sa.select(Site).order_by(Site.name)).all()
     return render_template("sites/list.html", sites=sites, scope="all", show_all=True)
@@ -47,7 +47,7 @@ def detail(site_id: int):
     site = _site(site_id)
     wf = current_workflow()
     count, tickets = listing.first(
-        current_user,
+        current.user(),
         ("site", site.id, wf.name),
         lambda: (
             sa.and_(Ticket.site_id == site.id, listing.active(wf)),
@@ -67,28 +67,28 @@ def detail(site_id: int):
         count=count,
         cap=listing.COUNT_CAP,
         subscribers=subscribers,
-        following=current_user in subscribers,
-        candidates=accounts.staff_choices() if current_user.is_staff else [],
+        following=current.user() in subscribers,
+        candidates=accounts.staff_choices() if current.user().is_staff else [],
     )
 
 
 @bp.post("/<int:site_id>/subscribe")
 def subscribe(site_id: int):
     site = _site(site_id)
-    subscriptions.subscribe(actor=current_user, site=site)
+    subscriptions.subscribe(actor=current.user(), site=site)
     return _answer(site, following=True)
 
 
 @bp.post("/<int:site_id>/unsubscribe")
 def unsubscribe(site_id: int):
     site = _site(site_id)
-    subscriptions.unsubscribe(actor=current_user, site=site)
+    subscriptions.unsubscribe(actor=current.user(), site=site)
     return _answer(site, following=False)
 
 
 def _site(site_id: int) -> Site:
     site = db.session.get(Site, site_id)
-    if site is None or not subscriptions.may_open(current_user, site):
+    if site is None or not subscriptions.may_open(current.user(), site):
         abort(404)
     return site
 

@@ -5,10 +5,9 @@ inline only the re-encoded thumbnail of a verified image."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, send_file, url_for
-from flask_login import current_user
 
 from .. import attachments as files
-from .. import services
+from .. import current, services
 from ..exceptions import Invalid
 from ..htmx import is_htmx
 from ..i18n import gettext as _
@@ -26,7 +25,7 @@ def attach(ticket_id: int):
     ticket = visible(ticket_id, row=True, files=True)  # its files count against the limit
     form = AttachForm()
     try:
-        change = services.attach(actor=current_user, ticket=ticket, files=form.file.data or [])
+        change = services.attach(actor=current.user(), ticket=ticket, files=form.file.data or [])
     except Invalid as e:
         form.apply_errors(e.fields)
         if not is_htmx():
@@ -40,7 +39,7 @@ def attach(ticket_id: int):
 @bp.get("/attachments/<int:attachment_id>")
 def download(attachment_id: int):
     """The file as it was uploaded, always as a download (never shown by the browser)."""
-    attachment = services.visible_attachment(current_user, attachment_id)
+    attachment = services.visible_attachment(current.user(), attachment_id)
     path = files.path_of(attachment.stored_name)
     if not path.is_file():
         abort(404)
@@ -56,7 +55,7 @@ def download(attachment_id: int):
 @bp.get("/attachments/<int:attachment_id>/thumbnail")
 def thumbnail(attachment_id: int):
     """A verified image's small re-encoded copy, shown inline on the ticket page."""
-    attachment = services.visible_attachment(current_user, attachment_id)
+    attachment = services.visible_attachment(current.user(), attachment_id)
     path = files.thumbnail_path(attachment.stored_name)
     if not attachment.is_image or not path.is_file():
         abort(404)
@@ -72,7 +71,7 @@ def thumbnail(attachment_id: int):
 def remove_attachment(attachment_id: int):
     attachment = visible_file(attachment_id)
     ticket, name = attachment.ticket, attachment.name
-    change = services.remove_attachment(actor=current_user, attachment=attachment)
+    change = services.remove_attachment(actor=current.user(), attachment=attachment)
     return _changed(ticket, change, _("Removed %(name)s.", name=name))
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TypeVar
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_wtf.file import MultipleFileField
 from sqlalchemy.orm import make_transient_to_detached
 from wtforms import (
@@ -31,7 +30,7 @@ from wtforms.validators import (
     Regexp,
 )
 
-from .. import stamps
+from .. import current, stamps
 from ..exceptions import Invalid
 from ..extensions import db
 from ..forms import Form
@@ -176,7 +175,7 @@ class CommentForm(Form):
 
 
 def _files_hint() -> str:
-    config = current_app.config
+    config = current.config()
     return _(
         "Several at once, up to %(file)s MB each and %(ticket)s MB per ticket; "
         "you can also drop them here.",

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 from flask import Response, abort, render_template, request, session, stream_with_context, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from jinja2_fragments.flask import render_block
 
 from .. import accounts, csvexport, current, i18n, listing, pagecache, search, services, setup_names
@@ -68,17 +68,17 @@ def poll():
 @login_required
 def _changes_since(since: int, latest: int):
     wf = services.current_workflow()
-    view = listing.View.from_args(request.args, current_user, wf)
+    view = listing.View.from_args(request.args, current.user(), wf)
     changed_ids = sa.select(Change.ticket_id).where(Change.id > since).distinct().limit(200)
     changed = db.session.scalars(
-        sa.select(Ticket).where(Ticket.id.in_(changed_ids), visible_tickets(current_user))
+        sa.select(Ticket).where(Ticket.id.in_(changed_ids), visible_tickets(current.user()))
     ).all()
     name_assignees(changed)
     created = sa.select(Change.ticket_id).where(Change.id > since, Change.kind == "created")
     new = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Ticket)
-        .where(Ticket.id.in_(created), listing.in_view(current_user, wf, view))
+        .where(Ticket.id.in_(created), listing.in_view(current.user(), wf, view))
     )
     return render_template(
         "tickets/_live.html",
@@ -86,7 +86,7 @@ def _changes_since(since: int, latest: int):
         since=latest,
         changed=changed,
         new=new,
-        candidates=_candidates(current_user),
+        candidates=_candidates(current.user()),
     )
 
 
@@ -94,7 +94,7 @@ def _changes_since(since: int, latest: int):
 def bulk():
     """Take, assign or move many tickets; each one is its own change, and every ticket
     that could not be changed is listed back with the reason."""
-    if not current_user.is_staff:
+    if not current.user().is_staff:
         raise Forbidden(_("Only staff can change many tickets at once."))
     wf = services.current_workflow()
     action = request.form.get("action", "")
@@ -115,7 +115,7 @@ def bulk():
         "results": results,
         "done": [t for _, t, failure in results if failure is None],
         "failed": [(i, msg) for i, _, msg in results if msg is not None],
-        "candidates": _candidates(current_user),
+        "candidates": _candidates(current.user()),
         "back": request.form.get("view", ""),
     }
     template = "tickets/_bulk_result.html" if is_htmx() else "tickets/bulk_result.html"
@@ -125,10 +125,10 @@ def bulk():
 @bp.get("/tickets.csv")
 def export():
     wf = services.current_workflow()
-    view = listing.View.from_args(request.args, current_user, wf)
+    view = listing.View.from_args(request.args, current.user(), wf)
     if view.errors:
         raise Invalid("; ".join(view.errors.values()))
-    rows = _csv_rows(listing.export_rows(current_user, wf, view))
+    rows = _csv_rows(listing.export_rows(current.user(), wf, view))
     lines = csvexport.lines(itertools.chain([CSV_HEADER], rows), safe=True)
     return Response(
         stream_with_context(lines),
@@ -145,7 +145,7 @@ def suggest():
     found = search.parse(db.session.get_bind().dialect.name, text, any_term=True)
     tickets = []
     if found is not None and len(text.strip()) >= 4:
-        best = found.best(visible_tickets(current_user), SUGGESTIONS)
+        best = found.best(visible_tickets(current.user()), SUGGESTIONS)
         tickets = db.session.scalars(
             sa.select(Ticket)
             .join(best, best.c.ticket_id == Ticket.id)
@@ -211,8 +211,8 @@ def _candidates(user: User) -> list[User]:
 def _bulk_ids(wf) -> list[int]:
     if request.form.get("all") == "yes":
         args = dict(parse_qsl(request.form.get("view", "")))
-        view = listing.View.from_args(args, current_user, wf)
-        return listing.matching_ids(current_user, wf, view, BULK_CAP)
+        view = listing.View.from_args(args, current.user(), wf)
+        return listing.matching_ids(current.user(), wf, view, BULK_CAP)
     ids = request.form.getlist("ids")
     if not ids:
         raise Invalid(_("Select at least one ticket."))
@@ -223,16 +223,16 @@ def _bulk_ids(wf) -> list[int]:
 
 def _bulk_action(action: str):
     if action == "take":
-        return lambda t: services.take(actor=current_user, ticket=t)
+        return lambda t: services.take(actor=current.user(), ticket=t)
     if action == "state":
         state = request.form.get("state", "")
-        return lambda t: services.change_state(actor=current_user, ticket=t, state=state)
+        return lambda t: services.change_state(actor=current.user(), ticket=t, state=state)
     if action == "assign":
         value = request.form.get("user", "")
         assignee = db.session.get(User, as_id(value)) if as_id(value) else None
         if value and assignee is None:
             raise Invalid(_("There is no such user."))
-        return lambda t: services.assign(actor=current_user, ticket=t, assignee=assignee)
+        return lambda t: services.assign(actor=current.user(), ticket=t, assignee=assignee)
     raise Invalid(_("Choose take, assign or state."))
 
 

@@ -14,11 +14,9 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     stream_with_context,
     url_for,
 )
-from flask_login import current_user
 
 from .. import accounts, administration, current, markup, pagecache, rows, services, timeline
 from ..exceptions import Conflict, Invalid, StaleEdit
@@ -56,8 +54,8 @@ def _signed_in():
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
 def new():
-    form = TicketForm(user=current_user)
-    ticket = form.submit(lambda: services.create_ticket(actor=current_user, **form.values()))
+    form = TicketForm(user=current.user())
+    ticket = form.submit(lambda: services.create_ticket(actor=current.user(), **form.values()))
     if form.done:
         reported = _(
             "Ticket #%(id)d is reported. You will see here what happens to it.", id=ticket.id
@@ -79,15 +77,15 @@ def detail(ticket_id: int):
 @with_sign_in()
 def edit(ticket_id: int):
     ticket = visible(ticket_id)
-    if not services.actions_for(current_user, ticket).edit:
+    if not services.actions_for(current.user(), ticket).edit:
         abort(403, _("You cannot edit this ticket."))
-    form = EditForm(obj=_form_data(ticket), user=current_user)
+    form = EditForm(obj=_form_data(ticket), user=current.user())
     since: list = []
     status = 200
     if form.validate_on_submit():
         try:
             services.edit(
-                actor=current_user, ticket=ticket, version=int(form.version.data), **form.values()
+                actor=current.user(), ticket=ticket, version=int(form.version.data), **form.values()
             )
         except StaleEdit as e:
             form.apply_errors(e.fields)
@@ -110,13 +108,13 @@ def edit(ticket_id: int):
 @bp.post("/tickets/<int:ticket_id>/take")
 @with_sign_in(row=as_row)
 def take(ticket_id: int):
-    return _act(ticket_id, lambda t: services.take(actor=current_user, ticket=t))
+    return _act(ticket_id, lambda t: services.take(actor=current.user(), ticket=t))
 
 
 @bp.post("/tickets/<int:ticket_id>/steal")
 @with_sign_in(row=as_row)
 def steal(ticket_id: int):
-    return _act(ticket_id, lambda t: services.steal(actor=current_user, ticket=t))
+    return _act(ticket_id, lambda t: services.steal(actor=current.user(), ticket=t))
 
 
 @bp.post("/tickets/<int:ticket_id>/assign")
@@ -127,7 +125,7 @@ def assign(ticket_id: int):
     if form.user.data is not None and assignee is None:
         raise Invalid(_("There is no such user."), fields={"user": _("Unknown user.")})
     return _act(
-        ticket_id, lambda t: services.assign(actor=current_user, ticket=t, assignee=assignee)
+        ticket_id, lambda t: services.assign(actor=current.user(), ticket=t, assignee=assignee)
     )
 
 
@@ -136,7 +134,7 @@ def assign(ticket_id: int):
 def change_state(ticket_id: int):
     state = _valid(StateForm()).state.data
     return _act(
-        ticket_id, lambda t: services.change_state(actor=current_user, ticket=t, state=state)
+        ticket_id, lambda t: services.change_state(actor=current.user(), ticket=t, state=state)
     )
 
 
@@ -144,7 +142,7 @@ def change_state(ticket_id: int):
 @with_sign_in(row=as_row)
 def rate(ticket_id: int):
     rating = _valid(RatingForm()).rating.data
-    return _act(ticket_id, lambda t: services.rate(actor=current_user, ticket=t, rating=rating))
+    return _act(ticket_id, lambda t: services.rate(actor=current.user(), ticket=t, rating=rating))
 
 
 @bp.post("/tickets/<int:ticket_id>/comments")
@@ -156,7 +154,7 @@ def comment(ticket_id: int):
         return _comment_form_error(ticket, form)
     try:
         change = services.comment(
-            actor=current_user, ticket=ticket, body=form.body.data, files=form.file.data or []
+            actor=current.user(), ticket=ticket, body=form.body.data, files=form.file.data or []
         )
     except Invalid as e:
         form.apply_errors(e.fields)
@@ -178,10 +176,10 @@ def edit_comment(ticket_id: int, comment_id: int):
     note = db.session.get(Comment, comment_id)
     if note is None or note.ticket_id != ticket.id:
         abort(404)
-    services.require_comment_author(current_user, note)
+    services.require_comment_author(current.user(), note)
     form = CommentForm(obj=note)
     form.submit(
-        lambda: services.edit_comment(actor=current_user, comment=note, body=form.body.data)
+        lambda: services.edit_comment(actor=current.user(), comment=note, body=form.body.data)
     )
     if form.done:
         anchor = f"comment-{note.id}"
@@ -198,11 +196,11 @@ def mark_duplicate(ticket_id: int):
     original = None
     if number is not None:
         original = db.session.scalar(
-            sa.select(Ticket).where(Ticket.id == number, visible_tickets(current_user))
+            sa.select(Ticket).where(Ticket.id == number, visible_tickets(current.user()))
         )
         if original is None:
             raise Invalid(_("There is no ticket #%(id)d that you may see.", id=number))
-    services.mark_duplicate(actor=current_user, ticket=ticket, original=original)
+    services.mark_duplicate(actor=current.user(), ticket=ticket, original=original)
     return redirect(url_for(".detail", ticket_id=ticket.id, _anchor="related"), code=303)
 
 
@@ -212,7 +210,7 @@ def spawn_child(ticket_id: int):
     parent = visible(ticket_id)
     form = _valid(ChildForm())
     child = services.spawn_child(
-        actor=current_user, parent=parent, summary=form.summary.data,
+        actor=current.user(), parent=parent, summary=form.summary.data,
         description=form.description.data,
     )  # fmt: skip
     flash(_("Child ticket #%(id)d is reported.", id=child.id), "success")
@@ -224,11 +222,11 @@ def spawn_child(ticket_id: int):
 def delete(ticket_id: int):
     """Admins only, after a confirmation page."""
     ticket = visible(ticket_id)
-    if not services.actions_for(current_user, ticket).delete:
+    if not services.actions_for(current.user(), ticket).delete:
         abort(403, _("Only admins can delete tickets."))
     form = Form()
     if form.validate_on_submit():
-        administration.delete_ticket(actor=current_user, ticket=ticket)
+        administration.delete_ticket(actor=current.user(), ticket=ticket)
         flash(_("Ticket #%(id)d is deleted; its history is kept.", id=ticket.id), "success")
         return redirect(url_for(".index"), code=303)
     return render_template("tickets/delete.html", ticket=ticket, form=form)
@@ -237,7 +235,7 @@ def delete(ticket_id: int):
 @bp.get("/tickets/<int:ticket_id>/monitor.csv")
 def monitor_csv(ticket_id: int):
     ticket = visible(ticket_id)
-    services.require_monitor_download(current_user, ticket)
+    services.require_monitor_download(current.user(), ticket)
     lines = timeline.csv_lines(ticket, services.current_workflow())
     return Response(
         stream_with_context(lines),
@@ -292,7 +290,7 @@ def page_update(
     forms send the version it shows as ``shown``) every change since, others' first, with
     the page's header and files as they are now if those others changed them. With
     ``header`` and ``files``: those in any case."""
-    shown = as_id(request.form.get("shown"))
+    shown = as_id(current.request().form.get("shown"))
     stale = shown is not None and shown < ticket.version - len(changes)
     # With what the header and files show: the page may lack them too (no statement more)
     news = timeline.since(ticket, shown, with_ticket=PAGE) if stale else changes
