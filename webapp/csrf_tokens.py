@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Flask, session
+from flask import Flask
 from flask_wtf.csrf import generate_csrf
 
 from . import current
@@ -95,7 +95,7 @@ def _remember_checked() -> None:
     field = _field()
     if field is None or not current.g().get("csrf_valid"):
         return  # no token was checked (an exempt view, a method that needs none)
-    _put(_CHECKED, (_secret(), csrf._get_csrf_token()), session[field])
+    _put(_CHECKED, (_secret(), csrf._get_csrf_token()), current.session()[field])
 
 
 def _field() -> str | None:
