@@ -52,6 +52,8 @@ def init_app(app: Flask) -> None:
         config = current.config()
         if not (config["WTF_CSRF_ENABLED"] and config["WTF_CSRF_CHECK_DEFAULT"]):
             return
+        if current.request().method not in config["WTF_CSRF_METHODS"]:
+            return  # Flask-WTF checks nothing either (after seven reads through proxies)
         if _checked_before():
             current.g().csrf_valid = True  # as Flask-WTF marks a valid one
             return
@@ -75,15 +77,11 @@ def _secret() -> str | bytes:
 
 
 def _checked_before() -> bool:
-    """Whether the request sends, where Flask-WTF looks, a token it found valid for this
-    session. Not over HTTPS with strict checking, where it checks the referrer too."""
-    field = _field()
-    app, asked = current.app(), current.request()
-    if (
-        field is None
-        or asked.method not in app.config["WTF_CSRF_METHODS"]
-        or (asked.is_secure and app.config["WTF_CSRF_SSL_STRICT"])
-    ):
+    """Whether the request (of a method that is checked) sends, where Flask-WTF looks, a
+    token it found valid for this session. Not over HTTPS with strict checking, where it
+    checks the referrer too."""
+    field, app = _field(), current.app()
+    if field is None or (current.request().is_secure and app.config["WTF_CSRF_SSL_STRICT"]):
         return False
     said = app.extensions[_CHECKED].get((_secret(), csrf._get_csrf_token()))
     raw = current.session().get(field)
