@@ -16,7 +16,7 @@ from werkzeug.local import _ProxyLookup
 import webapp
 from tests.conftest import csrf_token
 from tests.factories import make_ticket
-from tests.test_query_budget import HTMX, desk  # noqa: F401 - the fixture
+from tests.test_query_budget import HTMX, action_post, desk  # noqa: F401 - the fixture
 from tests.test_views_lists import signed_in
 from webapp import services
 
@@ -44,14 +44,7 @@ def proxy_reads(monkeypatch):
 def test_a_write_reads_nothing_through_a_proxy(app, desk, monkeypatch, action):  # noqa: F811
     client = signed_in(app, "sam")
     headers = {**HTMX, "X-CSRFToken": csrf_token(client, "/tickets/")}
-    ticket = make_ticket(desk["alice"], "Printer jams", site=desk["site"])
-    if action == "state":
-        services.take(actor=desk["sam"], ticket=ticket)
-    url, data = {
-        "take": (f"/tickets/{ticket.id}/take?as=row", {}),
-        "state": (f"/tickets/{ticket.id}/state?as=row", {"state": "working"}),
-        "comment": (f"/tickets/{ticket.id}/comments", {"body": "On it."}),
-    }[action]
+    url, data = action_post(action, desk)
     with proxy_reads(monkeypatch) as reads:
         response = client.post(url, data=data, headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
