@@ -116,9 +116,8 @@ def _reuse() -> None:
 def _keep(response):
     field = _field()
     signed = current.g().get(field) if field else None
-    raw = (
-        current.session().get(field) if signed else None
-    )  # a token was made: the session is in use
+    # A token was made: the session is in use.
+    raw = current.session().get(field) if signed else None
     if raw:
         _put(_KEPT, raw, signed)
     return response

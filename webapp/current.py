@@ -2,14 +2,14 @@
 themselves.
 
 Flask's ``current_app``, ``request``, ``g`` and ``session``, and Flask-Login's
-``current_user``, are
-Werkzeug proxies, and on Python 3.11 reading an attribute through one costs some 8,000
-instructions: the proxy's class has no such attribute, so Python makes an AttributeError,
-formats its message and drops it, and then the proxy finds the object through two calls
-in Python (``current_user`` through two more proxies). Finding the object here costs
-about 1,400 instructions, and reading from it nothing more. Before the twenty-ninth round
-of issue 9 a take read through the proxies some 130 times, a tenth of its instructions;
-code that runs on every request, or many times in one, reads from these.
+``current_user``, are Werkzeug proxies, and on Python 3.11 reading an attribute through
+one costs some 8,000 instructions: the proxy's class has no such attribute, so Python
+makes an AttributeError, formats its message and drops it, and then the proxy finds the
+object through two calls in Python (``current_user`` through two more proxies). Finding
+the object here costs about 1,400 instructions, and reading from it nothing more. Before
+the twenty-ninth round of issue 9, a take or a state change read through the proxies
+some 130 times, nearly a tenth of its instructions; code that runs on every request, or
+many times in one, reads from these (tests/test_proxy_reads.py).
 """
 
 from __future__ import annotations

@@ -147,7 +147,8 @@ def check_input() -> None:
                          n=MAX_QUERY_VALUE))  # fmt: skip
     if asked.method in ("GET", "HEAD", "OPTIONS"):
         return
-    # The limits Flask would read through current_app (a proxy, see current.py), for each.
+    # The form's limits, which Flask reads through current_app (a proxy, see current.py)
+    # unless the request has its own.
     config = current.config()
     asked.max_content_length = config["MAX_CONTENT_LENGTH"]
     asked.max_form_memory_size = config["MAX_FORM_MEMORY_SIZE"]
