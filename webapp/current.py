@@ -8,8 +8,9 @@ makes an AttributeError, formats its message and drops it, and then the proxy fi
 object through two calls in Python (``current_user`` through two more proxies). Finding
 the object here costs about 1,400 instructions, and reading from it nothing more. Before
 the twenty-ninth round of issue 9, a take or a state change read through the proxies
-some 130 times, nearly a tenth of its instructions; code that runs on every request, or
-many times in one, reads from these (tests/test_proxy_reads.py).
+some 130 times, nearly a tenth of its instructions. The hooks every request runs, and
+the writes and pages people use all day, read from these (tests/test_proxy_reads.py);
+code that runs less often may keep the proxies.
 """
 
 from __future__ import annotations
