@@ -6,6 +6,7 @@ own reads are theirs."""
 
 from __future__ import annotations
 
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,4 +65,16 @@ def test_a_page_reads_nothing_through_a_proxy(app, desk, monkeypatch, path, kept
         response = client.get(url)
     assert response.status_code == 200
     assert "Printer jams" in response.get_data(as_text=True)
+    assert reads == []
+
+
+def test_the_live_check_reads_nothing_through_a_proxy(app, desk, monkeypatch):  # noqa: F811
+    """The check every open list sends every few seconds, when nothing has changed."""
+    client = signed_in(app, "sam")
+    make_ticket(desk["alice"], "Printer jams", site=desk["site"])
+    page = client.get("/tickets/?tab=all").get_data(as_text=True)
+    poll = re.search(r'id="live" hx-get="([^"]+)"', page)[1].replace("&amp;", "&")
+    with proxy_reads(monkeypatch) as reads:
+        response = client.get(poll, headers=HTMX)
+    assert response.status_code == 204
     assert reads == []

@@ -49,5 +49,5 @@ def session() -> SessionMixin:
 
 def user() -> User:
     """The signed-in user (Flask-Login's anonymous user if there is none)."""
-    found = flask.g._get_current_object().__dict__.get("_login_user")  # Flask-Login's
+    found = g().__dict__.get("_login_user")  # where Flask-Login keeps it
     return found if found is not None else current_user._get_current_object()

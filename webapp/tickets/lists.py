@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
-from flask import Response, abort, render_template, request, session, stream_with_context, url_for
+from flask import Response, abort, render_template, request, stream_with_context, url_for
 from flask_login import login_required
 from jinja2_fragments.flask import render_block
 
@@ -53,10 +53,10 @@ _LATEST = sa.select(sa.func.max(Change.id))
 def poll():
     """What changed since the list was drawn. Nothing new costs one small query and an
     empty answer; otherwise the changed rows come back to be swapped in place."""
-    if "_user_id" not in session:
+    if "_user_id" not in current.session():
         return "", 401
     latest = db.session.connection().scalar(_LATEST) or 0
-    since = request.args.get("since", "0")
+    since = current.request().args.get("since", "0")
     if as_id(since) is None:
         abort(400, _("That link is broken: 'since' must be a change number."))
     since = as_id(since)
@@ -67,18 +67,18 @@ def poll():
 
 @login_required
 def _changes_since(since: int, latest: int):
-    wf = services.current_workflow()
-    view = listing.View.from_args(request.args, current.user(), wf)
+    wf, user = services.current_workflow(), current.user()
+    view = listing.View.from_args(current.request().args, user, wf)
     changed_ids = sa.select(Change.ticket_id).where(Change.id > since).distinct().limit(200)
     changed = db.session.scalars(
-        sa.select(Ticket).where(Ticket.id.in_(changed_ids), visible_tickets(current.user()))
+        sa.select(Ticket).where(Ticket.id.in_(changed_ids), visible_tickets(user))
     ).all()
     name_assignees(changed)
     created = sa.select(Change.ticket_id).where(Change.id > since, Change.kind == "created")
     new = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Ticket)
-        .where(Ticket.id.in_(created), listing.in_view(current.user(), wf, view))
+        .where(Ticket.id.in_(created), listing.in_view(user, wf, view))
     )
     return render_template(
         "tickets/_live.html",
@@ -86,7 +86,7 @@ def _changes_since(since: int, latest: int):
         since=latest,
         changed=changed,
         new=new,
-        candidates=_candidates(current.user()),
+        candidates=_candidates(user),
     )
 
 
