@@ -300,6 +300,37 @@ def test_the_csv_export_neutralises_what_people_type_and_nothing_else(app, desk)
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
 
 
+def test_the_csv_export_is_what_csv_writer_writes_on_either_database(app, desk):
+    """On PostgreSQL the database writes the list's CSV (COPY), elsewhere Python's
+    csv.writer: the same bytes either way, for the cells that need quoting (a comma, a
+    quote, a line break), empty ones, labels, days and text beyond ASCII."""
+    sam = desk["sam"]
+    ticket = make_ticket(sam, 'Café ☕, "again"', private=True)
+    services.edit(actor=sam, ticket=ticket, version=ticket.version, end_user_name="",
+                  ref="two\nlines\r\nand more", deadline=date(2031, 12, 30),
+                  priority=30)  # fmt: skip
+    plain = make_ticket(sam, "No deadline, no rating")
+    response = signed_in(app, "sam").get("/tickets.csv?tab=all")
+    assert response.status_code == 200
+    table = list(csv.reader(io.StringIO(response.get_data(as_text=True), newline="")))
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\r\n").writerows(table)
+    assert response.get_data(as_text=True) == expected.getvalue()
+    by_number = {row[0]: dict(zip(table[0], row, strict=True)) for row in table[1:]}
+    first, second = by_number[str(ticket.id)], by_number[str(plain.id)]
+    assert (first["summary"], first["end_user"], first["reference"]) == (
+        'Café ☕, "again"',
+        "",
+        "two\nlines\r\nand more",
+    )
+    assert (first["private"], first["deadline"], first["priority"]) == ("yes", "2031-12-30", "High")
+    assert (second["summary"], second["deadline"], second["rating"]) == (
+        "No deadline, no rating",
+        "",
+        "",
+    )
+
+
 def test_suggestions_show_similar_tickets_the_owner_may_see(app, desk):
     other = make_user("bob")
     make_ticket(other, "Printer on floor 9 jams")  # bob's: alice may not see it

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -42,7 +42,6 @@ COUNT_CAP = 1000
 # PostgreSQL: how many tickets in a list's date range it sorts itself, at most (see
 # _range_first).
 RANGE_SORTED = 50_000
-EXPORT_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -497,38 +496,40 @@ def matching_ids(user: User, wf: Workflow, view: View, cap: int) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def export_rows(user: User, wf: Workflow, view: View) -> Iterator[sa.Row]:
-    """Every ticket of the view, all pages, as plain rows of the CSV's columns (names
-    joined in, what people type neutralised for spreadsheets), streamed from the
-    database: any length costs time, not memory."""
+def export_query(user: User, wf: Workflow, view: View) -> sa.Select:
+    """Every ticket of the view, all pages, as the CSV's cells (csvexport.written): names
+    joined in, labels in the viewer's language, what people type neutralised for
+    spreadsheets."""
     query, _ = _ordered_query(user, wf, view)
-    columns, author, assignee = _export_columns(db.session.get_bind().dialect.name)
-    query = (
+    dialect = db.session.get_bind().dialect.name
+    typed = functools.partial(csvexport.neutralised, dialect=dialect)
+    author, assignee = _EXPORT_AUTHOR, _EXPORT_ASSIGNEE
+    columns = (
+        Ticket.id, typed(Ticket.summary), Ticket.state,
+        csvexport.labelled(Ticket.priority, _labels(Priority)), typed(Site.name),
+        typed(TicketType.name), typed(author.username), typed(assignee.username),
+        typed(Ticket.end_user_name), csvexport.utc_text(Ticket.created, dialect),
+        csvexport.utc_text(Ticket.modified, dialect), csvexport.day_text(Ticket.deadline, dialect),
+        sa.case((Ticket.private, "yes"), else_="no"), typed(Ticket.ref),
+        csvexport.labelled(Ticket.rating, _labels(Rating)),
+    )  # fmt: skip
+    return (
         query.with_only_columns(*columns, maintain_column_froms=True)
         .outerjoin(Site, Site.id == Ticket.site_id)
         .outerjoin(TicketType, TicketType.id == Ticket.ticket_type_id)
         .join(author, author.id == Ticket.author_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
     )
-    # For this statement alone: Connection.execution_options() would change the session's
-    # connection for every statement after it, writes included.
-    streamed = {"stream_results": True, "max_row_buffer": EXPORT_BATCH}
-    yield from db.session.connection().execute(query, execution_options=streamed)
 
 
-@functools.cache
-def _export_columns(dialect: str) -> tuple[tuple, type[User], type[User]]:
-    """The export's columns, with the author and assignee they name (made once)."""
-    author, assignee = sa.orm.aliased(User), sa.orm.aliased(User)
-    typed = functools.partial(csvexport.neutralised, dialect=dialect)
-    columns = (
-        Ticket.id, typed(Ticket.summary), Ticket.state, Ticket.priority, typed(Site.name),
-        typed(TicketType.name), typed(author.username), typed(assignee.username),
-        typed(Ticket.end_user_name), csvexport.utc_text(Ticket.created, dialect),
-        csvexport.utc_text(Ticket.modified, dialect), Ticket.deadline, Ticket.private,
-        typed(Ticket.ref), Ticket.rating,
-    )  # fmt: skip
-    return columns, author, assignee
+# The export's author and assignee: one pair of aliases, so that its statement is the same
+# from export to export (SQLAlchemy compiles it once).
+_EXPORT_AUTHOR, _EXPORT_ASSIGNEE = aliased(User), aliased(User)
+
+
+def _labels(choices) -> dict[int, str]:
+    """Each choice's label, in the viewer's language."""
+    return {choice.value: str(choice.label) for choice in choices}
 
 
 def _found(view: View) -> search.Search | None:

@@ -3,8 +3,6 @@ duplicate suggestions. The view state lives in the query string (see listing.Vie
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
@@ -17,7 +15,7 @@ from ..exceptions import DomainError, Forbidden, Invalid
 from ..extensions import db
 from ..htmx import is_htmx
 from ..i18n import gettext as _
-from ..models import Change, Priority, Rating, Ticket, User
+from ..models import Change, Ticket, User
 from ..routing import as_id
 from ..rows import name_assignees
 from ..visibility import visible_tickets
@@ -128,8 +126,8 @@ def export():
     view = listing.View.from_args(request.args, current.user(), wf)
     if view.errors:
         raise Invalid("; ".join(view.errors.values()))
-    rows = _csv_rows(listing.export_rows(current.user(), wf, view))
-    lines = csvexport.lines(itertools.chain([CSV_HEADER], rows), safe=True)
+    query = listing.export_query(current.user(), wf, view)
+    lines = csvexport.written(query, CSV_HEADER)
     return Response(
         stream_with_context(lines),
         mimetype="text/csv",
@@ -234,19 +232,3 @@ def _bulk_action(action: str):
             raise Invalid(_("There is no such user."))
         return lambda t: services.assign(actor=current.user(), ticket=t, assignee=assignee)
     raise Invalid(_("Choose take, assign or state."))
-
-
-def _csv_rows(rows) -> Iterator[tuple]:
-    """The export's rows as the CSV shows them, every cell safe for a spreadsheet (what
-    people type neutralised by export_rows, the labels here, once, not per row; the
-    rest are numbers, times and the names of states)."""
-    priorities = {p.value: csvexport.neutralise(str(p.label)) for p in Priority}
-    ratings = {r.value: csvexport.neutralise(str(r.label)) for r in Rating}
-    for (number, summary, state, priority, site, type_name, author, assignee, end_user,
-         created, modified, deadline, private, ref, rating) in rows:  # fmt: skip
-        yield (
-            number, summary, state, priorities[priority],
-            site, type_name, author, assignee, end_user, created, modified,
-            deadline.isoformat() if deadline else None, "yes" if private else "no", ref,
-            None if rating is None else ratings[rating],
-        )  # fmt: skip
