@@ -32,10 +32,11 @@ def neutralised(column, dialect: str):
     whose every other cell is safe as it comes (numbers, the times ``utc_text`` writes,
     labels neutralised once) then writes its rows as they are (``lines``). The first
     character is compared by its code point, not cut out as text: at a million rows of
-    seven such cells, PostgreSQL's work shrinks by a fifth. An empty text comes as NULL,
-    an empty cell either way (PostgreSQL's CSV would write "" for it)."""
-    code = sa.func.unicode if dialect == "sqlite" else sa.func.ascii
-    cell = sa.case((code(column).in_(_FIRST_CODES), sa.literal("'") + column), else_=column)
+    seven such cells, PostgreSQL's work shrinks by a fifth. On PostgreSQL an empty text
+    comes as NULL, an empty cell either way (its CSV would write "" for it)."""
+    if dialect == "sqlite":
+        return sa.case((sa.func.unicode(column).in_(_FIRST_CODES), "'" + column), else_=column)
+    cell = sa.case((sa.func.ascii(column).in_(_FIRST_CODES), "'" + column), else_=column)
     return sa.func.nullif(cell, "")
 
 
@@ -53,10 +54,11 @@ def utc_text(column, dialect: str):
 
 
 def day_text(column, dialect: str):
-    """A stored day as the exports write it (2026-11-22), by the database."""
+    """A stored day as the exports write it (2026-11-22), by the database (SQLite keeps
+    it so: read as text, not parsed)."""
     if dialect == "postgresql":
         return sa.func.to_char(column, "YYYY-MM-DD")
-    return sa.func.strftime("%Y-%m-%d", column)
+    return sa.type_coerce(column, sa.String)
 
 
 def written(statement: sa.Select, header: Sequence[str]) -> Iterator[str | bytes]:
