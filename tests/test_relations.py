@@ -79,6 +79,28 @@ def test_ticket_page_shows_chain_duplicates_parent_and_children(app, people):
     assert f"#{middle.id} Printer 1 jams" in root_page and f"#{child.id} Order toner" in root_page
 
 
+def test_a_refused_comment_s_page_still_shows_the_linked_tickets_its_viewer_may_see(app, people):
+    """The page drawn again with a form's errors reads the linked tickets itself (the
+    ticket's own page reads them with the ticket): the same ones, as far as the viewer
+    may see them."""
+    sam = people["sam"]
+    root = make_ticket(people["alice"], "Printer jams")
+    seen = make_ticket(people["alice"], "Printer jams again")
+    hidden = make_ticket(people["bob"], "Bob's printer jams")  # alice may not see it
+    for duplicate in (seen, hidden):
+        services.mark_duplicate(actor=sam, ticket=duplicate, original=root)
+    child = services.spawn_child(actor=people["alice"], parent=root, summary="Order toner",
+                                 description="We are out of toner again.")  # fmt: skip
+    client = app.test_client()
+    AuthActions(client).login("alice")
+    token = csrf_token(client, f"/tickets/{root.id}")
+    response = client.post(f"/tickets/{root.id}/comments", data={"csrf_token": token, "body": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f"#{seen.id} Printer jams again" in page and f"#{child.id} Order toner" in page
+    assert "Bob&#39;s printer" not in page and f"#{hidden.id} " not in page
+
+
 def test_mark_duplicate_and_spawn_over_http(app, people):
     first, second = make_ticket(people["alice"]), make_ticket(people["alice"])
     client = app.test_client()

@@ -32,7 +32,7 @@ def app() -> flask.Flask:
 
 
 def config() -> flask.Config:
-    return flask.current_app._get_current_object().config
+    return app().config
 
 
 def request() -> flask.Request:

@@ -69,8 +69,7 @@ def new():
 @pagecache.kept
 def detail(ticket_id: int):
     ticket, linked = with_linked(ticket_id)
-    current.g().linked_tickets = (ticket.id, linked)
-    return _detail_page(ticket)
+    return _detail_page(ticket, linked=linked)
 
 
 @bp.route("/tickets/<int:ticket_id>/edit", methods=["GET", "POST"])
@@ -313,8 +312,9 @@ def _detail_page(
     status: int = 200,
     comment_form: CommentForm | None = None,
     attach_form: AttachForm | None = None,
+    linked: list[Ticket] | None = None,
 ):
-    context = _detail_context(ticket)
+    context = _detail_context(ticket, linked)
     if comment_form is not None:
         context["comment_form"] = comment_form
     if attach_form is not None:
@@ -323,7 +323,7 @@ def _detail_page(
     return page, status
 
 
-def _detail_context(ticket: Ticket) -> dict[str, Any]:
+def _detail_context(ticket: Ticket, linked: list[Ticket] | None) -> dict[str, Any]:
     files = services.all_attachments_of(ticket)
     changes = timeline.history(ticket, files)
     texts = [ticket.description] + [c.comment.body for c in changes if c.comment]
@@ -332,7 +332,7 @@ def _detail_context(ticket: Ticket) -> dict[str, Any]:
         visible_tickets(current.user()),
     )  # fmt: skip
     return {
-        "related": _relations(ticket),
+        "related": _relations(ticket, linked),
         "child_form": ChildForm(formdata=None),
         "entries": entries,
         "linkable": linkable,
@@ -366,27 +366,18 @@ def attachments_context(ticket: Ticket, files: list | None = None) -> dict[str, 
     }
 
 
-def _relations(ticket: Ticket) -> dict[str, Any]:
+def _relations(ticket: Ticket, linked: list[Ticket] | None) -> dict[str, Any]:
     """The tickets this one is linked with, as far as the viewer may see them: the chain
-    of originals up to the root of the problem, its duplicates, its parent, its children."""
+    of originals up to the root of the problem, its duplicates, its parent, its children
+    (``linked``: its duplicates and children, if read with it)."""
     user = current.user()
     chain, node = [], ticket.duplicate_of
     while node is not None and len(chain) < 50:
         if can_see(user, node):
             chain.append(node)
         node = node.duplicate_of
-    known = current.g().get("linked_tickets")
-    if known is not None and known[0] == ticket.id:
-        linked = known[1]
-    else:
-        linked = db.session.scalars(
-            sa.select(Ticket)
-            .where(
-                sa.or_(Ticket.duplicate_of_id == ticket.id, Ticket.parent_id == ticket.id),
-                visible_tickets(user),
-            )
-            .order_by(Ticket.id)
-        ).all()
+    if linked is None:
+        linked = with_linked(ticket.id)[1]
     parent = ticket.parent if ticket.parent and can_see(user, ticket.parent) else None
     return {
         "chain": chain,
